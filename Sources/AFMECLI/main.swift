@@ -1,0 +1,103 @@
+// afme-cli: train and evaluate on the built-in dataset or an OpenKE folder; the README's main job
+// and the benchmarks drive it. Prints human-readable lines; `--json` adds one machine-readable line.
+import AFMECore
+
+struct Options {
+    var data: String? = nil
+    var config = TrainingConfig()
+    var json = false
+    var topk = 3
+    var examples = 3
+}
+
+func usage() -> Never {
+    print("""
+    usage: afme-cli [--data DIR] [--model rotate|transe] [--dim N] [--gamma G] [--negatives K] [--batch B]
+                    [--epochs N] [--lr LR] [--adv-temperature A] [--bernoulli] [--filter-negatives] [--l2 L]
+                    [--seed S] [--threads T] [--validate-every N] [--patience P] [--time-limit SECONDS] [--json]
+    Without --data the built-in synthetic multi-modal graph is used.
+    """)
+    exit(2)
+}
+
+func parse() -> Options {
+    var o = Options()
+    var args = Array(CommandLine.arguments.dropFirst())
+    func next<T: LosslessStringConvertible>(_ flag: String) -> T {
+        guard !args.isEmpty, let v = T(args.removeFirst()) else { print("bad value for \(flag)"); usage() }
+        return v
+    }
+    while !args.isEmpty {
+        let a = args.removeFirst()
+        switch a {
+        case "--data": o.data = next(a) as String
+        case "--model":
+            let m: String = next(a)
+            o.config.scoreFunction = m.lowercased() == "transe" ? .transE : .rotatE
+        case "--dim": o.config.dim = next(a)
+        case "--gamma": o.config.gamma = next(a)
+        case "--negatives": o.config.negatives = next(a)
+        case "--batch": o.config.batchSize = next(a)
+        case "--epochs": o.config.epochs = next(a)
+        case "--lr": o.config.learningRate = next(a)
+        case "--adv-temperature": o.config.adversarialTemperature = next(a)
+        case "--bernoulli": o.config.negativeSampling = .bernoulli
+        case "--filter-negatives": o.config.filterNegatives = true
+        case "--l2": o.config.l2 = next(a)
+        case "--seed": o.config.seed = next(a)
+        case "--threads": o.config.threads = next(a)
+        case "--validate-every": o.config.validateEvery = next(a)
+        case "--patience": o.config.patience = next(a)
+        case "--time-limit": o.config.timeLimitSeconds = next(a)
+        case "--json": o.json = true
+        default: print("unknown option \(a)"); usage()
+        }
+    }
+    return o
+}
+
+func pct(_ x: Double) -> String {
+    let v = (x * 10000).rounded() / 100
+    return String(v)
+}
+
+let opts = parse()
+let graph: KnowledgeGraph
+do {
+    graph = try opts.data.map { try OpenKELoader.load(folder: $0) } ?? SyntheticGraph.make()
+} catch {
+    print("error: \(error)"); exit(1)
+}
+print("dataset: \(opts.data ?? "built-in synthetic") — \(graph.entityCount) entities, \(graph.relationCount) relations, " +
+      "\(graph.train.count)/\(graph.valid.count)/\(graph.test.count) train/valid/test")
+let c = opts.config
+print("model: \(c.scoreFunction.name) dim \(c.dim) γ \(c.gamma) negatives \(c.negatives) batch \(c.batchSize) lr \(c.learningRate) threads \(c.effectiveThreads)")
+do {
+    let (model, result) = try StructuralTraining.train(graph: graph, config: c) { r in
+        var line = "epoch \(r.epoch): loss \(r.meanLoss) (\(String(Int(r.seconds * 1000))) ms)"
+        if r.validated, let v = r.validation { line += " valid MRR \(pct(v.mrr)) H@10 \(pct(v.hits10))" }
+        print(line)
+        return true
+    }
+    let filter = FilterIndex(graph: graph)
+    let report = FilteredRanker.evaluate(model, triples: graph.test, filter: filter, threads: c.effectiveThreads)
+    let trainSeconds = result.seconds
+    let epochSeconds = result.history.map(\.seconds).reduce(0, +) / Double(max(result.history.count, 1))
+    print("trained \(result.epochsRun) epochs in \(Int(trainSeconds)) s (best epoch \(result.bestEpoch)); " +
+          "\(Int(Double(graph.train.count) / epochSeconds)) positive triples/s")
+    for ties in [TieHandling.realistic, .openKE] {
+        let m = report.metrics(ties)
+        print("test [\(ties.name)] MRR \(pct(m.mrr)) MR \(Int(m.meanRank)) Hits@1 \(pct(m.hits1)) Hits@3 \(pct(m.hits3)) Hits@10 \(pct(m.hits10))")
+    }
+    print("test evaluation: \(report.seconds) s for \(graph.test.count) triples × 2 directions × \(graph.entityCount) candidates")
+    if opts.json {
+        let r = report.metrics(.realistic), o = report.metrics(.openKE)
+        print("{\"mrr_realistic\":\(r.mrr),\"hits1_realistic\":\(r.hits1),\"hits10_realistic\":\(r.hits10)," +
+              "\"mrr_openke\":\(o.mrr),\"hits1_openke\":\(o.hits1),\"hits10_openke\":\(o.hits10)," +
+              "\"epochs\":\(result.epochsRun),\"best_epoch\":\(result.bestEpoch),\"seconds_per_epoch\":\(epochSeconds)," +
+              "\"train_triples_per_second\":\(Double(graph.train.count) / epochSeconds),\"train_seconds\":\(trainSeconds)," +
+              "\"eval_seconds\":\(report.seconds),\"peak_rss_bytes\":\(peakRSSBytes())}")
+    }
+} catch {
+    print("error: \(error)"); exit(1)
+}

@@ -1,0 +1,90 @@
+// Element-wise arithmetic with explicit broadcasting (scalar, row vector, column vector).
+
+/// How a smaller operand is spread over a larger 2-D view.
+enum Broadcast {
+    case same, scalar, row, column
+
+    static func kind(_ small: [Int], to big: [Int]) -> Broadcast {
+        let count = small.reduce(1, *)
+        let bigRows = big.count <= 1 ? 1 : big.dropLast().reduce(1, *), bigCols = big.last ?? 1
+        if small == big { return .same }
+        if count == 1 { return .scalar }
+        if count == bigCols && (small.count == 1 || small.dropLast().allSatisfy { $0 == 1 }) { return .row }
+        if count == bigRows && small.last == 1 { return .column }
+        preconditionFailure("cannot broadcast \(small) to \(big)")
+    }
+}
+
+/// Spreads `x` to `shape` (scalar, row [n] or [1,n], column [m,1]); the backward pass sums back.
+public func expand(_ x: Var, to shape: [Int]) -> Var {
+    let kind = Broadcast.kind(x.shape, to: shape)
+    if kind == .same { return x }
+    var out = Tensor(zeros: shape)
+    let cols = out.cols, rows = out.rows
+    x.value.data.withUnsafeBufferPointer { src in
+        out.data.withUnsafeMutableBufferPointer { dst in
+            for i in 0..<rows {
+                for j in 0..<cols {
+                    switch kind {
+                    case .scalar: dst[i * cols + j] = src[0]
+                    case .row: dst[i * cols + j] = src[j]
+                    case .column: dst[i * cols + j] = src[i]
+                    case .same: break
+                    }
+                }
+            }
+        }
+    }
+    let xShape = x.shape
+    return Var(out, parents: [x]) { g in [reduce(g, to: xShape)] }
+}
+
+/// Sums `g` down to `shape`, the adjoint of `expand`.
+public func reduce(_ g: Var, to shape: [Int]) -> Var {
+    switch Broadcast.kind(shape, to: g.shape) {
+    case .same: return g
+    case .scalar: return reshape(sum(g), shape)
+    case .row: return reshape(sumRows(g), shape)
+    case .column: return reshape(sumCols(g), shape)
+    }
+}
+
+private func binary(_ a: Var, _ b: Var, _ f: (Float, Float) -> Float,
+                    _ backward: @escaping (Var, Var, Var) -> (Var?, Var?)) -> Var {
+    // Broadcast the smaller operand explicitly so the kernel and its backward see equal shapes.
+    let (x, y): (Var, Var)
+    if a.shape == b.shape { (x, y) = (a, b) }
+    else if a.value.count >= b.value.count { (x, y) = (a, expand(b, to: a.shape)) }
+    else { (x, y) = (expand(a, to: b.shape), b) }
+    var out = x.value
+    y.value.data.withUnsafeBufferPointer { py in
+        out.data.withUnsafeMutableBufferPointer { po in
+            for i in 0..<po.count { po[i] = f(po[i], py[i]) }
+        }
+    }
+    return Var(out, parents: [x, y]) { g in
+        let (gx, gy) = backward(g, x, y)
+        return [gx, gy]
+    }
+}
+
+/// An affine map of one input whose gradient does not depend on the input.
+private func affine(_ x: Var, _ f: (Float) -> Float, _ backward: @escaping (Var) -> Var) -> Var {
+    var out = x.value
+    out.data.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = f(p[i]) } }
+    return Var(out, parents: [x]) { g in [backward(g)] }
+}
+
+public func + (a: Var, b: Var) -> Var { binary(a, b, +) { g, _, _ in (g, g) } }
+public func - (a: Var, b: Var) -> Var { binary(a, b, -) { g, _, _ in (g, -g) } }
+public func * (a: Var, b: Var) -> Var { binary(a, b, *) { g, x, y in (g * y, g * x) } }
+public func / (a: Var, b: Var) -> Var { binary(a, b, /) { g, x, y in (g / y, -(g * x) / (y * y)) } }
+public prefix func - (a: Var) -> Var { scale(a, -1) }
+
+public func + (a: Var, c: Float) -> Var { affine(a, { $0 + c }) { g in g } }
+public func - (a: Var, c: Float) -> Var { a + (-c) }
+public func * (a: Var, c: Float) -> Var { scale(a, c) }
+public func * (c: Float, a: Var) -> Var { scale(a, c) }
+public func scale(_ a: Var, _ c: Float) -> Var { affine(a, { $0 * c }) { g in scale(g, c) } }
+/// c - a
+public func rsub(_ c: Float, _ a: Var) -> Var { affine(a, { c - $0 }) { g in -g } }

@@ -1,0 +1,101 @@
+// The in-memory multi-modal knowledge graph (afme.txt §3.1: G = (E, R, T, M, F)).
+
+/// One (head, relation, tail) fact. Ids are dense, 0-based.
+public struct Triple: Hashable, Sendable {
+    public var head: Int32
+    public var relation: Int32
+    public var tail: Int32
+    public init(_ head: Int, _ relation: Int, _ tail: Int) {
+        self.head = Int32(head); self.relation = Int32(relation); self.tail = Int32(tail)
+    }
+    public var h: Int { Int(head) }
+    public var r: Int { Int(relation) }
+    public var t: Int { Int(tail) }
+}
+
+/// Per-entity features of one modality (text, image, audio, …): a row per entity plus a presence mask.
+/// A missing row is data, not an error: its values are zero and `present[e]` is false.
+public struct FeatureModality: Sendable {
+    public var name: String
+    public var dim: Int
+    /// Row-major [entities, dim].
+    public var values: [Float]
+    public var present: [Bool]
+
+    public init(name: String, dim: Int, values: [Float], present: [Bool]) {
+        self.name = name; self.dim = dim; self.values = values; self.present = present
+    }
+
+    public var entityCount: Int { present.count }
+    public var presentCount: Int { present.reduce(0) { $0 + ($1 ? 1 : 0) } }
+}
+
+/// A complete dataset: entity and relation vocabularies, the three splits and any feature modalities.
+public struct KnowledgeGraph: Sendable {
+    public var entityCount: Int
+    public var relationCount: Int
+    public var entityNames: [String]
+    public var relationNames: [String]
+    public var train: [Triple]
+    public var valid: [Triple]
+    public var test: [Triple]
+    public var modalities: [FeatureModality]
+    /// Duplicate training lines dropped at load time (see `TripleDeduplication`).
+    public var duplicateTrainTriplesRemoved: Int
+
+    public init(entityCount: Int, relationCount: Int, entityNames: [String]? = nil, relationNames: [String]? = nil,
+                train: [Triple], valid: [Triple], test: [Triple], modalities: [FeatureModality] = []) {
+        self.entityCount = entityCount
+        self.relationCount = relationCount
+        self.entityNames = entityNames ?? (0..<entityCount).map { "e\($0)" }
+        self.relationNames = relationNames ?? (0..<relationCount).map { "r\($0)" }
+        let (dedup, removed) = TripleDeduplication.unique(train)
+        self.train = dedup
+        self.valid = valid
+        self.test = test
+        self.modalities = modalities
+        self.duplicateTrainTriplesRemoved = removed
+    }
+
+    /// Checks every id and every feature matrix; the loaders call this before handing a graph out.
+    public func validate() throws {
+        if entityCount <= 0 { throw DataError(.invalidArgument, "the graph has no entities") }
+        if relationCount <= 0 { throw DataError(.invalidArgument, "the graph has no relations") }
+        for (split, triples) in [("train", train), ("valid", valid), ("test", test)] {
+            for (i, tr) in triples.enumerated() {
+                if tr.h < 0 || tr.h >= entityCount || tr.t < 0 || tr.t >= entityCount {
+                    throw DataError(.idOutOfRange, "\(split) triple \(i): entity id out of range 0..<\(entityCount)")
+                }
+                if tr.r < 0 || tr.r >= relationCount {
+                    throw DataError(.idOutOfRange, "\(split) triple \(i): relation id out of range 0..<\(relationCount)")
+                }
+            }
+        }
+        for m in modalities { try m.validate(entityCount: entityCount) }
+    }
+}
+
+extension FeatureModality {
+    func validate(entityCount: Int) throws {
+        if dim <= 0 { throw DataError(.shapeMismatch, "modality '\(name)': dimension must be positive") }
+        if present.count != entityCount || values.count != entityCount * dim {
+            throw DataError(.shapeMismatch, "modality '\(name)': \(values.count / max(dim, 1)) rows for \(entityCount) entities")
+        }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw DataError(.nonFinite, "modality '\(name)': non-finite value at row \(bad / dim), column \(bad % dim)")
+        }
+    }
+}
+
+/// The rule for repeated triples: a repeated *training* line is dropped (first occurrence kept), because it
+/// would silently double that fact's weight in the loss; valid and test lines are kept as given, because each
+/// line is one evaluation query (OpenKE's tester does the same), and the filter is a set anyway.
+public enum TripleDeduplication {
+    public static func unique(_ triples: [Triple]) -> ([Triple], removed: Int) {
+        var seen = Set<Triple>(minimumCapacity: triples.count)
+        var out: [Triple] = []
+        out.reserveCapacity(triples.count)
+        for t in triples where seen.insert(t).inserted { out.append(t) }
+        return (out, triples.count - out.count)
+    }
+}

@@ -1,0 +1,115 @@
+// OpenKE-format folders: entity2id.txt, relation2id.txt, {train,valid,test}2id.txt.
+// First line of each file is a record count; triple lines are `head tail relation` (relation last).
+
+public enum OpenKELoader {
+    /// Loads a folder. Nothing is returned unless every file parsed and every id checked out.
+    public static func load(folder: String) throws -> KnowledgeGraph {
+        let entities = try readVocabulary(joinPath(folder, "entity2id.txt"))
+        let relations = try readVocabulary(joinPath(folder, "relation2id.txt"))
+        var splits: [[Triple]] = []
+        for name in ["train2id.txt", "valid2id.txt", "test2id.txt"] {
+            splits.append(try readTriples(joinPath(folder, name), entities: entities.count, relations: relations.count))
+        }
+        let kg = KnowledgeGraph(entityCount: entities.count, relationCount: relations.count,
+                                entityNames: entities, relationNames: relations,
+                                train: splits[0], valid: splits[1], test: splits[2])
+        try kg.validate()
+        return kg
+    }
+
+    /// Lines of a text file after the count header, checked against the header.
+    static func records(_ path: String) throws -> [(line: Int, text: Substring)] {
+        let bytes = try FileBytes.read(path)
+        if bytes.isEmpty { throw DataError(.emptyFile, "file is empty (expected a count on the first line)", path: path) }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw DataError(.badToken, "file is not valid UTF-8", path: path)
+        }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        while let last = lines.last, last.allSatisfy({ $0 == " " || $0 == "\t" }) { lines.removeLast() }
+        guard let header = lines.first else { throw DataError(.emptyFile, "file has no count line", path: path) }
+        let trimmed = header.trimmingWhitespace()
+        guard let count = Int(trimmed), count >= 0 else {
+            throw DataError(.badToken, "count header '\(trimmed)' is not a non-negative integer", path: path, line: 1)
+        }
+        let body = lines.dropFirst()
+        if body.count != count {
+            throw DataError(.countMismatch, "header says \(count) records but the file has \(body.count)", path: path, line: 1)
+        }
+        return body.enumerated().map { (line: $0.offset + 2, text: $0.element) }
+    }
+
+    /// `name<SEP>id` per line, SEP a space or a tab; names may contain spaces, so the id is after the last separator.
+    static func readVocabulary(_ path: String) throws -> [String] {
+        let recs = try records(path)
+        if recs.isEmpty { throw DataError(.emptyFile, "no records", path: path, line: 1) }
+        var names = [String?](repeating: nil, count: recs.count)
+        for (line, text) in recs {
+            guard let sep = text.lastIndex(where: { $0 == " " || $0 == "\t" }) else {
+                throw DataError(.wrongFieldCount, "expected '<name> <id>'", path: path, line: line)
+            }
+            let idText = text[text.index(after: sep)...]
+            guard let id = Int(idText) else {
+                throw DataError(.badToken, "id '\(idText)' is not an integer", path: path, line: line)
+            }
+            guard id >= 0 && id < recs.count else {
+                throw DataError(.idOutOfRange, "id \(id) outside 0..<\(recs.count)", path: path, line: line)
+            }
+            if names[id] != nil { throw DataError(.idOutOfRange, "id \(id) appears twice", path: path, line: line) }
+            names[id] = String(text[..<sep])
+        }
+        return names.map { $0! }
+    }
+
+    static func readTriples(_ path: String, entities: Int, relations: Int) throws -> [Triple] {
+        let recs = try records(path)
+        var out: [Triple] = []
+        out.reserveCapacity(recs.count)
+        for (line, text) in recs {
+            let fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if fields.count != 3 {
+                throw DataError(.wrongFieldCount, "expected 3 fields 'head tail relation', found \(fields.count)", path: path, line: line)
+            }
+            var ids = [0, 0, 0]
+            for k in 0..<3 {
+                guard let v = Int(fields[k]) else {
+                    throw DataError(.badToken, "'\(fields[k])' is not an integer id", path: path, line: line)
+                }
+                ids[k] = v
+            }
+            let (h, t, r) = (ids[0], ids[1], ids[2])
+            if h < 0 || h >= entities { throw DataError(.idOutOfRange, "head id \(h) outside 0..<\(entities)", path: path, line: line) }
+            if t < 0 || t >= entities { throw DataError(.idOutOfRange, "tail id \(t) outside 0..<\(entities)", path: path, line: line) }
+            if r < 0 || r >= relations { throw DataError(.idOutOfRange, "relation id \(r) outside 0..<\(relations)", path: path, line: line) }
+            out.append(Triple(h, r, t))
+        }
+        return out
+    }
+
+    /// Ids listed one per line (e.g. `missing_text.txt`): rows of a modality that are absent.
+    public static func readIdList(_ path: String, entities: Int) throws -> [Int] {
+        let bytes = try FileBytes.read(path)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw DataError(.badToken, "file is not valid UTF-8", path: path)
+        }
+        var ids: [Int] = []
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let s = raw.trimmingWhitespace()
+            if s.isEmpty { continue }
+            guard let id = Int(s) else { throw DataError(.badToken, "'\(s)' is not an integer id", path: path, line: i + 1) }
+            guard id >= 0 && id < entities else {
+                throw DataError(.idOutOfRange, "entity id \(id) outside 0..<\(entities)", path: path, line: i + 1)
+            }
+            ids.append(id)
+        }
+        return ids
+    }
+}
+
+extension Substring {
+    func trimmingWhitespace() -> Substring {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" || f == "\r" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\r" { s = s.dropLast() }
+        return s
+    }
+}

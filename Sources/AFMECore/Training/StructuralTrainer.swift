@@ -1,0 +1,177 @@
+// One optimisation step of a structural model (RotatE/TransE) as a fused kernel: score, loss and
+// gradient of a batch with all its negatives without building a graph node per operation.
+//
+// Work split: positives are divided into one contiguous chunk per thread; each thread accumulates
+// gradients into its own entity/relation buffers and records the rows it touched. The merge and the
+// lazy Adam update then run over the union of touched rows, split by row ranges. Chunking depends only
+// on the thread count, so results are bit-identical for a given seed and thread count.
+
+final class ThreadGradients {
+    let entityGrad: UnsafeMutablePointer<Float>
+    let relationGrad: UnsafeMutablePointer<Float>
+    let touched: UnsafeMutablePointer<Bool>
+    var touchedRows: [Int32] = []
+    let entityCount: Int, width: Int, relationSize: Int
+    var loss = 0.0
+
+    init(entities: Int, width: Int, relationSize: Int) {
+        entityCount = entities; self.width = width; self.relationSize = relationSize
+        entityGrad = .allocate(capacity: entities * width); entityGrad.initialize(repeating: 0, count: entities * width)
+        relationGrad = .allocate(capacity: relationSize); relationGrad.initialize(repeating: 0, count: relationSize)
+        touched = .allocate(capacity: entities); touched.initialize(repeating: false, count: entities)
+    }
+
+    deinit { entityGrad.deallocate(); relationGrad.deallocate(); touched.deallocate() }
+
+    @inline(__always) func row(_ e: Int) -> UnsafeMutablePointer<Float> {
+        if !touched[e] { touched[e] = true; touchedRows.append(Int32(e)) }
+        return entityGrad + e * width
+    }
+}
+
+public final class StructuralTrainer {
+    public private(set) var model: KGEModel
+    let config: TrainingConfig
+    let threads: Int
+    var entityAdam: RowSparseAdam
+    var relationAdam: AdamState
+    let buffers: [ThreadGradients]
+    let merged: UnsafeMutablePointer<Bool>
+    var mergedRows: [Int32] = []
+    // Scratch reused across steps.
+    var directions: [Direction] = []
+    var negatives: [Int32] = []
+
+    public init(model: KGEModel, config: TrainingConfig) {
+        self.model = model
+        self.config = config
+        threads = config.effectiveThreads
+        let W = model.score.entityWidth
+        entityAdam = RowSparseAdam(rows: model.entityCount, width: W)
+        relationAdam = AdamState(count: model.relations.count)
+        buffers = (0..<threads).map { _ in ThreadGradients(entities: model.entityCount, width: W, relationSize: model.relations.count) }
+        merged = .allocate(capacity: model.entityCount)
+        merged.initialize(repeating: false, count: model.entityCount)
+    }
+
+    deinit { merged.deallocate() }
+
+    /// Loss (mean over the batch) after sampling negatives for `batch` and taking one Adam step.
+    public func step(_ batch: ArraySlice<Triple>, sampler: NegativeSampler, rng: inout SplitMix64) -> Float {
+        let k = config.negatives
+        sampler.sample(batch, k: k, rng: &rng, directions: &directions, negatives: &negatives)
+        let B = batch.count, f = model.score, W = f.entityWidth, RW = f.relationWidth
+        let T = min(threads, B)
+        let positives = Array(batch)
+        let invB = 1 / Float(B), l2 = config.l2, gamma = f.gamma, temp = config.adversarialTemperature
+        model.entities.withUnsafeBufferPointer { entBuf in
+            model.relations.withUnsafeBufferPointer { relBuf in
+                directions.withUnsafeBufferPointer { dirs in
+                    negatives.withUnsafeBufferPointer { negs in
+                        let ent = entBuf.baseAddress!, rel = relBuf.baseAddress!
+                        Parallel.forEachChunk(T) { chunk in
+                            let g = buffers[chunk]
+                            let anchor = UnsafeMutablePointer<Float>.allocate(capacity: W)
+                            let dAnchor = UnsafeMutablePointer<Float>.allocate(capacity: W)
+                            let dist = UnsafeMutablePointer<Float>.allocate(capacity: k + 1)
+                            let dDist = UnsafeMutablePointer<Float>.allocate(capacity: k + 1)
+                            defer { anchor.deallocate(); dAnchor.deallocate(); dist.deallocate(); dDist.deallocate() }
+                            var loss = 0.0
+                            for i in Parallel.range(of: chunk, chunks: T, count: B) {
+                                let p = positives[i], dir = dirs[i]
+                                let kept = dir == .tail ? p.h : p.t, truth = dir == .tail ? p.t : p.h
+                                let keptRow = ent + kept * W, relRow = rel + p.r * RW
+                                f.anchor(entity: keptRow, relation: relRow, direction: dir, out: anchor)
+                                dist[0] = f.distance(anchor, ent + truth * W)
+                                for j in 0..<k { dist[j + 1] = f.distance(anchor, ent + Int(negs[i * k + j]) * W) }
+                                loss += Double(SelfAdversarialLoss.forwardBackward(dist: dist, k: k, gamma: gamma, temperature: temp,
+                                                                                    weight: invB, dDist: dDist))
+                                dAnchor.initialize(repeating: 0, count: W)
+                                f.distanceBackward(anchor, ent + truth * W, g: dDist[0], dAnchor: dAnchor, dCandidate: g.row(truth))
+                                for j in 0..<k {
+                                    let c = Int(negs[i * k + j])
+                                    f.distanceBackward(anchor, ent + c * W, g: dDist[j + 1], dAnchor: dAnchor, dCandidate: g.row(c))
+                                }
+                                f.anchorBackward(entity: keptRow, relation: relRow, direction: dir, dAnchor: dAnchor,
+                                                 dEntity: g.row(kept), dRelation: g.relationGrad + p.r * RW)
+                                if l2 > 0 {
+                                    loss += Double(StructuralTrainer.addL2(l2 * invB, ent + p.h * W, g.row(p.h), W))
+                                    loss += Double(StructuralTrainer.addL2(l2 * invB, ent + p.t * W, g.row(p.t), W))
+                                    loss += Double(StructuralTrainer.addL2(l2 * invB, rel + p.r * RW, g.relationGrad + p.r * RW, RW))
+                                }
+                            }
+                            g.loss = loss
+                        }
+                    }
+                }
+            }
+        }
+        applyUpdates(usedThreads: T)
+        return Float(buffers[0..<T].reduce(0.0) { $0 + $1.loss } / Double(B))
+    }
+
+    /// λ‖x‖² into the loss and 2λx into the gradient; returns the loss term.
+    @inline(__always)
+    static func addL2(_ lambda: Float, _ x: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+        var s: Float = 0
+        for i in 0..<n { s += x[i] * x[i]; gx[i] += 2 * lambda * x[i] }
+        return lambda * s
+    }
+
+    /// Sums thread gradients over the touched rows, applies lazy Adam to them, and clears the buffers.
+    func applyUpdates(usedThreads T: Int) {
+        let W = model.score.entityWidth
+        mergedRows.removeAll(keepingCapacity: true)
+        for t in 0..<T {
+            for r in buffers[t].touchedRows where !merged[Int(r)] { merged[Int(r)] = true; mergedRows.append(r) }
+        }
+        entityAdam.beginStep()
+        let columns = model.score.entityColumns, cfg = AdamConfig(learningRate: config.learningRate)
+        let P = threads
+        model.entities.withUnsafeMutableBufferPointer { entBuf in
+            entityAdam.state.m.withUnsafeMutableBufferPointer { mBuf in
+                entityAdam.state.v.withUnsafeMutableBufferPointer { vBuf in
+                    mergedRows.withUnsafeBufferPointer { rows in
+                        let ent = entBuf.baseAddress!, m = mBuf.baseAddress!, v = vBuf.baseAddress!
+                        let adam = entityAdam
+                        Parallel.forEachChunk(min(P, max(rows.count, 1))) { chunk in
+                            let part = UnsafeBufferPointer(rebasing: rows[Parallel.range(of: chunk, chunks: min(P, max(rows.count, 1)), count: rows.count)])
+                            let g0 = buffers[0].entityGrad
+                            for r in part {
+                                let base = Int(r) * W
+                                for t in 1..<max(T, 1) where buffers[t].touched[Int(r)] {
+                                    let gt = buffers[t].entityGrad + base
+                                    for j in 0..<W { g0[base + j] += gt[j] }
+                                }
+                            }
+                            adam.updateRows(part, table: ent, grad: g0, m: m, v: v, config: cfg, columns: columns)
+                            for r in part {
+                                let base = Int(r) * W
+                                for t in 0..<T where buffers[t].touched[Int(r)] {
+                                    (buffers[t].entityGrad + base).update(repeating: 0, count: W)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for t in 0..<T {
+            for r in buffers[t].touchedRows { buffers[t].touched[Int(r)] = false }
+            buffers[t].touchedRows.removeAll(keepingCapacity: true)
+        }
+        for r in mergedRows { merged[Int(r)] = false }
+        // Relations: small and dense.
+        let n = model.relations.count
+        let g0 = buffers[0].relationGrad
+        for t in 1..<max(T, 1) { let gt = buffers[t].relationGrad; for j in 0..<n { g0[j] += gt[j] } }
+        model.relations.withUnsafeMutableBufferPointer { rel in
+            Adam.step(rel.baseAddress!, grad: g0, count: n, state: &relationAdam, config: cfg)
+        }
+        // Padding columns of relation rows must stay zero: their gradient is zero, so Adam leaves them at zero.
+        for t in 0..<T { buffers[t].relationGrad.update(repeating: 0, count: n) }
+    }
+
+    /// Replaces the model (restoring the best weights after early stopping).
+    func restore(_ m: KGEModel) { model = m }
+}

@@ -1,0 +1,2 @@
+// Internal shim: exposes OpenBLAS's CBLAS interface to Swift. No stable API.
+#include <cblas.h>
