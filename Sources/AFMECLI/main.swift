@@ -1,6 +1,9 @@
 // afme-cli: train and evaluate on the built-in dataset or an OpenKE folder; the README's main job
 // and the benchmarks drive it. Prints human-readable lines; `--json` adds one machine-readable line.
 import AFMECore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct Options {
     var data: String? = nil

@@ -1,8 +1,9 @@
 // The built-in dataset: a deterministic multi-modal KG with planted structure, so the library runs
 // (and is tested) with no external data.
 //
-// Generation: each entity has a latent vector z_e ~ N(0, I_k). Each relation r is a random rotation
-// A_r of the latent space; a fact (h, r, t) picks t among the entities nearest to A_r z_h + noise.
+// Generation: each entity has a latent vector z_e ~ N(0, I_k). Each relation r is a rotation A_r of the
+// latent space made of 2×2 blocks in one shared basis (a diagonal complex rotation, the relation family
+// RotatE can represent); a fact (h, r, t) picks the entity nearest to A_r z_h + noise.
 // The graph is sparse, so many entities are seen in few training facts; every feature modality is a
 // fixed random linear image of z_e plus Gaussian noise, with some rows missing. Features therefore
 // carry the very signal the graph is built from, and a multi-modal model can beat a structure-only one.
@@ -38,7 +39,7 @@ public enum SyntheticGraph {
         let E = spec.entities, k = spec.latentDim
         var z = [Float](repeating: 0, count: E * k)
         for i in z.indices { z[i] = rng.gaussian() }
-        let rotations = (0..<spec.relations).map { _ in randomOrthogonal(k, rng: &rng) }
+        let rotations = (0..<spec.relations).map { _ in blockRotation(k, rng: &rng) }
 
         var facts: [Triple] = []
         var seen = Set<Triple>()
@@ -93,21 +94,17 @@ public enum SyntheticGraph {
         return kg
     }
 
-    /// A random k×k orthogonal matrix (Gram–Schmidt on a Gaussian matrix), row-major.
-    static func randomOrthogonal(_ k: Int, rng: inout SplitMix64) -> [Float] {
+    /// A k×k rotation of 2×2 blocks with random angles (an odd last coordinate is kept fixed), row-major.
+    static func blockRotation(_ k: Int, rng: inout SplitMix64) -> [Float] {
         var a = [Float](repeating: 0, count: k * k)
-        for i in a.indices { a[i] = rng.gaussian() }
-        for i in 0..<k {
-            for j in 0..<i {
-                var dot: Float = 0
-                for c in 0..<k { dot += a[i * k + c] * a[j * k + c] }
-                for c in 0..<k { a[i * k + c] -= dot * a[j * k + c] }
-            }
-            var n: Float = 0
-            for c in 0..<k { n += a[i * k + c] * a[i * k + c] }
-            n = max(n.squareRoot(), 1e-6)
-            for c in 0..<k { a[i * k + c] /= n }
+        var i = 0
+        while i + 1 < k {
+            let th = rng.uniform(0, 2 * Float.pi), c = _cosf(th), s = _sinf(th)
+            a[i * k + i] = c; a[i * k + i + 1] = -s
+            a[(i + 1) * k + i] = s; a[(i + 1) * k + i + 1] = c
+            i += 2
         }
+        if k % 2 == 1 { a[(k - 1) * k + k - 1] = 1 }
         return a
     }
 

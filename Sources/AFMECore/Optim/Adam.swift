@@ -62,22 +62,60 @@ public enum Adam {
     }
 }
 
-/// Lazy Adam over the rows of a [rows, width] table.
-public struct RowSparseAdam: Sendable {
-    public var state: AdamState
+/// Lazy Adam over the rows of a [rows, width] table. Moments live in raw buffers so disjoint row
+/// ranges can be updated from several threads at once.
+public final class RowSparseAdam {
+    public let rows: Int
     public let width: Int
-    public init(rows: Int, width: Int) { state = AdamState(count: rows * width); self.width = width }
+    public private(set) var step = 0
+    let m: UnsafeMutablePointer<Float>
+    let v: UnsafeMutablePointer<Float>
+
+    public init(rows: Int, width: Int) {
+        self.rows = rows; self.width = width
+        m = .allocate(capacity: rows * width); m.initialize(repeating: 0, count: rows * width)
+        v = .allocate(capacity: rows * width); v.initialize(repeating: 0, count: rows * width)
+    }
+
+    deinit { m.deallocate(); v.deallocate() }
 
     /// Advances the shared step counter once per optimiser step (call before `updateRows`).
-    public mutating func beginStep() { state.step += 1 }
+    public func beginStep() { step += 1 }
 
-    /// Updates the given rows of `table` with their gradients in `grad` (both [rows, width]),
-    /// the first `liveWidth` columns of each row only (padding columns stay zero).
-    public func updateRows(_ rows: UnsafeBufferPointer<Int32>, table: UnsafeMutablePointer<Float>, grad: UnsafePointer<Float>,
-                           m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, config: AdamConfig,
-                           columns: [Range<Int>]) {
-        let (c1, c2) = Adam.corrections(state.step, config)
-        for r in rows {
+    /// Updates one row of `table` with the sum of the gradient rows in `grads` (each already offset to
+    /// the row), then zeroes those gradient rows: merge, step and clear in one pass over memory.
+    /// Needs `width` to be a multiple of the kernel lane width. Padding columns (gradient, moments and
+    /// value all zero) stay exactly zero. Disjoint rows may run concurrently.
+    @inline(__always)
+    public func updateRowSummingGradients(_ row: Int, table: UnsafeMutablePointer<Float>,
+                                          grads: UnsafeBufferPointer<UnsafeMutablePointer<Float>>,
+                                          lrCorrection c1: Float, v2Correction c2: Float, config: AdamConfig) {
+        let base = row * width
+        let b1 = Lanes(repeating: config.beta1), b2 = Lanes(repeating: config.beta2)
+        let ob1 = Lanes(repeating: 1 - config.beta1), ob2 = Lanes(repeating: 1 - config.beta2)
+        let lr = Lanes(repeating: c1), vc = Lanes(repeating: c2), eps = Lanes(repeating: config.epsilon)
+        let zero = Lanes()
+        var d = 0
+        while d < width {
+            var g = zero
+            for gp in grads { g += load(gp + d); store(zero, gp + d) }
+            let mi = b1 * load(m + base + d) + ob1 * g
+            let vi = b2 * load(v + base + d) + ob2 * g * g
+            store(mi, m + base + d); store(vi, v + base + d)
+            store(load(table + base + d) - lr * mi / ((vi * vc).squareRoot() + eps), table + base + d)
+            d += kernelLanes
+        }
+    }
+
+    /// Bias corrections for the current step.
+    public func corrections(_ config: AdamConfig) -> (Float, Float) { Adam.corrections(step, config) }
+
+    /// Updates the given rows of `table` with their gradients in `grad` (both [rows, width]), only the
+    /// live `columns` of each row (padding columns stay zero). Disjoint `rows` may run concurrently.
+    public func updateRows(_ rowIds: UnsafeBufferPointer<Int32>, table: UnsafeMutablePointer<Float>, grad: UnsafePointer<Float>,
+                           config: AdamConfig, columns: [Range<Int>]) {
+        let (c1, c2) = Adam.corrections(step, config)
+        for r in rowIds {
             let base = Int(r) * width
             for cols in columns {
                 Adam.update(table + base, grad + base, m + base, v + base, cols, c1, c2, config)

@@ -75,22 +75,24 @@ public final class StructuralTrainer {
                             let dAnchor = UnsafeMutablePointer<Float>.allocate(capacity: W)
                             let dist = UnsafeMutablePointer<Float>.allocate(capacity: k + 1)
                             let dDist = UnsafeMutablePointer<Float>.allocate(capacity: k + 1)
-                            defer { anchor.deallocate(); dAnchor.deallocate(); dist.deallocate(); dDist.deallocate() }
+                            let P = f.paddedDim
+                            let moduli = UnsafeMutablePointer<Float>.allocate(capacity: (k + 1) * P)
+                            defer { anchor.deallocate(); dAnchor.deallocate(); dist.deallocate(); dDist.deallocate(); moduli.deallocate() }
                             var loss = 0.0
                             for i in Parallel.range(of: chunk, chunks: T, count: B) {
                                 let p = positives[i], dir = dirs[i]
                                 let kept = dir == .tail ? p.h : p.t, truth = dir == .tail ? p.t : p.h
                                 let keptRow = ent + kept * W, relRow = rel + p.r * RW
                                 f.anchor(entity: keptRow, relation: relRow, direction: dir, out: anchor)
-                                dist[0] = f.distance(anchor, ent + truth * W)
-                                for j in 0..<k { dist[j + 1] = f.distance(anchor, ent + Int(negs[i * k + j]) * W) }
+                                dist[0] = f.distance(anchor, ent + truth * W, moduli: moduli)
+                                for j in 0..<k { dist[j + 1] = f.distance(anchor, ent + Int(negs[i * k + j]) * W, moduli: moduli + (j + 1) * P) }
                                 loss += Double(SelfAdversarialLoss.forwardBackward(dist: dist, k: k, gamma: gamma, temperature: temp,
                                                                                     weight: invB, dDist: dDist))
                                 dAnchor.initialize(repeating: 0, count: W)
-                                f.distanceBackward(anchor, ent + truth * W, g: dDist[0], dAnchor: dAnchor, dCandidate: g.row(truth))
+                                f.distanceBackward(anchor, ent + truth * W, g: dDist[0], moduli: moduli, dAnchor: dAnchor, dCandidate: g.row(truth))
                                 for j in 0..<k {
                                     let c = Int(negs[i * k + j])
-                                    f.distanceBackward(anchor, ent + c * W, g: dDist[j + 1], dAnchor: dAnchor, dCandidate: g.row(c))
+                                    f.distanceBackward(anchor, ent + c * W, g: dDist[j + 1], moduli: moduli + (j + 1) * P, dAnchor: dAnchor, dCandidate: g.row(c))
                                 }
                                 f.anchorBackward(entity: keptRow, relation: relRow, direction: dir, dAnchor: dAnchor,
                                                  dEntity: g.row(kept), dRelation: g.relationGrad + p.r * RW)
@@ -126,32 +128,21 @@ public final class StructuralTrainer {
             for r in buffers[t].touchedRows where !merged[Int(r)] { merged[Int(r)] = true; mergedRows.append(r) }
         }
         entityAdam.beginStep()
-        let columns = model.score.entityColumns, cfg = AdamConfig(learningRate: config.learningRate)
-        let P = threads
+        let cfg = AdamConfig(learningRate: config.learningRate)
+        let P = threads, adam = entityAdam
+        let (c1, c2) = adam.corrections(cfg)
         model.entities.withUnsafeMutableBufferPointer { entBuf in
-            entityAdam.state.m.withUnsafeMutableBufferPointer { mBuf in
-                entityAdam.state.v.withUnsafeMutableBufferPointer { vBuf in
-                    mergedRows.withUnsafeBufferPointer { rows in
-                        let ent = entBuf.baseAddress!, m = mBuf.baseAddress!, v = vBuf.baseAddress!
-                        let adam = entityAdam
-                        Parallel.forEachChunk(min(P, max(rows.count, 1))) { chunk in
-                            let part = UnsafeBufferPointer(rebasing: rows[Parallel.range(of: chunk, chunks: min(P, max(rows.count, 1)), count: rows.count)])
-                            let g0 = buffers[0].entityGrad
-                            for r in part {
-                                let base = Int(r) * W
-                                for t in 1..<max(T, 1) where buffers[t].touched[Int(r)] {
-                                    let gt = buffers[t].entityGrad + base
-                                    for j in 0..<W { g0[base + j] += gt[j] }
-                                }
-                            }
-                            adam.updateRows(part, table: ent, grad: g0, m: m, v: v, config: cfg, columns: columns)
-                            for r in part {
-                                let base = Int(r) * W
-                                for t in 0..<T where buffers[t].touched[Int(r)] {
-                                    (buffers[t].entityGrad + base).update(repeating: 0, count: W)
-                                }
-                            }
-                        }
+            mergedRows.withUnsafeBufferPointer { rows in
+                let ent = entBuf.baseAddress!
+                let chunks = min(P, max(rows.count, 1))
+                Parallel.forEachChunk(chunks) { chunk in
+                    let grads = UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>.allocate(capacity: max(T, 1))
+                    defer { grads.deallocate() }
+                    for r in rows[Parallel.range(of: chunk, chunks: chunks, count: rows.count)] {
+                        var n = 0
+                        for t in 0..<T where buffers[t].touched[Int(r)] { grads[n] = buffers[t].entityGrad + Int(r) * W; n += 1 }
+                        adam.updateRowSummingGradients(Int(r), table: ent, grads: UnsafeBufferPointer(rebasing: grads[0..<n]),
+                                                       lrCorrection: c1, v2Correction: c2, config: cfg)
                     }
                 }
             }
