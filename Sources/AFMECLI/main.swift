@@ -64,6 +64,7 @@ func pct(_ x: Double) -> String {
     return String(v)
 }
 
+setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also when piped
 let opts = parse()
 let graph: KnowledgeGraph
 do {
