@@ -1,6 +1,6 @@
 // Every differentiable op against central finite differences, plus second-order gradients.
 import XCTest
-@testable import AFMECore
+import AFMECore
 
 final class AutodiffTests: XCTestCase {
     struct Case {

@@ -1,6 +1,6 @@
 // OpenKE and .npy loading: the happy path, and every bad input reaching a specific error.
 import XCTest
-@testable import AFMECore
+import AFMECore
 
 final class DataLoaderTests: XCTestCase {
     func testLoadsTinyFolderWithRelationLastAndNamesWithSpaces() throws {

@@ -1,6 +1,6 @@
 // Shared helpers: central finite differences against reverse-mode gradients.
 import XCTest
-@testable import AFMECore
+import AFMECore
 
 /// Random tensor with entries in ±scale, kept at least `minAbs` away from zero (for div, log, sqrt, relu kinks).
 func randomTensor(_ shape: [Int], _ rng: inout SplitMix64, scale: Float = 1, minAbs: Float = 0, positive: Bool = false) -> Tensor {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import AFMECore
+import AFMECore
 #if canImport(Glibc)
 import Glibc
 #endif

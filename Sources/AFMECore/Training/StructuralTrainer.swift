@@ -58,11 +58,38 @@ public final class StructuralTrainer {
 
     /// Loss (mean over the batch) after sampling negatives for `batch` and taking one Adam step.
     public func step(_ batch: ArraySlice<Triple>, sampler: NegativeSampler, rng: inout SplitMix64) -> Float {
+        sampler.sample(batch, k: config.negatives, rng: &rng, directions: &directions, negatives: &negatives)
+        let T = min(threads, batch.count)
+        let loss = accumulate(Array(batch), directions: directions, negatives: negatives)
+        applyUpdates(usedThreads: T)
+        return loss
+    }
+
+    /// The batch loss and its exact gradients with respect to the entity and relation tables, without
+    /// updating anything (for gradient checks). `negatives` holds `config.negatives` ids per positive.
+    public func lossAndGradients(_ batch: [Triple], directions: [Direction], negatives: [Int32]) -> (loss: Float, entities: [Float], relations: [Float]) {
+        precondition(directions.count == batch.count && negatives.count == batch.count * config.negatives)
+        let T = min(threads, batch.count), W = model.score.entityWidth
+        let loss = accumulate(batch, directions: directions, negatives: negatives)
+        var ge = [Float](repeating: 0, count: model.entities.count), gr = [Float](repeating: 0, count: model.relations.count)
+        for t in 0..<T {
+            for r in buffers[t].touchedRows {
+                for j in 0..<W { ge[Int(r) * W + j] += buffers[t].entityGrad[Int(r) * W + j] }
+                (buffers[t].entityGrad + Int(r) * W).update(repeating: 0, count: W)
+                buffers[t].touched[Int(r)] = false
+            }
+            buffers[t].touchedRows.removeAll()
+            for j in 0..<gr.count { gr[j] += buffers[t].relationGrad[j] }
+            buffers[t].relationGrad.update(repeating: 0, count: gr.count)
+        }
+        return (loss, ge, gr)
+    }
+
+    /// Fills the per-thread gradient buffers for one batch; returns the mean loss.
+    func accumulate(_ positives: [Triple], directions: [Direction], negatives: [Int32]) -> Float {
         let k = config.negatives
-        sampler.sample(batch, k: k, rng: &rng, directions: &directions, negatives: &negatives)
-        let B = batch.count, f = model.score, W = f.entityWidth, RW = f.relationWidth
+        let B = positives.count, f = model.score, W = f.entityWidth, RW = f.relationWidth
         let T = min(threads, B)
-        let positives = Array(batch)
         let invB = 1 / Float(B), l2 = config.l2, gamma = f.gamma, temp = config.adversarialTemperature
         model.entities.withUnsafeBufferPointer { entBuf in
             model.relations.withUnsafeBufferPointer { relBuf in
@@ -97,9 +124,10 @@ public final class StructuralTrainer {
                                 f.anchorBackward(entity: keptRow, relation: relRow, direction: dir, dAnchor: dAnchor,
                                                  dEntity: g.row(kept), dRelation: g.relationGrad + p.r * RW)
                                 if l2 > 0 {
-                                    loss += Double(StructuralTrainer.addL2(l2 * invB, ent + p.h * W, g.row(p.h), W))
-                                    loss += Double(StructuralTrainer.addL2(l2 * invB, ent + p.t * W, g.row(p.t), W))
-                                    loss += Double(StructuralTrainer.addL2(l2 * invB, rel + p.r * RW, g.relationGrad + p.r * RW, RW))
+                                    // The loss is divided by B once at the end; the gradient is scaled here.
+                                    loss += Double(StructuralTrainer.addL2(l2, invB, ent + p.h * W, g.row(p.h), W))
+                                    loss += Double(StructuralTrainer.addL2(l2, invB, ent + p.t * W, g.row(p.t), W))
+                                    loss += Double(StructuralTrainer.addL2(l2, invB, rel + p.r * RW, g.relationGrad + p.r * RW, RW))
                                 }
                             }
                             g.loss = loss
@@ -108,15 +136,14 @@ public final class StructuralTrainer {
                 }
             }
         }
-        applyUpdates(usedThreads: T)
         return Float(buffers[0..<T].reduce(0.0) { $0 + $1.loss } / Double(B))
     }
 
-    /// λ‖x‖² into the loss and 2λx into the gradient; returns the loss term.
+    /// Adds 2λx·scale into the gradient and returns the unscaled loss term λ‖x‖².
     @inline(__always)
-    static func addL2(_ lambda: Float, _ x: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+    static func addL2(_ lambda: Float, _ scale: Float, _ x: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
         var s: Float = 0
-        for i in 0..<n { s += x[i] * x[i]; gx[i] += 2 * lambda * x[i] }
+        for i in 0..<n { s += x[i] * x[i]; gx[i] += 2 * lambda * scale * x[i] }
         return lambda * s
     }
 
