@@ -10,14 +10,15 @@ struct Options {
     var config = TrainingConfig()
     var json = false
     var topk = 3
-    var examples = 3
+    var examples = 0
 }
 
 func usage() -> Never {
     print("""
     usage: afme-cli [--data DIR] [--model rotate|transe] [--dim N] [--gamma G] [--negatives K] [--batch B]
                     [--epochs N] [--lr LR] [--adv-temperature A] [--bernoulli] [--filter-negatives] [--l2 L]
-                    [--seed S] [--threads T] [--validate-every N] [--patience P] [--time-limit SECONDS] [--json]
+                    [--seed S] [--threads T] [--validate-every N] [--patience P] [--time-limit SECONDS]
+                    [--examples N] [--topk K] [--json]
     Without --data the built-in synthetic multi-modal graph is used.
     """)
     exit(2)
@@ -42,7 +43,9 @@ func parse() -> Options {
         case "--negatives": o.config.negatives = next(a)
         case "--batch": o.config.batchSize = next(a)
         case "--epochs": o.config.epochs = next(a)
-        case "--lr": o.config.learningRate = next(a)
+        case "--lr", "--learning-rate": o.config.learningRate = next(a)
+        case "--examples": o.examples = next(a)
+        case "--topk": o.topk = next(a)
         case "--adv-temperature": o.config.adversarialTemperature = next(a)
         case "--bernoulli": o.config.negativeSampling = .bernoulli
         case "--filter-negatives": o.config.filterNegatives = true
@@ -94,6 +97,17 @@ do {
         print("test [\(ties.name)] MRR \(pct(m.mrr)) MR \(Int(m.meanRank)) Hits@1 \(pct(m.hits1)) Hits@3 \(pct(m.hits3)) Hits@10 \(pct(m.hits10))")
     }
     print("test evaluation: \(report.seconds) s for \(graph.test.count) triples × 2 directions × \(graph.entityCount) candidates")
+    if opts.examples > 0 {
+        print("example predictions (filtered: other known answers are hidden):")
+        let triples = Array(graph.test.prefix(opts.examples))
+        let queries = triples.map { Query(entity: $0.h, relation: $0.r, direction: .tail) }
+        for (t, top) in zip(triples, TopK.predict(model, queries: queries, k: opts.topk, exclude: filter)) {
+            let rank = report.tailOptimistic[graph.test.firstIndex(of: t)!]
+            let names = top.map { "\(graph.entityNames[Int($0.entity)]) (\(($0.score * 100).rounded() / 100))" }
+            print("  (\(graph.entityNames[t.h]), \(graph.relationNames[t.r]), ?) → \(names.joined(separator: ", ")); " +
+                  "true tail \(graph.entityNames[t.t]) ranked \(rank)")
+        }
+    }
     if opts.json {
         let r = report.metrics(.realistic), o = report.metrics(.openKE)
         print("{\"mrr_realistic\":\(r.mrr),\"hits1_realistic\":\(r.hits1),\"hits10_realistic\":\(r.hits10)," +

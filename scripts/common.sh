@@ -1,0 +1,32 @@
+# Shared by the build, demo and test scripts. Sourced, not run.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# Installs what a fresh Debian machine with the Swift toolchain lacks (OpenBLAS headers, pkg-config).
+ensure_deps() {
+    if ! pkg-config --exists openblas 2>/dev/null; then
+        echo "installing libopenblas-dev and pkg-config ..."
+        local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libopenblas-dev pkg-config >/dev/null
+    fi
+}
+
+# Code generation for this CPU. Swift defaults to baseline x86-64 (SSE2), which splits the 16-lane
+# kernels into four; AVX-512 or AVX2 code is 1.6–2.8x faster here (BENCHMARKS.md). The build is then
+# for machines with the same vector extensions, like -march=native. AFME_PORTABLE=1 builds baseline code.
+swift_cpu_flags() {
+    if [ "${AFME_PORTABLE:-0}" = 1 ] || [ "$(uname -m)" != x86_64 ]; then return; fi
+    if grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
+        echo "-Xswiftc -target-cpu -Xswiftc skylake-avx512"
+    elif grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then
+        echo "-Xswiftc -target-cpu -Xswiftc haswell"
+    fi
+}
+
+# One release build shared by the CLI, the tests, and (later) the C/Python skins.
+build_release() {
+    # shellcheck disable=SC2046
+    swift build -c release $(swift_cpu_flags) "$@"
+}
