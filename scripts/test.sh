@@ -7,4 +7,8 @@ echo "== build (release)"
 build_release --build-tests
 echo "== swift test"
 # shellcheck disable=SC2046
-swift test -c release --skip-build $(swift_cpu_flags) 2>&1 | tee .build/swift-test.log
+swift test -c release --skip-build --disable-swift-testing $(swift_cpu_flags) 2>&1 | tee .build/swift-test.log
+swift_total=$(grep -E "^\s*Executed [0-9]+ tests" .build/swift-test.log | tail -1 | sed -E 's/.*Executed ([0-9]+) tests, with ([0-9]+) failures.*/\1 \2/')
+read -r total failed <<<"$swift_total"
+skipped=$(grep -cE "Test Case .* skipped" .build/swift-test.log || true)
+echo "swift: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
