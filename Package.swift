@@ -14,7 +14,9 @@ let package = Package(
         .executableTarget(name: "AFMECLI", dependencies: ["AFMECore"]),
 
         // The C ABI: only @_cdecl functions that validate, call the core and map errors.
-        .target(name: "AFMECABI", dependencies: ["AFMECore"]),
+        .target(name: "AFMECABI", dependencies: ["AFMECore", "CAFMEHeader"]),
+        // The hand-written header, imported by the ABI target (include/module.modulemap).
+        .systemLibrary(name: "CAFMEHeader", path: "include"),
 
         // MARK: Implementation details
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",

@@ -30,3 +30,10 @@ build_release() {
     # shellcheck disable=SC2046
     swift build -c release $(swift_cpu_flags) "$@"
 }
+
+# The shipped libafme.so: Swift runtime linked in statically, SONAME set, only afme_* exported.
+build_library() {
+    # shellcheck disable=SC2046
+    swift build -c release --product afme $(swift_cpu_flags) -Xswiftc -static-stdlib \
+        -Xlinker -soname=libafme.so -Xlinker "--version-script=$ROOT/scripts/afme.map" "$@"
+}

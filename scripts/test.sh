@@ -12,3 +12,9 @@ swift_total=$(grep -E "^\s*Executed [0-9]+ tests" .build/swift-test.log | tail -
 read -r total failed <<<"$swift_total"
 skipped=$(grep -cE "Test Case .* skipped" .build/swift-test.log || true)
 echo "swift: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
+echo "== libafme.so"
+build_library
+echo "== C checks"
+bash Tests/c/run.sh
+read -r cpass cfail < .build/ctests/summary
+echo "total: $((total - failed - skipped + cpass)) passed, $((failed + cfail)) failed"

@@ -1,5 +1,9 @@
-// C ABI: library group (version, errors). See include/afme.h.
+// C ABI, Library group: version and last error. See include/afme.h.
 import AFMECore
+import CAFMEHeader
 
 @_cdecl("afme_version")
-public func afme_version() -> UnsafePointer<CChar> { AFMEVersion.cString }
+public func cabi_version() -> UnsafePointer<CChar> { AFMEVersion.cString }
+
+@_cdecl("afme_last_error")
+public func cabi_last_error() -> UnsafePointer<CChar> { LastError.current }

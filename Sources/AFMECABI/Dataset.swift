@@ -1,0 +1,171 @@
+// C ABI, Dataset group. See include/afme.h.
+import AFMECore
+import CAFMEHeader
+
+@_cdecl("afme_synthetic_default_params")
+public func cabi_synthetic_default_params() -> afme_synthetic_params {
+    let s = SyntheticGraphSpec()
+    return afme_synthetic_params(n_entities: Int64(s.entities), n_relations: Int64(s.relations),
+                                 facts_per_entity: Int64(s.factsPerEntity), text_dim: Int64(s.modalityDims[0]),
+                                 image_dim: Int64(s.modalityDims[1]), text_missing: s.missingFractions[0],
+                                 image_missing: s.missingFractions[1], feature_noise: s.featureNoise, seed: s.seed)
+}
+
+@_cdecl("afme_dataset_create_synthetic")
+public func cabi_dataset_create_synthetic(_ params: UnsafePointer<afme_synthetic_params>?,
+                                          _ out: UnsafeMutablePointer<OpaquePointer?>?) -> afme_status {
+    abiCall("afme_dataset_create_synthetic") {
+        let out = try nonNull(out, "out")
+        let p = params?.pointee ?? cabi_synthetic_default_params()
+        var spec = SyntheticGraphSpec()
+        spec.entities = try count(p.n_entities, "n_entities", max: 100_000)
+        spec.relations = try count(p.n_relations, "n_relations", max: 1_000_000)
+        spec.factsPerEntity = try count(p.facts_per_entity, "facts_per_entity", max: 1000)
+        let dims = [try count(p.text_dim, "text_dim", max: 65536), try count(p.image_dim, "image_dim", max: 65536)]
+        let missing = [p.text_missing, p.image_missing]
+        for (name, v) in [("text_missing", p.text_missing), ("image_missing", p.image_missing), ("feature_noise", p.feature_noise)] where !v.isFinite {
+            throw ABIError(AFME_ERR_NON_FINITE, "\(name) is not finite")
+        }
+        spec.modalityDims = dims.filter { $0 > 0 }
+        spec.missingFractions = zip(dims, missing).filter { $0.0 > 0 }.map { $0.1 }
+        spec.featureNoise = p.feature_noise
+        spec.seed = p.seed
+        if Double(spec.entities) * Double(spec.factsPerEntity) > 1e9 { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "graph too large") }
+        let graph = try SyntheticGraph.make(spec)
+        out.pointee = Handles.register(DatasetBox(graph))
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_dataset_load_openke")
+public func cabi_dataset_load_openke(_ folder: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> afme_status {
+    abiCall("afme_dataset_load_openke") {
+        let out = try nonNull(out, "out")
+        let graph = try OpenKELoader.load(folder: try string(folder, "folder"))
+        out.pointee = Handles.register(DatasetBox(graph))
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_dataset_add_modality")
+public func cabi_dataset_add_modality(_ dataset: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ values: UnsafePointer<Float>?,
+                                      _ nRows: Int64, _ dim: Int64, _ present: UnsafePointer<UInt8>?) -> afme_status {
+    abiCall("afme_dataset_add_modality") {
+        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+        let name = try string(name, "name")
+        let rows = try count(nRows, "n_rows"), d = try count(dim, "dim", max: 1 << 20)
+        if rows != box.graph.entityCount { throw ABIError(AFME_ERR_SHAPE, "n_rows = \(rows) but the dataset has \(box.graph.entityCount) entities") }
+        if d == 0 { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "dim must be > 0") }
+        let (total, overflow) = rows.multipliedReportingOverflow(by: d)
+        if overflow || Int64(total) > maxElements { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "n_rows × dim is too large") }
+        let values = try nonNull(values, "values")
+        let vals = Array(UnsafeBufferPointer(start: values, count: total))
+        let mask = present.map { p in (0..<rows).map { p[$0] != 0 } }
+        try box.graph.addModality(name: name, dim: d, values: vals, present: mask)
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_dataset_add_modality_npy")
+public func cabi_dataset_add_modality_npy(_ dataset: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?,
+                                          _ missing: UnsafePointer<Int64>?, _ nMissing: Int64) -> afme_status {
+    abiCall("afme_dataset_add_modality_npy") {
+        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+        let name = try string(name, "name"), path = try string(path, "npy_path")
+        let n = try count(nMissing, "n_missing")
+        var ids: [Int] = []
+        if n > 0 {
+            let m = try nonNull(missing, "missing_ids")
+            ids = try (0..<n).map { try id(m[$0], below: box.graph.entityCount, "missing_ids[\($0)]") }
+        }
+        try box.graph.addModality(name: name, npyPath: path, missingIds: ids)
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_dataset_n_entities")
+public func cabi_dataset_n_entities(_ dataset: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?) -> afme_status {
+    abiCall("afme_dataset_n_entities") {
+        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+        try nonNull(out, "out").pointee = Int64(box.graph.entityCount)
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_dataset_n_relations")
+public func cabi_dataset_n_relations(_ dataset: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?) -> afme_status {
+    abiCall("afme_dataset_n_relations") {
+        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+        try nonNull(out, "out").pointee = Int64(box.graph.relationCount)
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_dataset_n_modalities")
+public func cabi_dataset_n_modalities(_ dataset: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?) -> afme_status {
+    abiCall("afme_dataset_n_modalities") {
+        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+        try nonNull(out, "out").pointee = Int64(box.graph.modalities.count)
+        return AFME_OK
+    }
+}
+
+func triples(_ g: KnowledgeGraph, _ s: Int) -> [Triple] { [g.train, g.valid, g.test][s] }
+
+@_cdecl("afme_dataset_n_triples")
+public func cabi_dataset_n_triples(_ dataset: OpaquePointer?, _ which: afme_split, _ out: UnsafeMutablePointer<Int64>?) -> afme_status {
+    abiCall("afme_dataset_n_triples") {
+        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+        let s = try split(which)
+        try nonNull(out, "out").pointee = Int64(triples(box.graph, s).count)
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_dataset_get_triples")
+public func cabi_dataset_get_triples(_ dataset: OpaquePointer?, _ which: afme_split, _ out: UnsafeMutablePointer<Int64>?,
+                                     _ capacity: Int64, _ written: UnsafeMutablePointer<Int64>?) -> afme_status {
+    abiCall("afme_dataset_get_triples") {
+        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+        let list = triples(box.graph, try split(which))
+        let cap = try count(capacity, "capacity")
+        let written = try nonNull(written, "n_written")
+        let n = min(cap, list.count)
+        if n > 0 {
+            let out = try nonNull(out, "out")
+            for i in 0..<n { out[3 * i] = Int64(list[i].head); out[3 * i + 1] = Int64(list[i].relation); out[3 * i + 2] = Int64(list[i].tail) }
+        }
+        written.pointee = Int64(n)
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_dataset_entity_name")
+public func cabi_dataset_entity_name(_ dataset: OpaquePointer?, _ e: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
+                                     _ size: Int, _ needed: UnsafeMutablePointer<Int>?) -> afme_status {
+    abiCall("afme_dataset_entity_name") {
+        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+        let i = try id(e, below: box.graph.entityCount, "id")
+        try copyString(box.graph.entityNames[i], buffer, size, needed)
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_dataset_relation_name")
+public func cabi_dataset_relation_name(_ dataset: OpaquePointer?, _ r: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
+                                       _ size: Int, _ needed: UnsafeMutablePointer<Int>?) -> afme_status {
+    abiCall("afme_dataset_relation_name") {
+        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+        let i = try id(r, below: box.graph.relationCount, "id")
+        try copyString(box.graph.relationNames[i], buffer, size, needed)
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_dataset_free")
+public func cabi_dataset_free(_ dataset: OpaquePointer?) -> afme_status {
+    abiCall("afme_dataset_free") {
+        try Handles.free(dataset, DatasetBox.self, "dataset")
+        return AFME_OK
+    }
+}

@@ -1,0 +1,172 @@
+// C ABI, Model group: training, scoring, top-k, evaluation. See include/afme.h.
+import AFMECore
+import CAFMEHeader
+
+@_cdecl("afme_train_default_params")
+public func cabi_train_default_params() -> afme_train_params {
+    let c = TrainingConfig()
+    return afme_train_params(score_function: Int32(c.scoreFunction.rawValue), dim: Int32(c.dim), gamma: c.gamma,
+                             epsilon: c.epsilon, negatives: Int32(c.negatives), batch_size: Int32(c.batchSize),
+                             epochs: Int32(c.epochs), learning_rate: c.learningRate,
+                             adversarial_temperature: c.adversarialTemperature, l2: c.l2, seed: c.seed,
+                             threads: Int32(c.threads), validate_every: Int32(c.validateEvery), patience: Int32(c.patience),
+                             validation_ties: Int32(c.validationTies.rawValue), validation_limit: Int32(c.validationLimit),
+                             time_limit_seconds: c.timeLimitSeconds,
+                             bernoulli_negatives: c.negativeSampling == .bernoulli ? 1 : 0,
+                             filter_negatives: c.filterNegatives ? 1 : 0)
+}
+
+/// C parameters → engine configuration; every field is checked (the engine re-checks its domain).
+func trainingConfig(_ p: afme_train_params) throws -> TrainingConfig {
+    var c = TrainingConfig()
+    guard let kind = ScoreFunctionKind(rawValue: Int(p.score_function)) else {
+        throw ABIError(AFME_ERR_INVALID_ARGUMENT, "score_function \(p.score_function) is not an afme_score_function")
+    }
+    guard let ties = TieHandling(rawValue: Int(p.validation_ties)) else {
+        throw ABIError(AFME_ERR_INVALID_ARGUMENT, "validation_ties \(p.validation_ties) is not an afme_ties")
+    }
+    for (name, v) in [("gamma", Double(p.gamma)), ("epsilon", Double(p.epsilon)), ("learning_rate", Double(p.learning_rate)),
+                      ("adversarial_temperature", Double(p.adversarial_temperature)), ("l2", Double(p.l2)),
+                      ("time_limit_seconds", p.time_limit_seconds)] where !v.isFinite {
+        throw ABIError(AFME_ERR_NON_FINITE, "\(name) is not finite")
+    }
+    c.scoreFunction = kind; c.dim = Int(p.dim); c.gamma = p.gamma; c.epsilon = p.epsilon
+    c.negatives = Int(p.negatives); c.batchSize = Int(p.batch_size); c.epochs = Int(p.epochs)
+    c.learningRate = p.learning_rate; c.adversarialTemperature = p.adversarial_temperature; c.l2 = p.l2
+    c.seed = p.seed; c.threads = Int(p.threads); c.validateEvery = Int(p.validate_every); c.patience = Int(p.patience)
+    c.validationTies = ties; c.validationLimit = Int(p.validation_limit); c.timeLimitSeconds = p.time_limit_seconds
+    c.negativeSampling = p.bernoulli_negatives != 0 ? .bernoulli : .uniform
+    c.filterNegatives = p.filter_negatives != 0
+    try c.validate()
+    // Memory guard: the tables and per-thread gradients must fit comfortably.
+    return c
+}
+
+@_cdecl("afme_model_train")
+public func cabi_model_train(_ dataset: OpaquePointer?, _ params: UnsafePointer<afme_train_params>?,
+                             _ progress: afme_progress_fn?, _ user: UnsafeMutableRawPointer?,
+                             _ out: UnsafeMutablePointer<OpaquePointer?>?) -> afme_status {
+    abiCall("afme_model_train") {
+        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+        let out = try nonNull(out, "out")
+        let config = try trainingConfig(params?.pointee ?? cabi_train_default_params())
+        let width = Double(config.dim) * 2 + 16
+        let bytes = Double(box.graph.entityCount) * width * 4 * Double(3 + config.effectiveThreads)
+        if bytes > 16e9 { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "dim \(config.dim) with \(box.graph.entityCount) entities needs \(Int(bytes / 1e9)) GB") }
+        let (model, result) = try StructuralTraining.train(graph: box.graph, config: config) { r in
+            guard let progress else { return true }
+            var report = afme_epoch_report(epoch: Int32(r.epoch), mean_loss: r.meanLoss, seconds: r.seconds,
+                                           validated: r.validated ? 1 : 0, valid_mrr: r.validation?.mrr ?? -1,
+                                           valid_hits10: r.validation?.hits10 ?? -1)
+            return progress(&report, user) == 0
+        }
+        out.pointee = Handles.register(ModelBox(model))
+        if result.stoppedByCallback {
+            LastError.set("afme_model_train: stopped by the progress callback after epoch \(result.epochsRun)")
+            return AFME_ERR_CANCELLED
+        }
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_model_n_entities")
+public func cabi_model_n_entities(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?) -> afme_status {
+    abiCall("afme_model_n_entities") {
+        let m = try Handles.get(model, ModelBox.self, "model")
+        try nonNull(out, "out").pointee = Int64(m.model.entityCount)
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_model_n_relations")
+public func cabi_model_n_relations(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?) -> afme_status {
+    abiCall("afme_model_n_relations") {
+        let m = try Handles.get(model, ModelBox.self, "model")
+        try nonNull(out, "out").pointee = Int64(m.model.relationCount)
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_model_score")
+public func cabi_model_score(_ model: OpaquePointer?, _ triples: UnsafePointer<Int64>?, _ n: Int64,
+                             _ scores: UnsafeMutablePointer<Float>?) -> afme_status {
+    abiCall("afme_model_score") {
+        let m = try Handles.get(model, ModelBox.self, "model").model
+        let count = try AFMECABI.count(n, "n", max: maxElements / 3)
+        if count == 0 { return AFME_OK }
+        let t = try nonNull(triples, "triples"), out = try nonNull(scores, "out_scores")
+        var list: [Triple] = []
+        list.reserveCapacity(count)
+        for i in 0..<count {
+            list.append(Triple(try id(t[3 * i], below: m.entityCount, "triples[\(i)].head"),
+                               try id(t[3 * i + 1], below: m.relationCount, "triples[\(i)].relation"),
+                               try id(t[3 * i + 2], below: m.entityCount, "triples[\(i)].tail")))
+        }
+        list.withUnsafeBufferPointer { m.scoreTriples($0, out: out) }
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_model_topk")
+public func cabi_model_topk(_ model: OpaquePointer?, _ entity: Int64, _ relation: Int64, _ direction: afme_direction,
+                            _ k: Int64, _ exclude: OpaquePointer?, _ ids: UnsafeMutablePointer<Int64>?,
+                            _ scores: UnsafeMutablePointer<Float>?, _ written: UnsafeMutablePointer<Int64>?) -> afme_status {
+    abiCall("afme_model_topk") {
+        let m = try Handles.get(model, ModelBox.self, "model").model
+        let e = try id(entity, below: m.entityCount, "entity"), r = try id(relation, below: m.relationCount, "relation")
+        guard let dir = Direction(rawValue: Int(direction.rawValue)) else {
+            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "direction \(direction.rawValue) is not an afme_direction")
+        }
+        let kk = try count(k, "k")
+        let written = try nonNull(written, "n_written")
+        var filter: FilterIndex? = nil
+        if exclude != nil {
+            let box = try Handles.get(exclude, DatasetBox.self, "exclude")
+            if box.graph.entityCount != m.entityCount || box.graph.relationCount != m.relationCount {
+                throw ABIError(AFME_ERR_SHAPE, "exclude has \(box.graph.entityCount) entities / \(box.graph.relationCount) relations, the model \(m.entityCount) / \(m.relationCount)")
+            }
+            filter = box.filter
+        }
+        let n = min(kk, m.entityCount)
+        if n > 0 {
+            let ids = try nonNull(ids, "out_ids"), scores = try nonNull(scores, "out_scores")
+            let top = TopK.predict(m, queries: [Query(entity: e, relation: r, direction: dir)], k: n, exclude: filter)[0]
+            for (i, s) in top.enumerated() { ids[i] = Int64(s.entity); scores[i] = s.score }
+            written.pointee = Int64(top.count)
+        } else {
+            written.pointee = 0
+        }
+        return AFME_OK
+    }
+}
+
+func fill(_ out: UnsafeMutablePointer<afme_metrics>?, _ m: RankingMetrics) {
+    out?.pointee = afme_metrics(count: Int64(m.count), mr: m.meanRank, mrr: m.mrr, hits1: m.hits1, hits3: m.hits3, hits10: m.hits10)
+}
+
+@_cdecl("afme_model_evaluate")
+public func cabi_model_evaluate(_ model: OpaquePointer?, _ dataset: OpaquePointer?, _ which: afme_split, _ tieMode: afme_ties,
+                                _ threads: Int32, _ both: UnsafeMutablePointer<afme_metrics>?,
+                                _ tail: UnsafeMutablePointer<afme_metrics>?, _ head: UnsafeMutablePointer<afme_metrics>?) -> afme_status {
+    abiCall("afme_model_evaluate") {
+        let m = try Handles.get(model, ModelBox.self, "model").model
+        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+        let s = try split(which), t = try ties(tieMode)
+        if box.graph.entityCount != m.entityCount || box.graph.relationCount != m.relationCount {
+            throw ABIError(AFME_ERR_SHAPE, "the dataset has \(box.graph.entityCount) entities / \(box.graph.relationCount) relations, the model \(m.entityCount) / \(m.relationCount)")
+        }
+        let nThreads = try count(Int64(threads), "threads", max: 1024)
+        let report = FilteredRanker.evaluate(m, triples: triples(box.graph, s), filter: box.filter,
+                                             threads: nThreads == 0 ? SystemInfo.coreCount : nThreads)
+        fill(both, report.metrics(t, .both)); fill(tail, report.metrics(t, .tail)); fill(head, report.metrics(t, .head))
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_model_free")
+public func cabi_model_free(_ model: OpaquePointer?) -> afme_status {
+    abiCall("afme_model_free") {
+        try Handles.free(model, ModelBox.self, "model")
+        return AFME_OK
+    }
+}

@@ -1,0 +1,146 @@
+/* Drives the C API of the shipped libafme.so: a real training run, scoring, top-k, evaluation, and
+ * every class of bad argument (NULL, negative or huge lengths, out-of-range ids, bad enums, NaN/Inf,
+ * non-UTF-8 paths, freed handles). Every bad call must return its documented status and leave a
+ * message; none may crash the process. Prints "N passed, M failed" and exits nonzero on failure. */
+#include "afme.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static int passed = 0, failed = 0;
+
+#define EXPECT(cond, what)                                                               \
+    do {                                                                                 \
+        if (cond) { passed++; }                                                          \
+        else { failed++; fprintf(stderr, "FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, what, afme_last_error()); } \
+    } while (0)
+
+#define EXPECT_STATUS(call, want)                                                        \
+    do {                                                                                 \
+        afme_status got_ = (call);                                                       \
+        EXPECT(got_ == (want), #call " returned the wrong status");                      \
+        if (got_ != AFME_OK) EXPECT(strlen(afme_last_error()) > 0, #call " left no message"); \
+    } while (0)
+
+static int stop_after_two(const afme_epoch_report *r, void *user) {
+    int *calls = (int *)user;
+    (*calls)++;
+    return r->epoch >= 2;
+}
+
+int main(void) {
+    EXPECT(strcmp(afme_version(), AFME_VERSION_STRING) == 0, "version string matches the header");
+
+    afme_dataset *ds = NULL;
+    afme_synthetic_params sp = afme_synthetic_default_params();
+    sp.n_entities = 500;
+    EXPECT_STATUS(afme_dataset_create_synthetic(&sp, &ds), AFME_OK);
+    int64_t ne = 0, nr = 0, ntrain = 0, nm = 0;
+    EXPECT_STATUS(afme_dataset_n_entities(ds, &ne), AFME_OK);
+    EXPECT_STATUS(afme_dataset_n_relations(ds, &nr), AFME_OK);
+    EXPECT_STATUS(afme_dataset_n_triples(ds, AFME_SPLIT_TRAIN, &ntrain), AFME_OK);
+    EXPECT_STATUS(afme_dataset_n_modalities(ds, &nm), AFME_OK);
+    EXPECT(ne == 500 && nr == 12 && ntrain > 1000 && nm == 2, "synthetic dataset sizes");
+
+    /* Training with a progress callback that stops after epoch 2. */
+    afme_train_params tp = afme_train_default_params();
+    tp.dim = 64; tp.epochs = 50; tp.learning_rate = 0.003f; tp.negatives = 16; tp.batch_size = 256; tp.validate_every = 0;
+    int calls = 0;
+    afme_model *model = NULL;
+    EXPECT_STATUS(afme_model_train(ds, &tp, stop_after_two, &calls, &model), AFME_ERR_CANCELLED);
+    EXPECT(model != NULL && calls == 2, "a cancelled training still returns the model");
+    afme_model_free(model);
+    model = NULL;
+    tp.epochs = 150;
+    EXPECT_STATUS(afme_model_train(ds, &tp, NULL, NULL, &model), AFME_OK);
+
+    afme_metrics both, tail, head;
+    EXPECT_STATUS(afme_model_evaluate(model, ds, AFME_SPLIT_TEST, AFME_TIES_REALISTIC, 2, &both, &tail, &head), AFME_OK);
+    printf("abi_test: synthetic test MRR %.4f (random %.4f)\n", both.mrr, 2.0 / (double)ne);
+    EXPECT(both.mrr > 20.0 / (double)ne, "trained model beats random by a wide margin");
+    EXPECT(both.count == tail.count + head.count, "both = tail + head");
+
+    int64_t triples[6] = {0, 0, 1, 2, 1, 3};
+    float scores[2] = {0, 0};
+    EXPECT_STATUS(afme_model_score(model, triples, 2, scores), AFME_OK);
+    EXPECT(isfinite(scores[0]) && isfinite(scores[1]), "finite scores");
+    int64_t ids[5];
+    float top[5];
+    int64_t n = 0;
+    EXPECT_STATUS(afme_model_topk(model, 0, 0, AFME_PREDICT_TAIL, 5, ds, ids, top, &n), AFME_OK);
+    EXPECT(n == 5 && top[0] >= top[4], "top-k sorted");
+
+    char name[8];
+    size_t needed = 0;
+    EXPECT_STATUS(afme_dataset_entity_name(ds, 123, name, sizeof name, &needed), AFME_OK);
+    EXPECT(strcmp(name, "e123") == 0 && needed == 5, "entity name");
+    EXPECT_STATUS(afme_dataset_entity_name(ds, 123, name, 2, &needed), AFME_OK);
+    EXPECT(strcmp(name, "e") == 0, "truncated name stays NUL-terminated");
+
+    /* NULL pointers. */
+    EXPECT_STATUS(afme_dataset_create_synthetic(&sp, NULL), AFME_ERR_NULL_POINTER);
+    EXPECT_STATUS(afme_dataset_load_openke(NULL, &ds), AFME_ERR_NULL_POINTER);
+    EXPECT_STATUS(afme_dataset_n_entities(NULL, &ne), AFME_ERR_NULL_POINTER);
+    EXPECT_STATUS(afme_dataset_n_entities(ds, NULL), AFME_ERR_NULL_POINTER);
+    EXPECT_STATUS(afme_model_score(model, NULL, 2, scores), AFME_ERR_NULL_POINTER);
+    EXPECT_STATUS(afme_model_score(model, triples, 2, NULL), AFME_ERR_NULL_POINTER);
+    EXPECT_STATUS(afme_model_topk(model, 0, 0, AFME_PREDICT_TAIL, 5, NULL, NULL, top, &n), AFME_ERR_NULL_POINTER);
+    EXPECT_STATUS(afme_model_train(NULL, &tp, NULL, NULL, &model), AFME_ERR_NULL_POINTER);
+    EXPECT_STATUS(afme_dataset_add_modality(ds, "x", NULL, ne, 4, NULL), AFME_ERR_NULL_POINTER);
+
+    /* Lengths and ids. */
+    EXPECT_STATUS(afme_model_score(model, triples, -1, scores), AFME_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(afme_model_score(model, triples, (int64_t)1 << 62, scores), AFME_ERR_INVALID_ARGUMENT);
+    int64_t bad[3] = {0, 0, 500};
+    EXPECT_STATUS(afme_model_score(model, bad, 1, scores), AFME_ERR_OUT_OF_RANGE);
+    bad[1] = -1; bad[2] = 1;
+    EXPECT_STATUS(afme_model_score(model, bad, 1, scores), AFME_ERR_OUT_OF_RANGE);
+    EXPECT_STATUS(afme_model_topk(model, 500, 0, AFME_PREDICT_TAIL, 5, NULL, ids, top, &n), AFME_ERR_OUT_OF_RANGE);
+    EXPECT_STATUS(afme_model_topk(model, 0, 12, AFME_PREDICT_TAIL, 5, NULL, ids, top, &n), AFME_ERR_OUT_OF_RANGE);
+    EXPECT_STATUS(afme_model_topk(model, 0, 0, (afme_direction)7, 5, NULL, ids, top, &n), AFME_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(afme_model_topk(model, 0, 0, AFME_PREDICT_HEAD, -5, NULL, ids, top, &n), AFME_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(afme_dataset_entity_name(ds, -1, name, sizeof name, NULL), AFME_ERR_OUT_OF_RANGE);
+    EXPECT_STATUS(afme_dataset_n_triples(ds, (afme_split)3, &ntrain), AFME_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(afme_model_evaluate(model, ds, AFME_SPLIT_TEST, (afme_ties)9, 1, &both, NULL, NULL), AFME_ERR_INVALID_ARGUMENT);
+    float feats[8] = {0};
+    EXPECT_STATUS(afme_dataset_add_modality(ds, "x", feats, 2, 4, NULL), AFME_ERR_SHAPE);
+    EXPECT_STATUS(afme_dataset_add_modality(ds, "x", feats, ne, -4, NULL), AFME_ERR_INVALID_ARGUMENT);
+
+    /* Numbers. */
+    afme_train_params badp = tp;
+    badp.learning_rate = NAN;
+    EXPECT_STATUS(afme_model_train(ds, &badp, NULL, NULL, &model), AFME_ERR_NON_FINITE);
+    badp = tp; badp.gamma = INFINITY;
+    EXPECT_STATUS(afme_model_train(ds, &badp, NULL, NULL, &model), AFME_ERR_NON_FINITE);
+    badp = tp; badp.dim = -3;
+    EXPECT_STATUS(afme_model_train(ds, &badp, NULL, NULL, &model), AFME_ERR_INVALID_ARGUMENT);
+    badp = tp; badp.score_function = 42;
+    EXPECT_STATUS(afme_model_train(ds, &badp, NULL, NULL, &model), AFME_ERR_INVALID_ARGUMENT);
+    afme_synthetic_params bads = sp;
+    bads.feature_noise = NAN;
+    afme_dataset *tmp = NULL;
+    EXPECT_STATUS(afme_dataset_create_synthetic(&bads, &tmp), AFME_ERR_NON_FINITE);
+    bads = sp; bads.n_entities = -10;
+    EXPECT_STATUS(afme_dataset_create_synthetic(&bads, &tmp), AFME_ERR_INVALID_ARGUMENT);
+    EXPECT(tmp == NULL, "failed create leaves the output untouched");
+
+    /* Files and paths. */
+    EXPECT_STATUS(afme_dataset_load_openke("/nonexistent/folder", &tmp), AFME_ERR_IO);
+    const char not_utf8[] = {'/', 't', 'm', 'p', '/', (char)0xff, (char)0xfe, 0};
+    EXPECT_STATUS(afme_dataset_load_openke(not_utf8, &tmp), AFME_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(afme_dataset_add_modality_npy(ds, "x", "/nonexistent.npy", NULL, 0), AFME_ERR_IO);
+
+    /* Handles: wrong type, freed, double free. */
+    EXPECT_STATUS(afme_model_free((afme_model *)ds), AFME_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(afme_dataset_n_entities((const afme_dataset *)model, &ne), AFME_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(afme_model_free(model), AFME_OK);
+    EXPECT_STATUS(afme_model_score(model, triples, 1, scores), AFME_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(afme_model_free(model), AFME_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(afme_dataset_free(ds), AFME_OK);
+    EXPECT_STATUS(afme_dataset_n_entities(ds, &ne), AFME_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(afme_dataset_free(NULL), AFME_OK);
+    EXPECT_STATUS(afme_model_free(NULL), AFME_OK);
+
+    printf("abi_test: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

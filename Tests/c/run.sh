@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# C-side checks of the shipped library. Expects .build/release/libafme.so (scripts/test.sh builds it).
+source "$(dirname "$0")/../../scripts/common.sh"
+SO=.build/release/libafme.so
+OUT=.build/ctests; mkdir -p "$OUT"
+pass=0; fail=0
+check() { if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $*"; fi; }
+
+exports_match_header() {
+    nm -D -g --defined-only "$SO" | awk '{print $3}' | sort -u > "$OUT/exports.txt"
+    grep -oE '\bafme_[a-z0-9_]+[[:space:]]*\(' include/afme.h | sed 's/[[:space:]]*($//' | sort -u > "$OUT/header.txt"
+    diff -u "$OUT/header.txt" "$OUT/exports.txt"
+}
+self_contained() {
+    ! ldd "$SO" | grep -qiE 'swift|dispatch|foundation|not found' &&
+    readelf -d "$SO" | grep -q 'SONAME.*libafme.so'
+}
+header_c99() { echo '#include "afme.h"' | gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -x c -c - -o /dev/null; }
+header_cxx() { echo '#include "afme.h"' | g++ -std=c++11 -Wall -Wextra -Werror -pedantic -Iinclude -x c++ -c - -o /dev/null; }
+abi_test() {
+    gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/c/abi_test.c -o "$OUT/abi_test" \
+        -L.build/release -lafme -Wl,-rpath,"$ROOT/.build/release" -lm && env -u LD_LIBRARY_PATH "$OUT/abi_test"
+}
+
+check exports_match_header
+check self_contained
+check header_c99
+check header_cxx
+check abi_test
+echo "c: $pass passed, $fail failed"
+echo "$pass $fail" > "$OUT/summary"
+[ "$fail" = 0 ]

@@ -1,0 +1,295 @@
+/**
+ * @file afme.h
+ * @brief libafme: link prediction on multi-modal knowledge graphs (C API).
+ *
+ * Conventions
+ * - Every function returns an ::afme_status, except afme_version() and afme_last_error(), which
+ *   return strings with static / thread-local lifetime.
+ * - On failure, afme_last_error() returns a message for the calling thread; outputs are untouched.
+ * - Objects are opaque handles with a create/free pair. Freeing NULL is a no-op returning AFME_OK;
+ *   freeing or using an already-freed handle is detected and refused with AFME_ERR_INVALID_HANDLE
+ *   (as long as its address has not been reused by a new handle).
+ * - Arrays are pointer + length. Ids are int64_t in [0, count).
+ * - Thread safety is stated per function under @note.
+ */
+#ifndef AFME_H
+#define AFME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AFME_VERSION_MAJOR 0
+#define AFME_VERSION_MINOR 1
+#define AFME_VERSION_PATCH 0
+#define AFME_VERSION_STRING "0.1.0"
+
+/**
+ * @defgroup Library Library: version and errors
+ * @{
+ */
+
+/** Status codes. Values are stable. */
+typedef enum afme_status {
+    AFME_OK = 0,
+    AFME_ERR_NULL_POINTER = 1,     /**< a required pointer argument was NULL */
+    AFME_ERR_INVALID_ARGUMENT = 2, /**< a number outside its domain (negative length, NaN, bad enum) */
+    AFME_ERR_OUT_OF_RANGE = 3,     /**< an entity or relation id outside [0, count) */
+    AFME_ERR_INVALID_HANDLE = 4,   /**< a handle that is not live (already freed, or never created) */
+    AFME_ERR_IO = 5,               /**< a file could not be opened, read or written */
+    AFME_ERR_PARSE = 6,            /**< a data file is malformed (token, field count, count header) */
+    AFME_ERR_FORMAT = 7,           /**< a binary file has a bad magic, version, dtype, layout or checksum */
+    AFME_ERR_SHAPE = 8,            /**< dimensions do not fit (feature rows vs entities, buffer sizes) */
+    AFME_ERR_NON_FINITE = 9,       /**< NaN or Inf where finite numbers are required */
+    AFME_ERR_CANCELLED = 10,       /**< the progress callback asked to stop (the result is still valid) */
+    AFME_ERR_INTERNAL = 11         /**< a bug: please report it with afme_last_error() */
+} afme_status;
+
+/**
+ * @brief The library version, e.g. "0.1.0" (equals AFME_VERSION_STRING of the header it was built with).
+ * @return a static string; never NULL.
+ * @note Thread-safe.
+ */
+const char *afme_version(void);
+
+/**
+ * @brief The message of the last failed call on this thread.
+ * @return a thread-local string, valid until the next failing call on this thread; "" if none.
+ * @note Thread-safe (each thread has its own message).
+ */
+const char *afme_last_error(void);
+
+/** @} */
+
+/**
+ * @defgroup Dataset Dataset: triples and per-entity features
+ * A dataset holds entity/relation counts and names, the train/valid/test splits, and feature
+ * modalities. It is immutable once a model has been trained on it, except for adding modalities.
+ * @{
+ */
+
+typedef struct afme_dataset afme_dataset;
+
+/** The three splits. */
+typedef enum afme_split { AFME_SPLIT_TRAIN = 0, AFME_SPLIT_VALID = 1, AFME_SPLIT_TEST = 2 } afme_split;
+
+/** Parameters of the built-in synthetic multi-modal graph. Start from afme_synthetic_default_params(). */
+typedef struct afme_synthetic_params {
+    int64_t n_entities;         /**< >= 10 (default 2000) */
+    int64_t n_relations;        /**< >= 1 (default 12) */
+    int64_t facts_per_entity;   /**< >= 1 (default 6) */
+    int64_t text_dim;           /**< first modality's dim; 0 = no such modality (default 32) */
+    int64_t image_dim;          /**< second modality's dim; 0 = no such modality (default 16) */
+    float text_missing;         /**< fraction of missing text rows in [0, 1) (default 0.1) */
+    float image_missing;        /**< fraction of missing image rows in [0, 1) (default 0.3) */
+    float feature_noise;        /**< feature noise std, >= 0 (default 0.3) */
+    uint64_t seed;              /**< default 42 */
+} afme_synthetic_params;
+
+/** @brief Default synthetic-graph parameters. @note Thread-safe. */
+afme_synthetic_params afme_synthetic_default_params(void);
+
+/**
+ * @brief Builds the deterministic built-in multi-modal graph.
+ * @param params [in] may be NULL for the defaults.
+ * @param out    [out] receives a new dataset; free it with afme_dataset_free().
+ * @note Thread-safe.
+ */
+afme_status afme_dataset_create_synthetic(const afme_synthetic_params *params, afme_dataset **out);
+
+/**
+ * @brief Loads an OpenKE folder (entity2id.txt, relation2id.txt, train2id.txt, valid2id.txt, test2id.txt;
+ *        triple lines are "head tail relation").
+ * @param folder [in] UTF-8 path.
+ * @param out    [out] receives a new dataset; untouched on failure.
+ * @return AFME_ERR_IO, AFME_ERR_PARSE, AFME_ERR_OUT_OF_RANGE with file and line in afme_last_error().
+ * @note Thread-safe.
+ */
+afme_status afme_dataset_load_openke(const char *folder, afme_dataset **out);
+
+/**
+ * @brief Adds a feature modality from caller memory (copied).
+ * @param values  [in] row-major float32 [n_rows, dim]; n_rows must equal the entity count.
+ * @param present [in] n_rows bytes, nonzero = row present; NULL = all present. Missing rows are data.
+ * @note Not thread-safe on the same dataset.
+ */
+afme_status afme_dataset_add_modality(afme_dataset *dataset, const char *name, const float *values,
+                                      int64_t n_rows, int64_t dim, const uint8_t *present);
+
+/**
+ * @brief Adds a feature modality from a 2-D float32/float16 C-order .npy file.
+ * @param missing_ids [in] ids whose row is missing (may be NULL when n_missing is 0).
+ * @note Not thread-safe on the same dataset.
+ */
+afme_status afme_dataset_add_modality_npy(afme_dataset *dataset, const char *name, const char *npy_path,
+                                          const int64_t *missing_ids, int64_t n_missing);
+
+/** @brief Entity count. @note Thread-safe. */
+afme_status afme_dataset_n_entities(const afme_dataset *dataset, int64_t *out);
+/** @brief Relation count. @note Thread-safe. */
+afme_status afme_dataset_n_relations(const afme_dataset *dataset, int64_t *out);
+/** @brief Number of triples in a split (training duplicates already removed). @note Thread-safe. */
+afme_status afme_dataset_n_triples(const afme_dataset *dataset, afme_split split, int64_t *out);
+/** @brief Number of feature modalities. @note Thread-safe. */
+afme_status afme_dataset_n_modalities(const afme_dataset *dataset, int64_t *out);
+
+/**
+ * @brief Copies a split's triples as (head, relation, tail) into `out` (capacity in triples).
+ * @param out [out] 3 * capacity int64 values; the first 3 * n are written, n = min(capacity, count).
+ * @param n_written [out] number of triples written.
+ * @note Thread-safe.
+ */
+afme_status afme_dataset_get_triples(const afme_dataset *dataset, afme_split split, int64_t *out,
+                                     int64_t capacity, int64_t *n_written);
+
+/**
+ * @brief An entity's name as a NUL-terminated UTF-8 string.
+ * @param buffer [out] receives up to `size` bytes including the NUL (truncated if needed).
+ * @param needed [out] may be NULL; receives the full length + 1.
+ * @note Thread-safe.
+ */
+afme_status afme_dataset_entity_name(const afme_dataset *dataset, int64_t id, char *buffer, size_t size, size_t *needed);
+/** @brief A relation's name; as afme_dataset_entity_name(). @note Thread-safe. */
+afme_status afme_dataset_relation_name(const afme_dataset *dataset, int64_t id, char *buffer, size_t size, size_t *needed);
+
+/** @brief Frees a dataset (models trained on it stay valid). NULL is a no-op. */
+afme_status afme_dataset_free(afme_dataset *dataset);
+
+/** @} */
+
+/**
+ * @defgroup Model Model: training, scoring, ranking
+ * A trained model is read-only: scoring, top-k and evaluation may run on one model from many
+ * threads at once.
+ * @{
+ */
+
+typedef struct afme_model afme_model;
+
+/** Score functions. */
+typedef enum afme_score_function { AFME_ROTATE = 0, AFME_TRANSE = 1 } afme_score_function;
+
+/** Tie handling for ranks (see README). */
+typedef enum afme_ties {
+    AFME_TIES_REALISTIC = 0,   /**< mean of optimistic and pessimistic rank (default) */
+    AFME_TIES_OPTIMISTIC = 1,  /**< 1 + #strictly better */
+    AFME_TIES_PESSIMISTIC = 2, /**< 1 + #better + #tied */
+    AFME_TIES_OPENKE = 3       /**< the OpenKE tester of the published tables (optimistic, float32) */
+} afme_ties;
+
+/** Which side a query predicts. */
+typedef enum afme_direction {
+    AFME_PREDICT_TAIL = 0, /**< (h, r, ?): `entity` is the head */
+    AFME_PREDICT_HEAD = 1  /**< (?, r, t): `entity` is the tail */
+} afme_direction;
+
+/** Training settings, by value. Start from afme_train_default_params(). */
+typedef struct afme_train_params {
+    int32_t score_function;          /**< one of afme_score_function: default AFME_ROTATE */
+    int32_t dim;                     /**< embedding dim, complex dims for RotatE (default 250) */
+    float gamma;                     /**< margin γ (default 4) */
+    float epsilon;                   /**< RotatE init range (γ+ε)/dim (default 2) */
+    int32_t negatives;               /**< negatives per positive (default 64) */
+    int32_t batch_size;              /**< default 1024 */
+    int32_t epochs;                  /**< maximum epochs (default 100) */
+    float learning_rate;             /**< Adam learning rate (default 1e-3) */
+    float adversarial_temperature;   /**< self-adversarial α; 0 = uniform weights (default 1) */
+    float l2;                        /**< L2 penalty on positive triples' rows; 0 = off (default 0) */
+    uint64_t seed;                   /**< default 0 */
+    int32_t threads;                 /**< 0 = all cores (default 0) */
+    int32_t validate_every;          /**< validate every N epochs; 0 = never (default 5) */
+    int32_t patience;                /**< validations without improvement before stopping; 0 = never (default 3) */
+    int32_t validation_ties;         /**< one of afme_ties, for the early-stopping metric: default realistic */
+    int32_t validation_limit;        /**< cap on validation triples; 0 = all (default 0) */
+    double time_limit_seconds;       /**< stop after the epoch that passes this; 0 = none (default 0) */
+    /* Booleans last, as int32 so the layout is the same in C and C++ on every ABI. */
+    int32_t bernoulli_negatives;     /**< nonzero: per-relation Bernoulli corruption (default 0) */
+    int32_t filter_negatives;        /**< nonzero: redraw negatives that are known training triples (default 0) */
+} afme_train_params;
+
+/** @brief Default training parameters. @note Thread-safe. */
+afme_train_params afme_train_default_params(void);
+
+/** What the progress callback receives after each epoch. */
+typedef struct afme_epoch_report {
+    int32_t epoch;           /**< 1-based */
+    float mean_loss;
+    double seconds;          /**< this epoch's wall time */
+    int32_t validated;       /**< nonzero if this epoch ran a validation */
+    double valid_mrr;        /**< most recent filtered validation MRR in [0, 1]; -1 before the first */
+    double valid_hits10;     /**< most recent validation Hits@10; -1 before the first */
+} afme_epoch_report;
+
+/**
+ * Progress callback: return 0 to continue, nonzero to stop after this epoch (the model trained so
+ * far, with the best validated weights, is still returned, with status AFME_ERR_CANCELLED).
+ * It runs on the thread that called afme_model_train().
+ */
+typedef int (*afme_progress_fn)(const afme_epoch_report *report, void *user_data);
+
+/**
+ * @brief Trains a structural model on the dataset's training split.
+ * @param params   [in] NULL for the defaults.
+ * @param progress [in] may be NULL.
+ * @param out      [out] receives a new model (also on AFME_ERR_CANCELLED); free with afme_model_free().
+ * @note Thread-safe with respect to other calls; the dataset is only read.
+ */
+afme_status afme_model_train(const afme_dataset *dataset, const afme_train_params *params,
+                             afme_progress_fn progress, void *user_data, afme_model **out);
+
+/** @brief Entity count of the model. @note Thread-safe. */
+afme_status afme_model_n_entities(const afme_model *model, int64_t *out);
+/** @brief Relation count of the model. @note Thread-safe. */
+afme_status afme_model_n_relations(const afme_model *model, int64_t *out);
+
+/**
+ * @brief Scores triples (higher = more plausible).
+ * @param triples [in] n rows of (head, relation, tail).
+ * @param out_scores [out] n floats.
+ * @note Thread-safe.
+ */
+afme_status afme_model_score(const afme_model *model, const int64_t *triples, int64_t n, float *out_scores);
+
+/**
+ * @brief The k best candidates for (h, r, ?) or (?, r, t), best first.
+ * @param exclude [in] may be NULL; if given, entities known (in its train ∪ valid ∪ test) to complete
+ *        the query are skipped. Must have the model's entity and relation counts.
+ * @param out_ids, out_scores [out] capacity k each; *n_written = min(k, entities).
+ * @note Thread-safe.
+ */
+afme_status afme_model_topk(const afme_model *model, int64_t entity, int64_t relation, afme_direction direction,
+                            int64_t k, const afme_dataset *exclude, int64_t *out_ids, float *out_scores,
+                            int64_t *n_written);
+
+/** Filtered ranking metrics; fractions in [0, 1]. */
+typedef struct afme_metrics {
+    int64_t count;   /**< ranked queries */
+    double mr;
+    double mrr;
+    double hits1;
+    double hits3;
+    double hits10;
+} afme_metrics;
+
+/**
+ * @brief Filtered link prediction on a split (filter = train ∪ valid ∪ test of `dataset`).
+ * @param out_both, out_tail, out_head [out] each may be NULL.
+ * @note Thread-safe.
+ */
+afme_status afme_model_evaluate(const afme_model *model, const afme_dataset *dataset, afme_split split,
+                                afme_ties ties, int32_t threads, afme_metrics *out_both,
+                                afme_metrics *out_tail, afme_metrics *out_head);
+
+/** @brief Frees a model. NULL is a no-op. */
+afme_status afme_model_free(afme_model *model);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AFME_H */
