@@ -8,8 +8,9 @@ build_release --build-tests
 echo "== swift test"
 # shellcheck disable=SC2046
 swift test -c release --skip-build --disable-swift-testing $(swift_cpu_flags) 2>&1 | tee .build/swift-test.log
-swift_total=$(grep -E "^\s*Executed [0-9]+ tests" .build/swift-test.log | tail -1 | sed -E 's/.*Executed ([0-9]+) tests, with ([0-9]+) failures.*/\1 \2/')
-read -r total failed <<<"$swift_total"
+summary=$(grep -E "^\s*Executed [0-9]+ tests?," .build/swift-test.log | tail -1)
+total=$(sed -E 's/.*Executed ([0-9]+) tests?,.*/\1/' <<<"$summary")
+failed=$(sed -E 's/.* ([0-9]+) failures?.*/\1/' <<<"$summary")
 skipped=$(grep -cE "Test Case .* skipped" .build/swift-test.log || true)
 echo "swift: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
 echo "== libafme.so"
