@@ -190,6 +190,14 @@ public final class StructuralTrainer {
         for t in 0..<T { buffers[t].relationGrad.update(repeating: 0, count: n) }
     }
 
+    /// Replaces the tables the next `lossAndGradients` reads. Models whose entity embeddings are computed
+    /// (from features, by fusion) use this to run the fused score kernel on their joint embeddings.
+    public func setTables(entities: [Float], relations: [Float]) {
+        precondition(entities.count == model.entities.count && relations.count == model.relations.count)
+        model.entities = entities
+        model.relations = relations
+    }
+
     /// Replaces the model (restoring the best weights after early stopping).
     func restore(_ m: KGEModel) { model = m }
 }
