@@ -21,12 +21,17 @@ abi_test() {
     gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/c/abi_test.c -o "$OUT/abi_test" \
         -L.build/release -lafme -Wl,-rpath,"$ROOT/.build/release" -lm && env -u LD_LIBRARY_PATH "$OUT/abi_test"
 }
+threads_test() {
+    gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/c/threads_test.c -o "$OUT/threads_test" \
+        -L.build/release -lafme -Wl,-rpath,"$ROOT/.build/release" -lpthread && "$OUT/threads_test"
+}
 
 check exports_match_header
 check self_contained
 check header_c99
 check header_cxx
 check abi_test
+check threads_test
 echo "c: $pass passed, $fail failed"
 echo "$pass $fail" > "$OUT/summary"
 [ "$fail" = 0 ]
