@@ -288,6 +288,45 @@ afme_status afme_model_free(afme_model *model);
 
 /** @} */
 
+/**
+ * @defgroup Checkpoint Checkpoint: save and load trained models
+ * Format: magic "AFMECKPT", format version, configuration, entity/relation counts, the weights, and a
+ * CRC-32 of all of it (docs in Sources/AFMECore/Checkpoint/Checkpoint.swift). Loading checks every part
+ * and builds nothing unless all of it is valid; a loaded model scores bit-identically to the saved one.
+ * @{
+ */
+
+/**
+ * @brief Saves a model atomically: a temporary file beside `path`, fsync, rename. On failure the
+ *        previous file at `path` (if any) is unchanged.
+ * @note Thread-safe (the model is only read).
+ */
+afme_status afme_model_save(const afme_model *model, const char *path);
+
+/**
+ * @brief Loads a model saved by afme_model_save().
+ * @return AFME_ERR_IO (cannot read), AFME_ERR_FORMAT (bad magic, unsupported version, checksum
+ *         mismatch, truncated, out-of-range configuration), AFME_ERR_NON_FINITE; `*out` is untouched on failure.
+ * @note Thread-safe.
+ */
+afme_status afme_model_load(const char *path, afme_model **out);
+
+/** @brief Bytes afme_model_save_to_buffer() needs. @note Thread-safe. */
+afme_status afme_model_serialized_size(const afme_model *model, size_t *out);
+
+/**
+ * @brief Serialises a model into caller memory (the same bytes as the file format).
+ * @param size [in] capacity of `buffer`; AFME_ERR_SHAPE if smaller than afme_model_serialized_size().
+ * @param written [out] bytes written.
+ * @note Thread-safe.
+ */
+afme_status afme_model_save_to_buffer(const afme_model *model, uint8_t *buffer, size_t size, size_t *written);
+
+/** @brief Loads a model from bytes produced by afme_model_save_to_buffer() (copied). @note Thread-safe. */
+afme_status afme_model_load_from_buffer(const uint8_t *data, size_t size, afme_model **out);
+
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

@@ -77,6 +77,46 @@ int main(void) {
     EXPECT_STATUS(afme_dataset_entity_name(ds, 123, name, 2, &needed), AFME_OK);
     EXPECT(strcmp(name, "e") == 0, "truncated name stays NUL-terminated");
 
+    /* Checkpoints: file and buffer round trips score bit-identically; corruption is refused. */
+    {
+        const char *path = "/tmp/afme_abi_test.afme";
+        afme_model *loaded = NULL;
+        float again[2];
+        EXPECT_STATUS(afme_model_save(model, path), AFME_OK);
+        EXPECT_STATUS(afme_model_load(path, &loaded), AFME_OK);
+        EXPECT_STATUS(afme_model_score(loaded, triples, 2, again), AFME_OK);
+        EXPECT(memcmp(again, scores, sizeof again) == 0, "loaded model scores bit-identically");
+        afme_model_free(loaded);
+        loaded = NULL;
+        size_t size = 0, written = 0;
+        EXPECT_STATUS(afme_model_serialized_size(model, &size), AFME_OK);
+        static uint8_t buf[1 << 20];
+        EXPECT(size <= sizeof buf, "buffer large enough for the test model");
+        EXPECT_STATUS(afme_model_save_to_buffer(model, buf, size - 1, &written), AFME_ERR_SHAPE);
+        EXPECT_STATUS(afme_model_save_to_buffer(model, buf, size, &written), AFME_OK);
+        EXPECT(written == size, "written = serialized size");
+        EXPECT_STATUS(afme_model_load_from_buffer(buf, written, &loaded), AFME_OK);
+        EXPECT_STATUS(afme_model_score(loaded, triples, 2, again), AFME_OK);
+        EXPECT(memcmp(again, scores, sizeof again) == 0, "buffer round trip scores bit-identically");
+        afme_model_free(loaded);
+        loaded = NULL;
+        buf[written / 2] ^= 0x01;
+        EXPECT_STATUS(afme_model_load_from_buffer(buf, written, &loaded), AFME_ERR_FORMAT);
+        EXPECT(strstr(afme_last_error(), "checksum") != NULL, "bit flip reported as checksum mismatch");
+        buf[written / 2] ^= 0x01;
+        EXPECT_STATUS(afme_model_load_from_buffer(buf, written - 100, &loaded), AFME_ERR_FORMAT);
+        buf[8] = 99;
+        EXPECT_STATUS(afme_model_load_from_buffer(buf, written, &loaded), AFME_ERR_FORMAT);
+        EXPECT(strstr(afme_last_error(), "version") != NULL, "wrong version reported as such");
+        buf[0] = 'Z';
+        EXPECT_STATUS(afme_model_load_from_buffer(buf, written, &loaded), AFME_ERR_FORMAT);
+        EXPECT_STATUS(afme_model_load_from_buffer(NULL, 10, &loaded), AFME_ERR_NULL_POINTER);
+        EXPECT_STATUS(afme_model_load("/nonexistent/m.afme", &loaded), AFME_ERR_IO);
+        EXPECT(loaded == NULL, "failed loads leave the output untouched");
+        EXPECT_STATUS(afme_model_save(model, "/nonexistent/dir/m.afme"), AFME_ERR_IO);
+        remove(path);
+    }
+
     /* NULL pointers. */
     EXPECT_STATUS(afme_dataset_create_synthetic(&sp, NULL), AFME_ERR_NULL_POINTER);
     EXPECT_STATUS(afme_dataset_load_openke(NULL, &ds), AFME_ERR_NULL_POINTER);

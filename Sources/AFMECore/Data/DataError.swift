@@ -15,6 +15,8 @@ public struct DataError: Error, CustomStringConvertible, Equatable {
         case fortranOrder      // .npy stored column-major
         case truncated         // the file ends before its header says it should
         case invalidArgument   // a parameter outside its domain
+        case unsupportedVersion // a checkpoint written by an incompatible format version
+        case checksumMismatch  // a checkpoint whose bytes do not match its checksum
     }
 
     public var kind: Kind

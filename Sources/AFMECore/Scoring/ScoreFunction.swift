@@ -34,9 +34,11 @@ public struct ScoreFunction: Sendable {
     /// RotatE stores relation phases in units of the initialisation range (γ+ε)/D, as the reference code does;
     /// this is π divided by that range.
     public let phaseScale: Float
+    /// ε of the initialisation range (kept so checkpoints restore the exact configuration).
+    public let epsilon: Float
 
     public init(kind: ScoreFunctionKind, dim: Int, gamma: Float, epsilon: Float = 2) {
-        self.kind = kind; self.dim = dim; self.gamma = gamma
+        self.kind = kind; self.dim = dim; self.gamma = gamma; self.epsilon = epsilon
         self.paddedDim = AFMECore.paddedDim(dim)
         self.phaseScale = Float.pi / ((gamma + epsilon) / Float(dim))
     }
