@@ -18,4 +18,15 @@ build_library
 echo "== C checks"
 bash Tests/c/run.sh
 read -r cpass cfail < .build/ctests/summary
-echo "total: $((total - failed - skipped + cpass)) passed, $((failed + cfail)) failed"
+echo "== Python"
+python3 -c "import numpy, pytest" 2>/dev/null || python3 -m pip install -q numpy pytest
+set +e
+AFME_LIBRARY="$ROOT/.build/release/libafme.so" PYTHONPATH="$ROOT/bindings/python" \
+    python3 -m pytest -q -p no:cacheprovider bindings/python/tests 2>&1 | tee .build/pytest.log
+pystatus=${PIPESTATUS[0]}
+set -e
+ppass=$(grep -oE "[0-9]+ passed" .build/pytest.log | tail -1 | cut -d' ' -f1); ppass=${ppass:-0}
+pfail=$(grep -oE "[0-9]+ failed" .build/pytest.log | tail -1 | cut -d' ' -f1); pfail=${pfail:-0}
+[ "$pystatus" = 0 ] || [ "$pfail" != 0 ] || pfail=1
+echo "total: $((total - failed - skipped + cpass + ppass)) passed, $((failed + cfail + pfail)) failed"
+[ "$((failed + cfail + pfail))" = 0 ]

@@ -1,0 +1,281 @@
+"""libafme from Python: datasets, training, scoring, top-k, evaluation and checkpoints over ctypes.
+
+Mirrors include/afme.h; NumPy arrays go in and out, errors raise exceptions carrying the library's
+message, handles are context managers.
+"""
+import ctypes as C
+import sys
+
+import numpy as np
+
+from ._lib import (AfmeError, AfmeIOError, CancelledError, EpochReport, FormatError, InternalError,
+                   InvalidArgumentError, InvalidHandleError, Metrics, NonFiniteError, NullPointerError,
+                   OutOfRangeError, ParseError, PROGRESS_FN, ShapeError, SyntheticParams, TrainParams,
+                   __version__, check, lib)
+
+SPLITS = {"train": 0, "valid": 1, "test": 2}
+TIES = {"realistic": 0, "optimistic": 1, "pessimistic": 2, "openke": 3}
+SCORE_FUNCTIONS = {"rotate": 0, "transe": 1}
+DIRECTIONS = {"tail": 0, "head": 1}
+
+
+def version() -> str:
+    return lib.afme_version().decode()
+
+
+def _enum(table, value, what):
+    try:
+        return table[value.lower()] if isinstance(value, str) else int(value)
+    except KeyError:
+        raise InvalidArgumentError(f"{what} must be one of {sorted(table)}, not {value!r}") from None
+
+
+def _path(p) -> bytes:
+    return p.encode("utf-8", "surrogateescape") if isinstance(p, str) else bytes(p)
+
+
+class _Handle:
+    _free = None
+
+    def __init__(self, handle):
+        self._h = handle
+
+    @property
+    def handle(self):
+        if self._h is None:
+            raise InvalidHandleError(f"{type(self).__name__} is closed")
+        return self._h
+
+    def close(self):
+        if self._h is not None:
+            check(type(self)._free(self._h))
+            self._h = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class Dataset(_Handle):
+    """A knowledge graph: entities, relations, train/valid/test triples and feature modalities."""
+    _free = staticmethod(lib.afme_dataset_free)
+
+    @classmethod
+    def synthetic(cls, **params) -> "Dataset":
+        """The built-in multi-modal graph; keyword arguments override afme_synthetic_default_params()."""
+        p = lib.afme_synthetic_default_params()
+        for k, v in params.items():
+            if k not in dict(SyntheticParams._fields_):
+                raise InvalidArgumentError(f"unknown synthetic parameter {k!r}")
+            setattr(p, k, v)
+        h = C.c_void_p()
+        check(lib.afme_dataset_create_synthetic(C.byref(p), C.byref(h)))
+        return cls(h)
+
+    @classmethod
+    def load_openke(cls, folder) -> "Dataset":
+        h = C.c_void_p()
+        check(lib.afme_dataset_load_openke(_path(folder), C.byref(h)))
+        return cls(h)
+
+    def add_modality(self, name: str, values, present=None) -> None:
+        """Adds features [n_entities, dim] (copied as float32); `present` is a bool mask (None = all present)."""
+        v = np.ascontiguousarray(values, dtype=np.float32)
+        if v.ndim != 2:
+            raise ShapeError(f"features must be 2-D, got shape {v.shape}")
+        mask = None
+        if present is not None:
+            m = np.ascontiguousarray(present, dtype=np.uint8)
+            if m.shape != (v.shape[0],):
+                raise ShapeError(f"present must have shape ({v.shape[0]},), got {m.shape}")
+            mask = m.ctypes.data_as(C.POINTER(C.c_uint8))
+        check(lib.afme_dataset_add_modality(self.handle, name.encode(), v.ctypes.data_as(C.POINTER(C.c_float)),
+                                            v.shape[0], v.shape[1], mask))
+
+    def add_modality_npy(self, name: str, path, missing_ids=()) -> None:
+        ids = np.ascontiguousarray(missing_ids, dtype=np.int64)
+        check(lib.afme_dataset_add_modality_npy(self.handle, name.encode(), _path(path),
+                                                ids.ctypes.data_as(C.POINTER(C.c_int64)) if ids.size else None, ids.size))
+
+    def _count(self, fn, *args) -> int:
+        out = C.c_int64()
+        check(fn(self.handle, *args, C.byref(out)))
+        return out.value
+
+    @property
+    def n_entities(self) -> int: return self._count(lib.afme_dataset_n_entities)
+    @property
+    def n_relations(self) -> int: return self._count(lib.afme_dataset_n_relations)
+    @property
+    def n_modalities(self) -> int: return self._count(lib.afme_dataset_n_modalities)
+
+    def n_triples(self, split="train") -> int:
+        return self._count(lib.afme_dataset_n_triples, _enum(SPLITS, split, "split"))
+
+    def triples(self, split="train") -> np.ndarray:
+        """The split as an int64 array [n, 3] of (head, relation, tail)."""
+        s = _enum(SPLITS, split, "split")
+        n = self.n_triples(s)
+        out = np.empty((n, 3), dtype=np.int64)
+        written = C.c_int64()
+        check(lib.afme_dataset_get_triples(self.handle, s, out.ctypes.data_as(C.POINTER(C.c_int64)), n, C.byref(written)))
+        return out[: written.value]
+
+    def _name(self, fn, i: int) -> str:
+        needed = C.c_size_t()
+        check(fn(self.handle, i, None, 0, C.byref(needed)))
+        buf = C.create_string_buffer(needed.value)
+        check(fn(self.handle, i, buf, needed.value, None))
+        return buf.value.decode("utf-8", "replace")
+
+    def entity_name(self, i: int) -> str: return self._name(lib.afme_dataset_entity_name, i)
+    def relation_name(self, i: int) -> str: return self._name(lib.afme_dataset_relation_name, i)
+
+
+def default_train_params() -> dict:
+    p = lib.afme_train_default_params()
+    return {name: getattr(p, name) for name, _ in TrainParams._fields_}
+
+
+class _Progress:
+    """Drives the C progress callback: a tqdm bar if tqdm is installed, else one plain line per epoch.
+    Exceptions inside the user's callback stop training and are re-raised after the C call returns."""
+
+    def __init__(self, epochs, callback, show):
+        self.callback, self.error, self.bar = callback, None, None
+        self.show = show
+        if show:
+            try:
+                from tqdm import tqdm
+                self.bar = tqdm(total=epochs, unit="epoch")
+            except ImportError:
+                self.bar = None
+        self.c_fn = PROGRESS_FN(self._call)
+
+    def _call(self, report_ptr, _user):
+        try:
+            r = report_ptr.contents
+            info = {"epoch": r.epoch, "loss": r.mean_loss, "seconds": r.seconds, "validated": bool(r.validated),
+                    "valid_mrr": None if r.valid_mrr < 0 else r.valid_mrr,
+                    "valid_hits10": None if r.valid_hits10 < 0 else r.valid_hits10}
+            if self.bar is not None:
+                self.bar.update(1)
+                self.bar.set_postfix(loss=f"{r.mean_loss:.4f}", mrr=info["valid_mrr"])
+            elif self.show:
+                line = f"epoch {r.epoch}: loss {r.mean_loss:.4f}"
+                if info["valid_mrr"] is not None:
+                    line += f", valid MRR {info['valid_mrr']:.4f}"
+                print(line, file=sys.stderr, flush=True)
+            if self.callback is not None and self.callback(info) is False:
+                return 1
+            return 0
+        except BaseException as e:  # never let an exception unwind through C
+            self.error = e
+            return 1
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+class Model(_Handle):
+    """A trained model. Scoring, top-k and evaluation are thread-safe."""
+    _free = staticmethod(lib.afme_model_free)
+
+    @classmethod
+    def train(cls, dataset: Dataset, progress=None, show_progress=False, **params) -> "Model":
+        """Trains on dataset's train split. `progress(info) -> False` stops early (the model is still returned).
+        Keyword arguments override afme_train_default_params() (score_function may be 'rotate'/'transe')."""
+        p = lib.afme_train_default_params()
+        for k, v in params.items():
+            if k not in dict(TrainParams._fields_):
+                raise InvalidArgumentError(f"unknown training parameter {k!r}")
+            if k == "score_function":
+                v = _enum(SCORE_FUNCTIONS, v, k)
+            elif k == "validation_ties":
+                v = _enum(TIES, v, k)
+            setattr(p, k, v)
+        prog = _Progress(p.epochs, progress, show_progress)
+        h = C.c_void_p()
+        try:
+            status = lib.afme_model_train(dataset.handle, C.byref(p), prog.c_fn, None, C.byref(h))
+        finally:
+            prog.close()
+        model = cls(h) if h.value else None
+        if prog.error is not None:
+            if model is not None:
+                model.close()
+            raise prog.error
+        if status != 10:  # CANCELLED by the callback still returns a usable model
+            check(status)
+        return model
+
+    @classmethod
+    def load(cls, path) -> "Model":
+        h = C.c_void_p()
+        check(lib.afme_model_load(_path(path), C.byref(h)))
+        return cls(h)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Model":
+        buf = (C.c_uint8 * len(data)).from_buffer_copy(data)
+        h = C.c_void_p()
+        check(lib.afme_model_load_from_buffer(buf, len(data), C.byref(h)))
+        return cls(h)
+
+    def save(self, path) -> None:
+        check(lib.afme_model_save(self.handle, _path(path)))
+
+    def to_bytes(self) -> bytes:
+        size = C.c_size_t()
+        check(lib.afme_model_serialized_size(self.handle, C.byref(size)))
+        buf = (C.c_uint8 * size.value)()
+        written = C.c_size_t()
+        check(lib.afme_model_save_to_buffer(self.handle, buf, size.value, C.byref(written)))
+        return bytes(buf[: written.value])
+
+    @property
+    def n_entities(self) -> int:
+        out = C.c_int64(); check(lib.afme_model_n_entities(self.handle, C.byref(out))); return out.value
+
+    @property
+    def n_relations(self) -> int:
+        out = C.c_int64(); check(lib.afme_model_n_relations(self.handle, C.byref(out))); return out.value
+
+    def score(self, triples) -> np.ndarray:
+        """Scores an int array [n, 3] of (head, relation, tail); no copy if already int64 C-contiguous."""
+        t = np.ascontiguousarray(triples, dtype=np.int64)
+        if t.ndim != 2 or t.shape[1] != 3:
+            raise ShapeError(f"triples must have shape (n, 3), got {t.shape}")
+        out = np.empty(t.shape[0], dtype=np.float32)
+        check(lib.afme_model_score(self.handle, t.ctypes.data_as(C.POINTER(C.c_int64)), t.shape[0],
+                                   out.ctypes.data_as(C.POINTER(C.c_float))))
+        return out
+
+    def topk(self, entity: int, relation: int, k: int = 10, direction="tail", exclude: Dataset = None):
+        """The k best (ids, scores) for (entity, relation, ?) or (?, relation, entity)."""
+        d = _enum(DIRECTIONS, direction, "direction")
+        kk = max(int(k), 0)
+        ids = np.empty(kk, dtype=np.int64)
+        scores = np.empty(kk, dtype=np.float32)
+        n = C.c_int64()
+        check(lib.afme_model_topk(self.handle, entity, relation, d, k, exclude.handle if exclude is not None else None,
+                                  ids.ctypes.data_as(C.POINTER(C.c_int64)), scores.ctypes.data_as(C.POINTER(C.c_float)),
+                                  C.byref(n)))
+        return ids[: n.value], scores[: n.value]
+
+    def evaluate(self, dataset: Dataset, split="test", ties="realistic", threads: int = 0) -> dict:
+        """Filtered MR/MRR/Hits@k: {'both': {...}, 'tail': {...}, 'head': {...}}."""
+        both, tail, head = Metrics(), Metrics(), Metrics()
+        check(lib.afme_model_evaluate(self.handle, dataset.handle, _enum(SPLITS, split, "split"),
+                                      _enum(TIES, ties, "ties"), threads, C.byref(both), C.byref(tail), C.byref(head)))
+        as_dict = lambda m: {name: getattr(m, name) for name, _ in Metrics._fields_}
+        return {"both": as_dict(both), "tail": as_dict(tail), "head": as_dict(head)}
