@@ -25,8 +25,8 @@ AFME_LIBRARY="$ROOT/.build/release/libafme.so" PYTHONPATH="$ROOT/bindings/python
     python3 -m pytest -q -p no:cacheprovider bindings/python/tests 2>&1 | tee .build/pytest.log
 pystatus=${PIPESTATUS[0]}
 set -e
-ppass=$(grep -oE "[0-9]+ passed" .build/pytest.log | tail -1 | cut -d' ' -f1); ppass=${ppass:-0}
-pfail=$(grep -oE "[0-9]+ failed" .build/pytest.log | tail -1 | cut -d' ' -f1); pfail=${pfail:-0}
+ppass=$( (grep -oE "[0-9]+ passed" .build/pytest.log || true) | tail -1 | cut -d' ' -f1); ppass=${ppass:-0}
+pfail=$( (grep -oE "[0-9]+ failed" .build/pytest.log || true) | tail -1 | cut -d' ' -f1); pfail=${pfail:-0}
 [ "$pystatus" = 0 ] || [ "$pfail" != 0 ] || pfail=1
 echo "total: $((total - failed - skipped + cpass + ppass)) passed, $((failed + cfail + pfail)) failed"
 [ "$((failed + cfail + pfail))" = 0 ]
