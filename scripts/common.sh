@@ -5,19 +5,27 @@ cd "$ROOT"
 
 # Installs what a fresh Debian machine with the Swift toolchain lacks (OpenBLAS headers, pkg-config).
 ensure_deps() {
-    if ! pkg-config --exists openblas 2>/dev/null; then
-        echo "installing libopenblas-dev and pkg-config ..."
+    local missing=()
+    pkg-config --exists openblas 2>/dev/null || missing+=(libopenblas-dev pkg-config)
+    if [ "${1:-}" = test ]; then
+        command -v valgrind >/dev/null || missing+=(valgrind)
+        command -v g++ >/dev/null || missing+=(g++)
+    fi
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "installing ${missing[*]} ..."
         local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
         $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libopenblas-dev pkg-config >/dev/null
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
 }
 
 # Code generation for this CPU. Swift defaults to baseline x86-64 (SSE2), which splits the 16-lane
 # kernels into four; AVX-512 or AVX2 code is 1.6–2.8x faster here (BENCHMARKS.md). The build is then
-# for machines with the same vector extensions, like -march=native. AFME_PORTABLE=1 builds baseline code.
+# for machines with the same vector extensions, like -march=native. AFME_PORTABLE=1 builds baseline code;
+# AFME_CPU=NAME forces a target CPU (the valgrind run uses haswell: valgrind 3.19 cannot decode AVX-512).
 swift_cpu_flags() {
     if [ "${AFME_PORTABLE:-0}" = 1 ] || [ "$(uname -m)" != x86_64 ]; then return; fi
+    if [ -n "${AFME_CPU:-}" ]; then echo "-Xswiftc -target-cpu -Xswiftc $AFME_CPU"; return; fi
     if grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
         echo "-Xswiftc -target-cpu -Xswiftc skylake-avx512"
     elif grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then

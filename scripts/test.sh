@@ -2,7 +2,7 @@
 # README command 2: the whole test suite (Swift unit and integration tests, in release mode so training
 # tests are fast; one build is shared by every stage).
 source "$(dirname "$0")/common.sh"
-ensure_deps
+ensure_deps test
 echo "== build (release)"
 build_release --build-tests
 echo "== swift test"
@@ -18,6 +18,10 @@ build_library
 echo "== C checks"
 bash Tests/c/run.sh
 read -r cpass cfail < .build/ctests/summary
+echo "== examples (C, C++, Python; the C scorer under valgrind)"
+bash examples/run.sh
+read -r epass efail < .build/examples/summary
+cpass=$((cpass + epass)); cfail=$((cfail + efail))
 echo "== Python"
 python3 -c "import numpy, pytest" 2>/dev/null || python3 -m pip install -q numpy pytest
 set +e

@@ -26,7 +26,20 @@ threads_test() {
         -L.build/release -lafme -Wl,-rpath,"$ROOT/.build/release" -lpthread && "$OUT/threads_test"
 }
 
+pkg_config_install() {
+    local prefix="$ROOT/.build/prefix"
+    rm -rf "$prefix"
+    bash scripts/install.sh "$prefix" >/dev/null &&
+    echo '#include <afme.h>
+#include <string.h>
+int main(void) { return strcmp(afme_version(), AFME_VERSION_STRING) != 0; }' > "$OUT/pc.c" &&
+    # shellcheck disable=SC2046
+    gcc "$OUT/pc.c" -o "$OUT/pc" $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs afme) \
+        -Wl,-rpath,"$prefix/lib" && env -u LD_LIBRARY_PATH "$OUT/pc"
+}
+
 check exports_match_header
+check pkg_config_install
 check self_contained
 check header_c99
 check header_cxx
