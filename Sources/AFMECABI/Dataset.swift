@@ -30,7 +30,10 @@ public func cabi_dataset_create_synthetic(_ params: UnsafePointer<afme_synthetic
         spec.missingFractions = zip(dims, missing).filter { $0.0 > 0 }.map { $0.1 }
         spec.featureNoise = p.feature_noise
         spec.seed = p.seed
-        if Double(spec.entities) * Double(spec.factsPerEntity) > 1e9 { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "graph too large") }
+        // Generation costs entities² × facts_per_entity (a nearest-neighbour search per fact): bound the work.
+        if Double(spec.entities) * Double(spec.entities) * Double(spec.factsPerEntity) > 2e10 {
+            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "n_entities² × facts_per_entity exceeds 2e10 (generation would take minutes)")
+        }
         let graph = try SyntheticGraph.make(spec)
         out.pointee = Handles.register(DatasetBox(graph))
         return AFME_OK
@@ -57,7 +60,7 @@ public func cabi_dataset_add_modality(_ dataset: OpaquePointer?, _ name: UnsafeP
         if rows != box.graph.entityCount { throw ABIError(AFME_ERR_SHAPE, "n_rows = \(rows) but the dataset has \(box.graph.entityCount) entities") }
         if d == 0 { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "dim must be > 0") }
         let (total, overflow) = rows.multipliedReportingOverflow(by: d)
-        if overflow || Int64(total) > maxElements { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "n_rows × dim is too large") }
+        if overflow || total > 1 << 30 { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "n_rows × dim exceeds 2^30 values (4 GiB)") }
         let values = try nonNull(values, "values")
         let vals = Array(UnsafeBufferPointer(start: values, count: total))
         let mask = present.map { p in (0..<rows).map { p[$0] != 0 } }

@@ -38,7 +38,13 @@ func trainingConfig(_ p: afme_train_params) throws -> TrainingConfig {
     c.negativeSampling = p.bernoulli_negatives != 0 ? .bernoulli : .uniform
     c.filterNegatives = p.filter_negatives != 0
     try c.validate()
-    // Memory guard: the tables and per-thread gradients must fit comfortably.
+    // Scratch guards: the negatives of a batch and one thread's distance cache must stay allocatable.
+    if c.batchSize * c.negatives > 1 << 26 {
+        throw ABIError(AFME_ERR_INVALID_ARGUMENT, "batch_size × negatives = \(c.batchSize * c.negatives) exceeds 67108864")
+    }
+    if (c.negatives + 1) * c.dim > 1 << 26 {
+        throw ABIError(AFME_ERR_INVALID_ARGUMENT, "(negatives + 1) × dim exceeds 67108864")
+    }
     return c
 }
 
@@ -95,14 +101,22 @@ public func cabi_model_score(_ model: OpaquePointer?, _ triples: UnsafePointer<I
         let count = try AFMECABI.count(n, "n", max: maxElements / 3)
         if count == 0 { return AFME_OK }
         let t = try nonNull(triples, "triples"), out = try nonNull(scores, "out_scores")
-        var list: [Triple] = []
-        list.reserveCapacity(count)
+        // All ids are checked before any score is written, then scored in bounded chunks.
         for i in 0..<count {
-            list.append(Triple(try id(t[3 * i], below: m.entityCount, "triples[\(i)].head"),
-                               try id(t[3 * i + 1], below: m.relationCount, "triples[\(i)].relation"),
-                               try id(t[3 * i + 2], below: m.entityCount, "triples[\(i)].tail")))
+            _ = try id(t[3 * i], below: m.entityCount, "triples[\(i)].head")
+            _ = try id(t[3 * i + 1], below: m.relationCount, "triples[\(i)].relation")
+            _ = try id(t[3 * i + 2], below: m.entityCount, "triples[\(i)].tail")
         }
-        list.withUnsafeBufferPointer { m.scoreTriples($0, out: out) }
+        var chunk: [Triple] = []
+        chunk.reserveCapacity(4096)
+        var start = 0
+        while start < count {
+            let end = min(start + 4096, count)
+            chunk.removeAll(keepingCapacity: true)
+            for i in start..<end { chunk.append(Triple(Int(t[3 * i]), Int(t[3 * i + 1]), Int(t[3 * i + 2]))) }
+            chunk.withUnsafeBufferPointer { m.scoreTriples($0, out: out + start) }
+            start = end
+        }
         return AFME_OK
     }
 }

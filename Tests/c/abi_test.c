@@ -147,6 +147,7 @@ int main(void) {
     EXPECT_STATUS(afme_dataset_add_modality(ds, "x", feats, ne, -4, NULL), AFME_ERR_INVALID_ARGUMENT);
 
     /* Numbers. */
+    afme_dataset *tmp = NULL;
     afme_train_params badp = tp;
     badp.learning_rate = NAN;
     EXPECT_STATUS(afme_model_train(ds, &badp, NULL, NULL, &model), AFME_ERR_NON_FINITE);
@@ -156,9 +157,16 @@ int main(void) {
     EXPECT_STATUS(afme_model_train(ds, &badp, NULL, NULL, &model), AFME_ERR_INVALID_ARGUMENT);
     badp = tp; badp.score_function = 42;
     EXPECT_STATUS(afme_model_train(ds, &badp, NULL, NULL, &model), AFME_ERR_INVALID_ARGUMENT);
+    badp = tp; badp.batch_size = 1 << 20; badp.negatives = 4096;
+    EXPECT_STATUS(afme_model_train(ds, &badp, NULL, NULL, &model), AFME_ERR_INVALID_ARGUMENT);
+    badp = tp; badp.dim = 65536; badp.negatives = 4096;
+    EXPECT_STATUS(afme_model_train(ds, &badp, NULL, NULL, &model), AFME_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(afme_dataset_add_modality(ds, "x", feats, ne, ((int64_t)1 << 20) + 1, NULL), AFME_ERR_INVALID_ARGUMENT);
     afme_synthetic_params bads = sp;
+    bads.n_entities = 100000; bads.facts_per_entity = 1000;
+    EXPECT_STATUS(afme_dataset_create_synthetic(&bads, &tmp), AFME_ERR_INVALID_ARGUMENT);
+    bads = sp;
     bads.feature_noise = NAN;
-    afme_dataset *tmp = NULL;
     EXPECT_STATUS(afme_dataset_create_synthetic(&bads, &tmp), AFME_ERR_NON_FINITE);
     bads = sp; bads.n_entities = -10;
     EXPECT_STATUS(afme_dataset_create_synthetic(&bads, &tmp), AFME_ERR_INVALID_ARGUMENT);
