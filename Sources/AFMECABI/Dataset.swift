@@ -88,41 +88,24 @@ public func cabi_dataset_add_modality_npy(_ dataset: OpaquePointer?, _ name: Uns
 
 @_cdecl("afme_dataset_n_entities")
 public func cabi_dataset_n_entities(_ dataset: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?) -> afme_status {
-    abiCall("afme_dataset_n_entities") {
-        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
-        try nonNull(out, "out").pointee = Int64(box.graph.entityCount)
-        return AFME_OK
-    }
+    countGetter("afme_dataset_n_entities", dataset, DatasetBox.self, "dataset", out) { box in box.graph.entityCount }
 }
 
 @_cdecl("afme_dataset_n_relations")
 public func cabi_dataset_n_relations(_ dataset: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?) -> afme_status {
-    abiCall("afme_dataset_n_relations") {
-        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
-        try nonNull(out, "out").pointee = Int64(box.graph.relationCount)
-        return AFME_OK
-    }
+    countGetter("afme_dataset_n_relations", dataset, DatasetBox.self, "dataset", out) { box in box.graph.relationCount }
 }
 
 @_cdecl("afme_dataset_n_modalities")
 public func cabi_dataset_n_modalities(_ dataset: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?) -> afme_status {
-    abiCall("afme_dataset_n_modalities") {
-        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
-        try nonNull(out, "out").pointee = Int64(box.graph.modalities.count)
-        return AFME_OK
-    }
+    countGetter("afme_dataset_n_modalities", dataset, DatasetBox.self, "dataset", out) { box in box.graph.modalities.count }
 }
 
 func triples(_ g: KnowledgeGraph, _ s: Int) -> [Triple] { [g.train, g.valid, g.test][s] }
 
 @_cdecl("afme_dataset_n_triples")
 public func cabi_dataset_n_triples(_ dataset: OpaquePointer?, _ which: afme_split, _ out: UnsafeMutablePointer<Int64>?) -> afme_status {
-    abiCall("afme_dataset_n_triples") {
-        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
-        let s = try split(which)
-        try nonNull(out, "out").pointee = Int64(triples(box.graph, s).count)
-        return AFME_OK
-    }
+    countGetter("afme_dataset_n_triples", dataset, DatasetBox.self, "dataset", out) { box in triples(box.graph, try split(which)).count }
 }
 
 @_cdecl("afme_dataset_get_triples")

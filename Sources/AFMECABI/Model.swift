@@ -77,20 +77,12 @@ public func cabi_model_train(_ dataset: OpaquePointer?, _ params: UnsafePointer<
 
 @_cdecl("afme_model_n_entities")
 public func cabi_model_n_entities(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?) -> afme_status {
-    abiCall("afme_model_n_entities") {
-        let m = try Handles.get(model, ModelBox.self, "model")
-        try nonNull(out, "out").pointee = Int64(m.model.entityCount)
-        return AFME_OK
-    }
+    countGetter("afme_model_n_entities", model, ModelBox.self, "model", out) { m in m.model.entityCount }
 }
 
 @_cdecl("afme_model_n_relations")
 public func cabi_model_n_relations(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?) -> afme_status {
-    abiCall("afme_model_n_relations") {
-        let m = try Handles.get(model, ModelBox.self, "model")
-        try nonNull(out, "out").pointee = Int64(m.model.relationCount)
-        return AFME_OK
-    }
+    countGetter("afme_model_n_relations", model, ModelBox.self, "model", out) { m in m.model.relationCount }
 }
 
 @_cdecl("afme_model_score")

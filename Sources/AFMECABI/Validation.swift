@@ -48,3 +48,14 @@ func copyString(_ s: String, _ buffer: UnsafeMutablePointer<CChar>?, _ size: Int
     for i in 0..<n { buffer[i] = CChar(bitPattern: bytes[i]) }
     buffer[n] = 0
 }
+
+/// The body of every count getter: look up a live handle, write one count.
+func countGetter<T: AnyObject>(_ function: String, _ handle: OpaquePointer?, _ type: T.Type, _ name: String,
+                               _ out: UnsafeMutablePointer<Int64>?, _ value: (T) throws -> Int) -> afme_status {
+    abiCall(function) {
+        let object = try Handles.get(handle, type, name)
+        let out = try nonNull(out, "out")
+        out.pointee = Int64(try value(object))
+        return AFME_OK
+    }
+}
