@@ -126,26 +126,27 @@ public func cabi_dataset_get_triples(_ dataset: OpaquePointer?, _ which: afme_sp
     }
 }
 
+/// The body of both name getters: a live dataset, an id below `bound`, the name copied out.
+func nameGetter(_ function: String, _ dataset: OpaquePointer?, _ i: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
+                _ size: Int, _ needed: UnsafeMutablePointer<Int>?, _ names: (KnowledgeGraph) -> [String]) -> afme_status {
+    abiCall(function) {
+        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+        let list = names(box.graph)
+        try copyString(list[try id(i, below: list.count, "id")], buffer, size, needed)
+        return AFME_OK
+    }
+}
+
 @_cdecl("afme_dataset_entity_name")
 public func cabi_dataset_entity_name(_ dataset: OpaquePointer?, _ e: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
                                      _ size: Int, _ needed: UnsafeMutablePointer<Int>?) -> afme_status {
-    abiCall("afme_dataset_entity_name") {
-        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
-        let i = try id(e, below: box.graph.entityCount, "id")
-        try copyString(box.graph.entityNames[i], buffer, size, needed)
-        return AFME_OK
-    }
+    nameGetter("afme_dataset_entity_name", dataset, e, buffer, size, needed) { $0.entityNames }
 }
 
 @_cdecl("afme_dataset_relation_name")
 public func cabi_dataset_relation_name(_ dataset: OpaquePointer?, _ r: Int64, _ buffer: UnsafeMutablePointer<CChar>?,
                                        _ size: Int, _ needed: UnsafeMutablePointer<Int>?) -> afme_status {
-    abiCall("afme_dataset_relation_name") {
-        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
-        let i = try id(r, below: box.graph.relationCount, "id")
-        try copyString(box.graph.relationNames[i], buffer, size, needed)
-        return AFME_OK
-    }
+    nameGetter("afme_dataset_relation_name", dataset, r, buffer, size, needed) { $0.relationNames }
 }
 
 @_cdecl("afme_dataset_free")

@@ -39,12 +39,13 @@ func ties(_ t: afme_ties) throws -> TieHandling {
 }
 
 /// Writes a Swift string into a caller buffer (truncated, always NUL-terminated when size > 0).
+/// `size` is a C size_t imported as Int: a value above Int.max arrives negative and means "huge".
 func copyString(_ s: String, _ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ needed: UnsafeMutablePointer<Int>?) throws {
     let bytes = Array(s.utf8)
     needed?.pointee = bytes.count + 1
     if size == 0 { return }
     let buffer = try nonNull(buffer, "buffer")
-    let n = min(bytes.count, size - 1)
+    let n = size < 0 ? bytes.count : min(bytes.count, size - 1)
     for i in 0..<n { buffer[i] = CChar(bitPattern: bytes[i]) }
     buffer[n] = 0
 }

@@ -101,8 +101,8 @@ do {
         print("example predictions (filtered: other known answers are hidden):")
         let triples = Array(graph.test.prefix(opts.examples))
         let queries = triples.map { Query(entity: $0.h, relation: $0.r, direction: .tail) }
-        for (t, top) in zip(triples, TopK.predict(model, queries: queries, k: opts.topk, exclude: filter)) {
-            let rank = report.tailOptimistic[graph.test.firstIndex(of: t)!]
+        for (i, (t, top)) in zip(triples, TopK.predict(model, queries: queries, k: opts.topk, exclude: filter)).enumerated() {
+            let rank = report.tailOptimistic[i]  // triples are the first test triples, in order
             let names = top.map { "\(graph.entityNames[Int($0.entity)]) (\(($0.score * 100).rounded() / 100))" }
             print("  (\(graph.entityNames[t.h]), \(graph.relationNames[t.r]), ?) → \(names.joined(separator: ", ")); " +
                   "true tail \(graph.entityNames[t.t]) ranked \(rank)")

@@ -76,6 +76,9 @@ int main(void) {
     EXPECT(strcmp(name, "e123") == 0 && needed == 5, "entity name");
     EXPECT_STATUS(afme_dataset_entity_name(ds, 123, name, 2, &needed), AFME_OK);
     EXPECT(strcmp(name, "e") == 0, "truncated name stays NUL-terminated");
+    EXPECT_STATUS(afme_dataset_relation_name(ds, 2, name, (size_t)-1, &needed), AFME_OK); /* size_t above INT64_MAX */
+    EXPECT(strcmp(name, "r2") == 0 && needed == 3, "relation name with a huge size");
+    EXPECT_STATUS(afme_dataset_relation_name(ds, 12, name, sizeof name, NULL), AFME_ERR_OUT_OF_RANGE);
 
     /* Checkpoints: file and buffer round trips score bit-identically; corruption is refused. */
     {
