@@ -11,6 +11,12 @@ struct Options {
     var json = false
     var topk = 3
     var examples = 0
+    var afme: AFMEConfig? = nil
+    var text = false
+    var randomModality = 0
+    var dropRows: Float = 0
+    var noiseRows: Float = 0
+    var weights = false
 }
 
 func usage() -> Never {
@@ -19,7 +25,15 @@ func usage() -> Never {
                     [--epochs N] [--lr LR] [--adv-temperature A] [--bernoulli] [--filter-negatives] [--l2 L]
                     [--seed S] [--threads T] [--validate-every N] [--patience P] [--time-limit SECONDS]
                     [--examples N] [--topk K] [--json]
-    Without --data the built-in synthetic multi-modal graph is used.
+       AFME:        [--afme] [--text] [--random-modality DIM] [--no-moifu] [--no-moien] [--no-denoise]
+                    [--no-confidence] [--no-smoothing] [--attention-layers L] [--tokens T] [--alpha A]
+                    [--lambda1 X] [--lambda2 X] [--gp-weight X] [--g-lr LR] [--d-lr LR] [--adv-samples N]
+                    [--gate-phases] [--guide-ones] [--intermodal-printed] [--missing-random]
+                    [--drop-rows FRAC] [--noise-rows FRAC] [--weights]
+    Without --data the built-in synthetic multi-modal graph is used. --text adds DIR/text.npy as a modality;
+    --random-modality adds a random DIM-wide one; --drop-rows removes that fraction of the first modality's
+    rows (seed 12345); --noise-rows adds Gaussian noise of the row's own norm to that fraction of every
+    modality's rows (seed 54321). Any AFME flag selects AFME.
     """)
     exit(2)
 }
@@ -56,6 +70,30 @@ func parse() -> Options {
         case "--patience": o.config.patience = next(a)
         case "--time-limit": o.config.timeLimitSeconds = next(a)
         case "--json": o.json = true
+        case "--afme": o.afme = o.afme ?? AFMEConfig()
+        case "--text": o.text = true
+        case "--random-modality": o.randomModality = next(a)
+        case "--drop-rows": o.dropRows = next(a)
+        case "--noise-rows": o.noiseRows = next(a)
+        case "--weights": o.weights = true
+        case "--no-moifu": o.afme = o.afme ?? AFMEConfig(); o.afme!.fusion = .concatProjection
+        case "--no-moien": o.afme = o.afme ?? AFMEConfig(); o.afme!.enhancement = false
+        case "--no-denoise": o.afme = o.afme ?? AFMEConfig(); o.afme!.denoising = false
+        case "--no-confidence": o.afme = o.afme ?? AFMEConfig(); o.afme!.confidence = false
+        case "--no-smoothing": o.afme = o.afme ?? AFMEConfig(); o.afme!.relationSmoothing = false
+        case "--attention-layers": o.afme = o.afme ?? AFMEConfig(); o.afme!.attentionLayers = next(a)
+        case "--tokens": o.afme = o.afme ?? AFMEConfig(); o.afme!.attentionTokens = next(a)
+        case "--alpha": o.afme = o.afme ?? AFMEConfig(); o.afme!.denoiseStrength = next(a)
+        case "--lambda1": o.afme = o.afme ?? AFMEConfig(); o.afme!.lambdaAdversarial = next(a)
+        case "--lambda2": o.afme = o.afme ?? AFMEConfig(); o.afme!.lambdaPenalty = next(a)
+        case "--gp-weight": o.afme = o.afme ?? AFMEConfig(); o.afme!.penaltyWeight = next(a)
+        case "--g-lr": o.afme = o.afme ?? AFMEConfig(); o.afme!.generatorLearningRate = next(a)
+        case "--d-lr": o.afme = o.afme ?? AFMEConfig(); o.afme!.discriminatorLearningRate = next(a)
+        case "--adv-samples": o.afme = o.afme ?? AFMEConfig(); o.afme!.adversarialSamples = next(a)
+        case "--gate-phases": o.afme = o.afme ?? AFMEConfig(); o.afme!.gateRelation = .phases
+        case "--guide-ones": o.afme = o.afme ?? AFMEConfig(); o.afme!.guide = .onesExtended
+        case "--intermodal-printed": o.afme = o.afme ?? AFMEConfig(); o.afme!.interModalIncludesSelf = false
+        case "--missing-random": o.afme = o.afme ?? AFMEConfig(); o.afme!.missingFill = .random
         default: print("unknown option \(a)"); usage()
         }
     }
@@ -69,9 +107,39 @@ func pct(_ x: Double) -> String {
 
 setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also when piped
 let opts = parse()
-let graph: KnowledgeGraph
+var graph: KnowledgeGraph
 do {
     graph = try opts.data.map { try OpenKELoader.load(folder: $0) } ?? SyntheticGraph.make()
+    if opts.text, let dir = opts.data {
+        try graph.addModality(name: "text", npyPath: dir + "/text.npy")
+    }
+    if opts.randomModality > 0 {
+        var rng = SplitMix64(seed: 777)
+        let values = (0..<(graph.entityCount * opts.randomModality)).map { _ in rng.gaussian() }
+        try graph.addModality(name: "random", dim: opts.randomModality, values: values)
+    }
+    if opts.dropRows > 0, !graph.modalities.isEmpty {
+        var rng = SplitMix64(seed: 12345)
+        var ids = Array(0..<graph.entityCount)
+        for i in stride(from: ids.count - 1, to: 0, by: -1) { ids.swapAt(i, rng.below(i + 1)) }
+        let m = graph.modalities[0]
+        for e in ids.prefix(Int(Float(graph.entityCount) * opts.dropRows)) {
+            graph.modalities[0].present[e] = false
+            for j in 0..<m.dim { graph.modalities[0].values[e * m.dim + j] = 0 }
+        }
+    }
+    if opts.noiseRows > 0 {
+        var rng = SplitMix64(seed: 54321)
+        for mi in graph.modalities.indices {
+            let d = graph.modalities[mi].dim
+            for e in 0..<graph.entityCount where rng.unit() < opts.noiseRows {
+                var norm: Float = 0
+                for j in 0..<d { let v = graph.modalities[mi].values[e * d + j]; norm += v * v }
+                let sd = norm.squareRoot() / Float(d).squareRoot()
+                for j in 0..<d { graph.modalities[mi].values[e * d + j] += sd * rng.gaussian() }
+            }
+        }
+    }
 } catch {
     print("error: \(error)"); exit(1)
 }
@@ -80,11 +148,29 @@ print("dataset: \(opts.data ?? "built-in synthetic") — \(graph.entityCount) en
 let c = opts.config
 print("model: \(c.scoreFunction.name) dim \(c.dim) γ \(c.gamma) negatives \(c.negatives) batch \(c.batchSize) lr \(c.learningRate) threads \(c.effectiveThreads)")
 do {
-    let (model, result) = try StructuralTraining.train(graph: graph, config: c) { r in
+    let hook: ProgressHook = { r in
         var line = "epoch \(r.epoch): loss \(r.meanLoss) (\(String(Int(r.seconds * 1000))) ms)"
         if r.validated, let v = r.validation { line += " valid MRR \(pct(v.mrr)) H@10 \(pct(v.hits10))" }
         print(line)
         return true
+    }
+    let model: LinkScorer, result: TrainingResult
+    if let a = opts.afme {
+        print("AFME: fusion \(a.fusion) MoIEn \(a.enhancement) denoise \(a.denoising) (α \(a.denoiseStrength)) confidence \(a.confidence) " +
+              "smoothing \(a.relationSmoothing) attention \(a.attentionLayers)×\(a.attentionTokens) tokens, modalities " +
+              graph.modalities.map { "\($0.name):\($0.dim) (\($0.presentCount) present)" }.joined(separator: ", "))
+        let (m, r) = try AFMETraining.train(graph: graph, training: c, config: a, progress: hook)
+        model = AFMEScorer(model: m); result = r
+        if opts.weights, let w = m.meanModalityWeights() {
+            let names = m.weightNames
+            print("mean modality weights per relation (\(names.joined(separator: " / "))):")
+            for rel in 0..<m.relationCount {
+                let row = (0..<names.count).map { String((w[rel * names.count + $0] * 1000).rounded() / 1000) }
+                print("  \(graph.relationNames[rel]): \(row.joined(separator: " / "))")
+            }
+        }
+    } else {
+        (model, result) = try StructuralTraining.train(graph: graph, config: c, progress: hook) as (LinkScorer, TrainingResult)
     }
     let filter = FilterIndex(graph: graph)
     let report = FilteredRanker.evaluate(model, triples: graph.test, filter: filter, threads: c.effectiveThreads)

@@ -58,3 +58,7 @@ public func softmax(_ x: Var) -> Var {
     box.node = node
     return node
 }
+
+/// Element-wise sine and cosine (the complex relation e^{iθ} of RotatE inside the denoising gate, eq. 4).
+public func sin(_ x: Var) -> Var { pointwise(x, _sinf) { g, x, _ in g * cos(x) } }
+public func cos(_ x: Var) -> Var { pointwise(x, _cosf) { g, x, _ in -(g * sin(x)) } }

@@ -1,0 +1,246 @@
+// The AFME model (afme.txt §4): structural entity rows and relations, per-modality projections,
+// MoIFu (gate + weights, or the concat ablation) and MoIEn (generator + discriminator). The joint
+// embedding of an entity depends on the query relation, so the model computes joint rows for
+// (entity, relation) pairs; docs/MODEL.md describes each step and the readings chosen.
+
+/// One feature modality as the model holds it: features for every entity, missing rows filled.
+public struct ModalityFeatures: Sendable {
+    public let name: String
+    public let dim: Int
+    /// [E, dim]; rows of absent entities hold the fill (mean feature, or a random vector for MissingFill.random).
+    public internal(set) var values: [Float]
+    public let present: [Bool]
+    /// Mean of the present rows: the input the generator starts from when the modality is missing.
+    public let mean: [Float]
+}
+
+/// (entity, relation) pairs whose joint rows are wanted; `entities` lists each distinct entity once.
+struct PairRows {
+    var entities: [Int] = []
+    var rowEntity: [Int] = []     // index into `entities`
+    var rowRelation: [Int] = []
+    var count: Int { rowEntity.count }
+}
+
+struct FusionOutput {
+    let joint: Var
+    /// [n, 1 + M] weights of (structural, modalities…); nil for the concat ablation.
+    let weights: Var?
+    /// Modality vectors after denoising and completion, one [n, W] per modality.
+    let modalityVectors: [Var]
+    let structural: Var
+}
+
+public final class AFMEModel {
+    public let config: AFMEConfig
+    public let score: ScoreFunction
+    public let entityCount: Int
+    public let relationCount: Int
+    public let modalities: [ModalityFeatures]
+    /// [E, W] structural rows (padding zero), trained by row-sparse Adam.
+    public internal(set) var structural: [Float]
+    /// [R, P] relation rows.
+    public let relations: Var
+    public let parameters: ParameterStore
+
+    let projections: [ModalityProjection]
+    let gates: [RelationGate]
+    let weighting: ModalityWeighting?
+    let concat: ConcatProjectionFusion?
+    let generators: [ModalityGenerator]
+    let discriminators: [ModalityDiscriminator]
+    let context: RelationContext
+
+    /// A freshly initialised model for `graph` (which must have at least one modality).
+    public convenience init(graph: KnowledgeGraph, training t: TrainingConfig, config c: AFMEConfig) throws {
+        let f = ScoreFunction(kind: t.scoreFunction, dim: t.dim, gamma: t.gamma, epsilon: t.epsilon)
+        try c.validate(entityWidth: f.entityWidth)
+        guard !graph.modalities.isEmpty else {
+            throw DataError(.invalidArgument, "AFME needs at least one feature modality; add one to the dataset or train a structural model")
+        }
+        var rng = SplitMix64(seed: t.seed ^ 0xAF3E)
+        var fillRng = rng.split()
+        let mods = graph.modalities.map { AFMEModel.fill($0, c.missingFill, rng: &fillRng) }
+        var initRng = rng.split()
+        let base = KGEModel(score: f, entityCount: graph.entityCount, relationCount: graph.relationCount, epsilon: t.epsilon, rng: &initRng)
+        try self.init(config: c, score: f, modalities: mods, structural: base.entities,
+                      relations: Tensor(shape: [graph.relationCount, f.relationWidth], data: base.relations), seed: t.seed)
+    }
+
+    /// Builds the layers (fresh parameters from `seed`); checkpoints then overwrite the parameter values.
+    init(config c: AFMEConfig, score f: ScoreFunction, modalities mods: [ModalityFeatures], structural: [Float],
+         relations: Tensor, seed: UInt64) throws {
+        try c.validate(entityWidth: f.entityWidth)
+        config = c; score = f; modalities = mods
+        entityCount = structural.count / f.entityWidth
+        relationCount = relations.rows
+        self.structural = structural
+        self.relations = Var(relations, requiresGrad: true, name: "relations")
+        let store = ParameterStore()
+        parameters = store
+        var rng = SplitMix64(seed: seed ^ 0x5EED_AF3E)
+        let W = f.entityWidth
+        projections = mods.map { ModalityProjection(store, "modality.\($0.name)", featureDim: $0.dim, score: f, rng: &rng) }
+        let adaptive = c.fusion == .adaptive
+        gates = adaptive && c.denoising ? mods.map { RelationGate(store, "modality.\($0.name)", width: W, strength: c.denoiseStrength, rng: &rng) } : []
+        weighting = adaptive ? ModalityWeighting(store, score: f, relations: relations.rows, confidence: c.confidence,
+                                                 smoothing: c.relationSmoothing, rng: &rng) : nil
+        concat = adaptive ? nil : ConcatProjectionFusion(store, score: f, modalities: mods.count, rng: &rng)
+        generators = c.enhancement ? mods.map { ModalityGenerator(store, "generator.\($0.name)", score: f, config: c, rng: &rng) } : []
+        discriminators = c.enhancement ? mods.map { ModalityDiscriminator(store, "discriminator.\($0.name)", width: W, config: c, rng: &rng) } : []
+        context = RelationContext(score: f, reading: c.gateRelation)
+    }
+
+    /// Fills absent rows: the modality mean, or (MissingFill.random) a fixed random vector per entity
+    /// scaled to the mean norm of the present rows.
+    static func fill(_ m: FeatureModality, _ mode: MissingFill, rng: inout SplitMix64) -> ModalityFeatures {
+        let E = m.present.count, d = m.dim
+        var mean = [Float](repeating: 0, count: d)
+        var presentCount = 0, normSum: Float = 0
+        for e in 0..<E where m.present[e] {
+            presentCount += 1
+            var s: Float = 0
+            for j in 0..<d { let v = m.values[e * d + j]; mean[j] += v; s += v * v }
+            normSum += s.squareRoot()
+        }
+        if presentCount > 0 { for j in 0..<d { mean[j] /= Float(presentCount) } }
+        let meanNorm = presentCount > 0 ? normSum / Float(presentCount) : 0
+        var values = m.values
+        for e in 0..<E where !m.present[e] {
+            switch mode {
+            case .generator:
+                for j in 0..<d { values[e * d + j] = mean[j] }
+            case .random:
+                var v = (0..<d).map { _ in rng.gaussian() }
+                let n = max(v.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
+                for j in 0..<d { v[j] *= meanNorm / n }
+                for j in 0..<d { values[e * d + j] = v[j] }
+            }
+        }
+        return ModalityFeatures(name: m.name, dim: d, values: values, present: m.present, mean: mean)
+    }
+
+    /// Whether absent modality rows are completed by the generator.
+    var completesWithGenerator: Bool { config.enhancement && config.missingFill == .generator }
+
+    /// Joint rows for `rows`. `structural` holds the rows of `rows.entities`; `noise` is nil at inference (z = 0).
+    func fuse(_ rows: PairRows, structural s: Var, relations rel: Var, noise: inout SplitMix64?) -> FusionOutput {
+        let n = rows.count
+        let es = gatherRows(s, rows.rowEntity)
+        let relRows = gatherRows(rel, rows.rowRelation)
+        var vectors: [Var] = []
+        for (m, mod) in modalities.enumerated() {
+            var x = Tensor(zeros: [rows.entities.count, mod.dim])
+            mod.values.withUnsafeBufferPointer { v in
+                for (i, e) in rows.entities.enumerated() { for j in 0..<mod.dim { x.data[i * mod.dim + j] = v[e * mod.dim + j] } }
+            }
+            var h = gatherRows(projections[m](Var(x)), rows.rowEntity)
+            if !gates.isEmpty { h = gates[m](h, context: context.apply(h, relRows)) }
+            vectors.append(h)
+        }
+        if completesWithGenerator {
+            for m in modalities.indices {
+                let missing = (0..<n).filter { !modalities[m].present[rows.entities[rows.rowEntity[$0]]] }
+                if missing.isEmpty { continue }
+                let others = vectors.indices.filter { $0 != m }.map { gatherRows(vectors[$0], missing) } + [gatherRows(es, missing)]
+                let gen = generators[m](structural: gatherRows(es, missing), noise: noiseRows(missing.count, &noise),
+                                        input: gatherRows(vectors[m], missing), others: others)
+                let keep = constantColumn((0..<n).map { modalities[m].present[rows.entities[rows.rowEntity[$0]]] ? 1 : 0 })
+                vectors[m] = vectors[m] * keep + scatterAddRows(gen, missing, rows: n)
+            }
+        }
+        if let weighting {
+            let (joint, w) = weighting([es] + vectors, relationRows: rows.rowRelation)
+            return FusionOutput(joint: joint, weights: w, modalityVectors: vectors, structural: es)
+        }
+        return FusionOutput(joint: concat!([es] + vectors), weights: nil, modalityVectors: vectors, structural: es)
+    }
+
+    func noiseRows(_ count: Int, _ rng: inout SplitMix64?) -> Var {
+        guard rng != nil else { return Var(Tensor(zeros: [count, config.noiseDim])) }
+        return Var(Tensor.gaussian([count, config.noiseDim], std: 1, rng: &rng!))
+    }
+
+    /// The denoised vector of modality m's mean feature under each relation of `relationRows`: the
+    /// generator's starting point for an entity that lacks m (graph-free).
+    func prior(_ m: Int, relationRows: [Int]) -> Var {
+        let mod = modalities[m]
+        let base = projections[m](Var(Tensor(shape: [1, mod.dim], data: mod.mean)))
+        var h = gatherRows(base, [Int](repeating: 0, count: relationRows.count))
+        if !gates.isEmpty { h = gates[m](h, context: context.apply(h, gatherRows(relations, relationRows))) }
+        return detached(h)
+    }
+
+    /// Structural rows of `entities` as a [count, W] tensor.
+    func structuralRows(_ entities: [Int]) -> Tensor {
+        let W = score.entityWidth
+        var t = Tensor(zeros: [entities.count, W])
+        structural.withUnsafeBufferPointer { s in
+            for (i, e) in entities.enumerated() { for j in 0..<W { t.data[i * W + j] = s[e * W + j] } }
+        }
+        return t
+    }
+
+    /// Joint rows of entities `range` under relation `r` at inference, and the fusion weights. Graph-free.
+    func jointRows(relation r: Int, range: Range<Int>) -> (rows: [Float], weights: [Float]?) {
+        GradMode.withDisabled {
+            let ents = Array(range)
+            let pairs = PairRows(entities: ents, rowEntity: Array(0..<ents.count), rowRelation: [Int](repeating: r, count: ents.count))
+            var none: SplitMix64? = nil
+            let out = fuse(pairs, structural: Var(structuralRows(ents)), relations: relations, noise: &none)
+            return (out.joint.value.data, out.weights?.value.data)
+        }
+    }
+
+    /// The joint table [E, W] of every entity under relation `r`, computed in blocks to bound memory.
+    public func jointTable(relation r: Int) -> [Float] {
+        let W = score.entityWidth, block = 4096
+        var table = [Float](repeating: 0, count: entityCount * W)
+        var start = 0
+        while start < entityCount {
+            let end = min(start + block, entityCount)
+            let rows = jointRows(relation: r, range: start..<end).rows
+            table.withUnsafeMutableBufferPointer { t in for i in 0..<rows.count { t[start * W + i] = rows[i] } }
+            start = end
+        }
+        return table
+    }
+
+    /// Names of the fused modalities in weight order: "structure" first, then the feature modalities.
+    public var weightNames: [String] { ["structure"] + modalities.map(\.name) }
+
+    /// Mean fusion weight of each modality under each relation over all entities ([R, 1 + M], row-major):
+    /// which modality each relation relies on. Nil for the concat ablation, which has no weights.
+    public func meanModalityWeights() -> [Float]? {
+        guard weighting != nil else { return nil }
+        let M1 = modalities.count + 1, block = 4096
+        var out = [Float](repeating: 0, count: relationCount * M1)
+        for r in 0..<relationCount {
+            var acc = [Double](repeating: 0, count: M1)
+            var start = 0
+            while start < entityCount {
+                let end = min(start + block, entityCount)
+                let w = jointRows(relation: r, range: start..<end).weights!
+                for i in 0..<(end - start) { for j in 0..<M1 { acc[j] += Double(w[i * M1 + j]) } }
+                start = end
+            }
+            for j in 0..<M1 { out[r * M1 + j] = Float(acc[j] / Double(max(entityCount, 1))) }
+        }
+        return out
+    }
+
+    /// Generated vector of modality `m` for `entity` under relation `r` with z = 0, and the vector the
+    /// fusion actually uses (equal to it when the entity lacks m and the generator completes).
+    public func modalityVector(entity: Int, relation r: Int, modality m: Int) -> (used: [Float], generated: [Float]?) {
+        GradMode.withDisabled {
+            let pairs = PairRows(entities: [entity], rowEntity: [0], rowRelation: [r])
+            var none: SplitMix64? = nil
+            let es = Var(structuralRows([entity]))
+            let out = fuse(pairs, structural: es, relations: relations, noise: &none)
+            guard config.enhancement else { return (out.modalityVectors[m].value.data, nil) }
+            let others = out.modalityVectors.indices.filter { $0 != m }.map { out.modalityVectors[$0] } + [es]
+            let gen = generators[m](structural: es, noise: noiseRows(1, &none), input: prior(m, relationRows: [r]), others: others)
+            return (out.modalityVectors[m].value.data, gen.value.data)
+        }
+    }
+}

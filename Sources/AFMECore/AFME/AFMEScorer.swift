@@ -1,0 +1,89 @@
+// Inference on a trained AFME model. Everything that does not depend on the query is computed once
+// per relation: the joint table of all entities under r (projections, gates, completion, weights,
+// batched through sgemm). A query block of relation r then costs one anchor per query and one scan
+// of that table, exactly like a structural model.
+import Dispatch
+
+public final class AFMEScorer: LinkScorer {
+    public let model: AFMEModel
+    public var entityCount: Int { model.entityCount }
+    public var relationCount: Int { model.relationCount }
+    /// Tables kept at once. FilteredRanker walks queries sorted by relation with one contiguous range per
+    /// thread, so a few tables give every thread its current relation.
+    let capacity: Int
+    private var tables: [Int: [Float]] = [:]
+    private var recent: [Int] = []
+    private let lock = DispatchSemaphore(value: 1)
+
+    public init(model: AFMEModel, cachedRelations: Int = 4) {
+        self.model = model
+        capacity = max(1, cachedRelations)
+    }
+
+    /// The joint table of relation r, computed on first use (one computation at a time: it runs BLAS).
+    public func table(relation r: Int) -> [Float] {
+        lock.wait(); defer { lock.signal() }
+        if let t = tables[r] {
+            recent.removeAll { $0 == r }; recent.append(r)
+            return t
+        }
+        let t = model.jointTable(relation: r)
+        tables[r] = t; recent.append(r)
+        if recent.count > capacity { tables[recent.removeFirst()] = nil }
+        return t
+    }
+
+    public func scoreAllCandidates(_ queries: UnsafeBufferPointer<Query>, out: UnsafeMutablePointer<Float>) {
+        let f = model.score, W = f.entityWidth, RW = f.relationWidth, E = entityCount
+        var start = 0
+        let anchors = UnsafeMutablePointer<Float>.allocate(capacity: max(queries.count, 1) * W)
+        defer { anchors.deallocate() }
+        model.relations.value.data.withUnsafeBufferPointer { rel in
+            while start < queries.count {
+                // Runs of one relation share a table.
+                let r = Int(queries[start].relation)
+                var end = start
+                while end < queries.count && Int(queries[end].relation) == r { end += 1 }
+                let table = self.table(relation: r)
+                table.withUnsafeBufferPointer { tb in
+                    for i in start..<end {
+                        let q = queries[i]
+                        f.anchor(entity: tb.baseAddress! + Int(q.entity) * W, relation: rel.baseAddress! + r * RW,
+                                 direction: q.direction, out: anchors + i * W)
+                    }
+                    CandidateScan.scores(f, anchors: anchors + start * W, count: end - start, table: tb.baseAddress!, rows: E, out: out + start * E)
+                }
+                start = end
+            }
+        }
+    }
+
+    public func scoreTriples(_ triples: UnsafeBufferPointer<Triple>, out: UnsafeMutablePointer<Float>) {
+        let f = model.score, W = f.entityWidth, RW = f.relationWidth
+        // Group by relation so each relation's rows are fused once per call.
+        let order = triples.indices.sorted { (triples[$0].r, $0) < (triples[$1].r, $1) }
+        var anchor = [Float](repeating: 0, count: W)
+        var s = 0
+        while s < order.count {
+            let r = triples[order[s]].r
+            var e = s
+            while e < order.count && triples[order[e]].r == r { e += 1 }
+            let idx = order[s..<e]
+            var ents: [Int] = [], local: [Int: Int] = [:]
+            for i in idx { for x in [triples[i].h, triples[i].t] where local[x] == nil { local[x] = ents.count; ents.append(x) } }
+            let rows = GradMode.withDisabled { () -> [Float] in
+                var none: SplitMix64? = nil
+                let pairs = PairRows(entities: ents, rowEntity: Array(0..<ents.count), rowRelation: [Int](repeating: r, count: ents.count))
+                return model.fuse(pairs, structural: Var(model.structuralRows(ents)), relations: model.relations, noise: &none).joint.value.data
+            }
+            rows.withUnsafeBufferPointer { jb in model.relations.value.data.withUnsafeBufferPointer { rel in anchor.withUnsafeMutableBufferPointer { a in
+                for i in idx {
+                    let t = triples[i]
+                    f.anchor(entity: jb.baseAddress! + local[t.h]! * W, relation: rel.baseAddress! + r * RW, direction: .tail, out: a.baseAddress!)
+                    out[i] = f.gamma - f.distance(a.baseAddress!, jb.baseAddress! + local[t.t]! * W)
+                }
+            } } }
+            s = e
+        }
+    }
+}

@@ -1,0 +1,152 @@
+// One AFME optimisation step (eq. 17): the KGC loss of a batch through the fused kernel on joint rows,
+// its gradient pushed back through the fusion graph, then the discriminator and generator updates.
+//
+// Negative sampling. A joint row depends on (entity, relation), so per-triple negatives would need
+// B·k fusions per batch. Instead the positives of one relation share k uniformly drawn negative
+// entities (one relation group = one set of k rows), and every (entity, relation) row is fused once
+// per batch however many triples use it. Each positive still gets its own k negatives scored and its
+// own self-adversarial weights; what is lost is independence between the negatives of positives that
+// share a relation within a batch (BENCHMARKS.md measures the structural model both ways).
+
+public final class AFMETrainer {
+    public let model: AFMEModel
+    let training: TrainingConfig
+    let structuralAdam: RowSparseAdam
+    var relationAdam: AdamState
+    var parameterAdam: [AdamState]
+
+    public init(model: AFMEModel, training: TrainingConfig) {
+        self.model = model
+        self.training = training
+        structuralAdam = RowSparseAdam(rows: model.entityCount, width: model.score.entityWidth)
+        relationAdam = AdamState(count: model.relations.value.count)
+        parameterAdam = model.parameters.vars.map { AdamState(count: $0.value.count) }
+    }
+
+    /// The rows and queries of one batch: relation groups, their rows and shared negatives.
+    struct BatchLayout {
+        var pairs = PairRows()
+        var queries = LocalQueries()
+    }
+
+    func layout(_ batch: ArraySlice<Triple>, rng: inout SplitMix64) -> BatchLayout {
+        let k = training.negatives, E = model.entityCount
+        var out = BatchLayout()
+        var entityIndex: [Int: Int] = [:]
+        func row(_ e: Int, _ r: Int) -> Int32 {
+            let local: Int
+            if let i = entityIndex[e] { local = i } else { local = out.pairs.entities.count; entityIndex[e] = local; out.pairs.entities.append(e) }
+            out.pairs.rowEntity.append(local); out.pairs.rowRelation.append(r)
+            return Int32(out.pairs.rowEntity.count - 1)
+        }
+        var groups: [Int: [Triple]] = [:], order: [Int] = []
+        for t in batch {
+            if groups[t.r] == nil { order.append(t.r) }
+            groups[t.r, default: []].append(t)
+        }
+        for r in order {
+            var rowOf: [Int: Int32] = [:]
+            func pairRow(_ e: Int) -> Int32 {
+                if let i = rowOf[e] { return i }
+                let i = row(e, r); rowOf[e] = i; return i
+            }
+            let negStart = Int32(out.pairs.count)
+            for _ in 0..<k { _ = row(rng.below(E), r) }
+            for t in groups[r]! {
+                let dir: Direction = rng.below(2) == 0 ? .tail : .head
+                let kept = dir == .tail ? t.h : t.t, truth = dir == .tail ? t.t : t.h
+                out.queries.anchor.append(pairRow(kept)); out.queries.truth.append(pairRow(truth))
+                out.queries.relation.append(Int32(r)); out.queries.direction.append(dir)
+                out.queries.negativeStart.append(negStart)
+            }
+        }
+        return out
+    }
+
+    /// One step on `batch`; returns the KGC loss (eq. 14) of the batch.
+    public func step(_ batch: ArraySlice<Triple>, rng: inout SplitMix64) -> Float {
+        let L = layout(batch, rng: &rng)
+        let s = Var(model.structuralRows(L.pairs.entities), requiresGrad: true)
+        var noise: SplitMix64? = rng.split()
+        let out = model.fuse(L.pairs, structural: s, relations: model.relations, noise: &noise)
+        let W = model.score.entityWidth
+        let (loss, dJoint, dRelScore) = JointScoreLoss.evaluate(model.score, table: out.joint.value.data, rows: L.pairs.count,
+                                                                relations: model.relations.value.data, queries: L.queries,
+                                                                k: training.negatives, temperature: training.adversarialTemperature,
+                                                                threads: training.effectiveThreads)
+        let params = model.parameters.vars
+        let grads = gradients(of: out.joint, wrt: [s, model.relations] + params,
+                              seed: Var(Tensor(shape: [L.pairs.count, W], data: dJoint)))
+        var paramGrads = grads[2...].map { $0.value.data }
+        if model.config.enhancement { adversarialGradients(out, L.pairs, into: &paramGrads, rng: &rng) }
+
+        // Updates: structural rows (row-sparse Adam), relations, then each parameter with its group's rate.
+        let lr = training.learningRate
+        var sGrad = grads[0].value.data
+        structuralAdam.beginStep()
+        let cfg = AdamConfig(learningRate: lr)
+        let (c1, c2) = structuralAdam.corrections(cfg)
+        model.structural.withUnsafeMutableBufferPointer { table in
+            sGrad.withUnsafeMutableBufferPointer { g in
+                for (i, e) in L.pairs.entities.enumerated() {
+                    let p = g.baseAddress! + i * W
+                    withUnsafePointer(to: p) { pp in
+                        structuralAdam.updateRowSummingGradients(e, table: table.baseAddress!, grads: UnsafeBufferPointer(start: pp, count: 1),
+                                                                 lrCorrection: c1, v2Correction: c2, config: cfg)
+                    }
+                }
+            }
+        }
+        var relGrad = grads[1].value.data
+        for j in 0..<relGrad.count { relGrad[j] += dRelScore[j] }
+        model.relations.withMutableData { r in
+            r.withUnsafeMutableBufferPointer { rp in relGrad.withUnsafeBufferPointer { Adam.step(rp.baseAddress!, grad: $0.baseAddress!, count: $0.count, state: &relationAdam, config: cfg) } }
+        }
+        for (i, v) in params.enumerated() {
+            let rate: Float
+            switch model.parameters.groups[i] {
+            case .fusion: rate = lr
+            case .generator: rate = model.config.generatorLearningRate
+            case .discriminator: rate = model.config.discriminatorLearningRate
+            }
+            let c = AdamConfig(learningRate: rate)
+            v.withMutableData { p in
+                p.withUnsafeMutableBufferPointer { pp in paramGrads[i].withUnsafeBufferPointer {
+                    Adam.step(pp.baseAddress!, grad: $0.baseAddress!, count: $0.count, state: &parameterAdam[i], config: c)
+                } }
+            }
+        }
+        return loss
+    }
+
+    /// Adds the discriminator's gradient of λ1·(−L_adv) + λ2·L_gp and the generator's gradient of λ1·L_adv
+    /// (eq. 15–17) into `into`, per modality, on up to `adversarialSamples` rows where the modality is present.
+    func adversarialGradients(_ out: FusionOutput, _ pairs: PairRows, into: inout [[Float]], rng: inout SplitMix64) {
+        let c = model.config
+        let params = model.parameters.vars
+        for m in model.modalities.indices {
+            var rows = (0..<pairs.count).filter { model.modalities[m].present[pairs.entities[pairs.rowEntity[$0]]] }
+            if rows.isEmpty { continue }
+            for i in stride(from: rows.count - 1, to: 0, by: -1) { rows.swapAt(i, rng.below(i + 1)) }
+            rows = Array(rows.prefix(c.adversarialSamples))
+            let real = detached(gatherRows(out.modalityVectors[m], rows))
+            let es = detached(gatherRows(out.structural, rows))
+            let others = out.modalityVectors.indices.filter { $0 != m }.map { detached(gatherRows(out.modalityVectors[$0], rows)) } + [es]
+            var noise: SplitMix64? = rng.split()
+            let fake = model.generators[m](structural: es, noise: model.noiseRows(rows.count, &noise),
+                                           input: model.prior(m, relationRows: rows.map { pairs.rowRelation[$0] }), others: others)
+            let d = model.discriminators[m]
+            let eps = (0..<rows.count).map { _ in rng.unit() }
+            let dLoss = AdversarialLoss.discriminator(d, real: real, fake: detached(fake), epsilon: eps, lambdaAdversarial: c.lambdaAdversarial,
+                                                      lambdaPenalty: c.lambdaPenalty, penaltyWeight: c.penaltyWeight)
+            let gLoss = AdversarialLoss.generator(d, fake: fake, lambdaAdversarial: c.lambdaAdversarial)
+            let dIdx = model.parameters.indices(of: .discriminator), gIdx = model.parameters.indices(of: .generator)
+            let dGrads = gradients(of: dLoss, wrt: dIdx.map { params[$0] })
+            let gGrads = gradients(of: gLoss, wrt: gIdx.map { params[$0] })
+            for (j, i) in dIdx.enumerated() { add(&into[i], dGrads[j].value.data) }
+            for (j, i) in gIdx.enumerated() { add(&into[i], gGrads[j].value.data) }
+        }
+    }
+
+    private func add(_ a: inout [Float], _ b: [Float]) { for j in 0..<a.count { a[j] += b[j] } }
+}
