@@ -105,6 +105,7 @@ func pct(_ x: Double) -> String {
     return String(v)
 }
 
+HeapTuning.reuseLargeBlocks()  // before any thread exists: see HeapTuning
 setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also when piped
 let opts = parse()
 var graph: KnowledgeGraph

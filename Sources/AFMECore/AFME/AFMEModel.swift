@@ -127,7 +127,6 @@ public final class AFMEModel {
     func fuse(_ rows: PairRows, structural s: Var, relations rel: Var, noise: inout SplitMix64?) -> FusionOutput {
         let n = rows.count
         let es = gatherRows(s, rows.rowEntity)
-        let relRows = gatherRows(rel, rows.rowRelation)
         var vectors: [Var] = []
         for (m, mod) in modalities.enumerated() {
             var x = Tensor(zeros: [rows.entities.count, mod.dim])
@@ -135,7 +134,7 @@ public final class AFMEModel {
                 for (i, e) in rows.entities.enumerated() { for j in 0..<mod.dim { x.data[i * mod.dim + j] = v[e * mod.dim + j] } }
             }
             var h = gatherRows(projections[m](Var(x)), rows.rowEntity)
-            if !gates.isEmpty { h = gates[m](h, context: context.apply(h, relRows)) }
+            if !gates.isEmpty { h = gates[m](h, context: context.apply(h, table: rel, rows: rows.rowRelation)) }
             vectors.append(h)
         }
         if completesWithGenerator {
@@ -167,7 +166,7 @@ public final class AFMEModel {
         let mod = modalities[m]
         let base = projections[m](Var(Tensor(shape: [1, mod.dim], data: mod.mean)))
         var h = gatherRows(base, [Int](repeating: 0, count: relationRows.count))
-        if !gates.isEmpty { h = gates[m](h, context: context.apply(h, gatherRows(relations, relationRows))) }
+        if !gates.isEmpty { h = gates[m](h, context: context.apply(h, table: relations, rows: relationRows)) }
         return detached(h)
     }
 

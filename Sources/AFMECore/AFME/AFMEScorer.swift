@@ -15,9 +15,15 @@ public final class AFMEScorer: LinkScorer {
     private var recent: [Int] = []
     private let lock = DispatchSemaphore(value: 1)
 
-    public init(model: AFMEModel, cachedRelations: Int = 4) {
+    /// Threads for the candidate scan; table computation splits its products the same way (BLAS.sgemm).
+    let threads: Int
+    public var parallelizesInternally: Bool { true }
+
+    public init(model: AFMEModel, threads: Int = 0, cachedRelations: Int = 4) {
         self.model = model
+        self.threads = threads > 0 ? threads : SystemInfo.coreCount
         capacity = max(1, cachedRelations)
+        HeapTuning.reuseLargeBlocks()
     }
 
     /// The joint table of relation r, computed on first use (one computation at a time: it runs BLAS).
@@ -51,7 +57,12 @@ public final class AFMEScorer: LinkScorer {
                         f.anchor(entity: tb.baseAddress! + Int(q.entity) * W, relation: rel.baseAddress! + r * RW,
                                  direction: q.direction, out: anchors + i * W)
                     }
-                    CandidateScan.scores(f, anchors: anchors + start * W, count: end - start, table: tb.baseAddress!, rows: E, out: out + start * E)
+                    let n = end - start, T = max(1, min(threads, n))
+                    Parallel.forEachChunk(T) { chunk in
+                        let r = Parallel.range(of: chunk, chunks: T, count: n)
+                        CandidateScan.scores(f, anchors: anchors + (start + r.lowerBound) * W, count: r.count, table: tb.baseAddress!,
+                                             rows: E, out: out + (start + r.lowerBound) * E)
+                    }
                 }
                 start = end
             }

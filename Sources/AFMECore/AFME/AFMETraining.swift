@@ -33,6 +33,7 @@ public enum AFMETraining {
                              progress: ProgressHook? = nil) -> (AFMEModel, TrainingResult) {
         let threads = training.effectiveThreads
         Parallel.setBLASThreads(threads)
+        HeapTuning.reuseLargeBlocks()
         let start = monotonicSeconds()
         let trainer = AFMETrainer(model: model, training: training)
         let filter = FilterIndex(graph: graph)
@@ -55,7 +56,7 @@ public enum AFMETraining {
                                      seconds: monotonicSeconds() - t0, validation: history.last?.validation, validated: false)
             var stop = false
             if training.validateEvery > 0 && !validation.isEmpty && (epoch % training.validateEvery == 0 || epoch == training.epochs) {
-                let m = FilteredRanker.evaluate(AFMEScorer(model: model), triples: validation, filter: filter, threads: threads)
+                let m = FilteredRanker.evaluate(AFMEScorer(model: model, threads: threads), triples: validation, filter: filter, threads: threads)
                     .metrics(training.validationTies)
                 report.validation = m; report.validated = true
                 stop = stopper.record(m, epoch: epoch) { model.snapshot() }

@@ -23,19 +23,21 @@ struct RelationContext {
     let score: ScoreFunction
     let reading: GateRelationReading
 
-    /// h ⊙ r for rows `h` [n, W] under relation rows `r` [n, P] (eq. 4's product).
-    func apply(_ h: Var, _ r: Var) -> Var {
+    /// h ⊙ r for rows `h` [n, W], row i under relation `rows[i]` of the relation table [R, P] (eq. 4's product).
+    /// Trigonometry runs on the R table rows, not on the n gathered ones.
+    func apply(_ h: Var, table: Var, rows: [Int]) -> Var {
         let P = score.paddedDim
         switch score.kind {
         case .transE:
-            return h * r
+            return h * gatherRows(table, rows)
         case .rotatE:
-            let theta = scale(r, score.phaseScale)
+            let theta = scale(table, score.phaseScale)
             switch reading {
             case .phases:
-                return h * concatCols([theta, theta])
+                let t = gatherRows(theta, rows)
+                return h * concatCols([t, t])
             case .rotation:
-                let c = cos(theta), s = sin(theta)
+                let c = gatherRows(cos(theta), rows), s = gatherRows(sin(theta), rows)
                 let re = sliceCols(h, 0, P), im = sliceCols(h, P, P)
                 return concatCols([re * c - im * s, re * s + im * c])
             }
@@ -56,7 +58,7 @@ struct RelationGate {
     /// `context` is h ⊙ r from RelationContext.
     func callAsFunction(_ h: Var, context: Var) -> Var {
         let gate = sigmoid(linear(context))
-        return h * (scale(gate, strength) + (1 - strength))
+        return strength == 1 ? h * gate : h * (scale(gate, strength) + (1 - strength))
     }
 }
 

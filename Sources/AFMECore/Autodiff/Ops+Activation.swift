@@ -1,9 +1,10 @@
 // Non-linearities. Each backward is written in differentiable ops of the output or input,
 // so second derivatives exist (needed by the gradient penalty, afme.txt eq. 16).
 
+@inline(__always)
 private func pointwise(_ x: Var, _ f: (Float) -> Float, derivative: @escaping (_ g: Var, _ x: Var, _ y: Var) -> Var) -> Var {
     var out = x.value
-    out.data.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = f(p[i]) } }
+    out.data.withUnsafeMutableBufferPointer { p in Parallel.elementwise(p.count) { range in for i in range { p[i] = f(p[i]) } } }
     // The closure needs the output node itself (y); a weak-free box breaks the reference cycle.
     let box = OutputBox()
     let node = Var(out, parents: [x]) { g in [derivative(g, x, box.node!)] }

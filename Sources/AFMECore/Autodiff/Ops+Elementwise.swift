@@ -23,7 +23,8 @@ public func expand(_ x: Var, to shape: [Int]) -> Var {
     let cols = out.cols, rows = out.rows
     x.value.data.withUnsafeBufferPointer { src in
         out.data.withUnsafeMutableBufferPointer { dst in
-            for i in 0..<rows {
+            Parallel.elementwise(rows * cols) { range in
+            for i in (range.lowerBound / max(cols, 1))..<(range.upperBound / max(cols, 1)) {
                 for j in 0..<cols {
                     switch kind {
                     case .scalar: dst[i * cols + j] = src[0]
@@ -32,6 +33,7 @@ public func expand(_ x: Var, to shape: [Int]) -> Var {
                     case .same: break
                     }
                 }
+            }
             }
         }
     }
@@ -49,7 +51,9 @@ public func reduce(_ g: Var, to shape: [Int]) -> Var {
     }
 }
 
-private func binary(_ a: Var, _ b: Var, _ f: (Float, Float) -> Float,
+enum BinaryOp { case add, sub, mul, div }
+
+private func binary(_ a: Var, _ b: Var, _ op: BinaryOp,
                     _ backward: @escaping (Var, Var, Var) -> (Var?, Var?)) -> Var {
     // Broadcast the smaller operand explicitly so the kernel and its backward see equal shapes.
     let (x, y): (Var, Var)
@@ -59,7 +63,15 @@ private func binary(_ a: Var, _ b: Var, _ f: (Float, Float) -> Float,
     var out = x.value
     y.value.data.withUnsafeBufferPointer { py in
         out.data.withUnsafeMutableBufferPointer { po in
-            for i in 0..<po.count { po[i] = f(po[i], py[i]) }
+            // One loop per operator so each is a plain vectorisable loop, not a call per element.
+            Parallel.elementwise(po.count) { range in
+                switch op {
+                case .add: for i in range { po[i] += py[i] }
+                case .sub: for i in range { po[i] -= py[i] }
+                case .mul: for i in range { po[i] *= py[i] }
+                case .div: for i in range { po[i] /= py[i] }
+                }
+            }
         }
     }
     return Var(out, parents: [x, y]) { g in
@@ -69,16 +81,17 @@ private func binary(_ a: Var, _ b: Var, _ f: (Float, Float) -> Float,
 }
 
 /// An affine map of one input whose gradient does not depend on the input.
+@inline(__always)
 private func affine(_ x: Var, _ f: (Float) -> Float, _ backward: @escaping (Var) -> Var) -> Var {
     var out = x.value
-    out.data.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = f(p[i]) } }
+    out.data.withUnsafeMutableBufferPointer { p in Parallel.elementwise(p.count) { range in for i in range { p[i] = f(p[i]) } } }
     return Var(out, parents: [x]) { g in [backward(g)] }
 }
 
-public func + (a: Var, b: Var) -> Var { binary(a, b, +) { g, _, _ in (g, g) } }
-public func - (a: Var, b: Var) -> Var { binary(a, b, -) { g, _, _ in (g, -g) } }
-public func * (a: Var, b: Var) -> Var { binary(a, b, *) { g, x, y in (g * y, g * x) } }
-public func / (a: Var, b: Var) -> Var { binary(a, b, /) { g, x, y in (g / y, -(g * x) / (y * y)) } }
+public func + (a: Var, b: Var) -> Var { binary(a, b, .add) { g, _, _ in (g, g) } }
+public func - (a: Var, b: Var) -> Var { binary(a, b, .sub) { g, _, _ in (g, -g) } }
+public func * (a: Var, b: Var) -> Var { binary(a, b, .mul) { g, x, y in (g * y, g * x) } }
+public func / (a: Var, b: Var) -> Var { binary(a, b, .div) { g, x, y in (g / y, -(g * x) / (y * y)) } }
 public prefix func - (a: Var) -> Var { scale(a, -1) }
 
 public func + (a: Var, c: Float) -> Var { affine(a, { $0 + c }) { g in g } }

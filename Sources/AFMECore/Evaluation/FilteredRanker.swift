@@ -20,7 +20,7 @@ public enum FilteredRanker {
         }
         var optimistic = [Int32](repeating: 0, count: 2 * n), pessimistic = optimistic
         let blocks = (order.count + blockSize - 1) / blockSize
-        let T = max(1, min(threads, blocks))
+        let T = scorer.parallelizesInternally ? 1 : max(1, min(threads, blocks))
         optimistic.withUnsafeMutableBufferPointer { optBuf in
             pessimistic.withUnsafeMutableBufferPointer { pesBuf in
                 let opt = optBuf.baseAddress!, pes = pesBuf.baseAddress!

@@ -19,6 +19,12 @@ public protocol LinkScorer {
     func scoreAllCandidates(_ queries: UnsafeBufferPointer<Query>, out: UnsafeMutablePointer<Float>)
     /// Scores of explicit triples.
     func scoreTriples(_ triples: UnsafeBufferPointer<Triple>, out: UnsafeMutablePointer<Float>)
+    /// True if `scoreAllCandidates` spreads one call over the cores itself (callers then use one thread).
+    var parallelizesInternally: Bool { get }
+}
+
+extension LinkScorer {
+    public var parallelizesInternally: Bool { false }
 }
 
 extension KGEModel: LinkScorer {

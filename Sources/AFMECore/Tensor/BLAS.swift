@@ -14,6 +14,31 @@ public enum BLAS {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
             return
         }
+        // OpenBLAS runs single-threaded (its idle workers spin and steal the cores from the element-wise
+        // work between products); large products are split here over rows, or columns, of C instead.
+        let T = Parallel.elementwiseThreads
+        if T > 1 && m * n * k >= 1 << 21 && (m >= 2 * T || n >= 2 * T) {
+            let byRows = m >= n
+            Parallel.forEachChunk(T) { chunk in
+                let r = Parallel.range(of: chunk, chunks: T, count: byRows ? m : n)
+                if r.isEmpty { return }
+                if byRows {
+                    call(transA, transB, r.count, n, k, alpha, a + (transA ? r.lowerBound : r.lowerBound * lda), lda,
+                         b, ldb, beta, c + r.lowerBound * ldc, ldc)
+                } else {
+                    call(transA, transB, m, r.count, k, alpha, a, lda, b + (transB ? r.lowerBound * ldb : r.lowerBound), ldb,
+                         beta, c + r.lowerBound, ldc)
+                }
+            }
+            return
+        }
+        call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    }
+
+    @usableFromInline
+    static func call(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                     _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                     _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
