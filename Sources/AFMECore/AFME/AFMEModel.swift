@@ -243,3 +243,36 @@ public final class AFMEModel {
         }
     }
 }
+
+// Graph-connected views of the model's parts, for gradient checks and diagnostics: each returns a
+// scalar whose graph reaches the parameters in `parameters` (and `relations`).
+extension AFMEModel {
+    /// Σ joint ⊙ P for fixed random P over the given (entity, relation) pairs: reaches projections,
+    /// gates, weights (or the concat projection) and, for entities lacking a modality, the generator.
+    public func fusionProbe(entities: [Int], relations rels: [Int], seed: UInt64) -> Var {
+        var ents: [Int] = [], local: [Int: Int] = [:]
+        for e in entities where local[e] == nil { local[e] = ents.count; ents.append(e) }
+        let pairs = PairRows(entities: ents, rowEntity: entities.map { local[$0]! }, rowRelation: rels)
+        var none: SplitMix64? = nil
+        let out = fuse(pairs, structural: Var(structuralRows(ents)), relations: relations, noise: &none)
+        var rng = SplitMix64(seed: seed)
+        return sum(out.joint * Var(Tensor.gaussian(out.joint.shape, std: 1, rng: &rng)))
+    }
+
+    /// The discriminator's loss (λ1 adversarial + λ2·λ penalty, eq. 15–16) and the generator's (eq. 15)
+    /// for modality `m` on the given pairs with fixed noise.
+    public func adversarialProbe(modality m: Int, entities: [Int], relations rels: [Int], seed: UInt64) -> (discriminator: Var, generator: Var) {
+        let pairs = PairRows(entities: entities, rowEntity: Array(entities.indices), rowRelation: rels)
+        var none: SplitMix64? = nil
+        let out = GradMode.withDisabled { fuse(pairs, structural: Var(structuralRows(entities)), relations: relations, noise: &none) }
+        var rng: SplitMix64? = SplitMix64(seed: seed)
+        let es = out.structural
+        let others = out.modalityVectors.indices.filter { $0 != m }.map { out.modalityVectors[$0] } + [es]
+        let fake = generators[m](structural: es, noise: noiseRows(entities.count, &rng), input: prior(m, relationRows: rels), others: others)
+        let eps = (0..<entities.count).map { _ in rng!.unit() }
+        let c = config
+        let d = AdversarialLoss.discriminator(discriminators[m], real: out.modalityVectors[m], fake: detached(fake), epsilon: eps,
+                                              lambdaAdversarial: c.lambdaAdversarial, lambdaPenalty: c.lambdaPenalty, penaltyWeight: c.penaltyWeight)
+        return (d, AdversarialLoss.generator(discriminators[m], fake: fake, lambdaAdversarial: c.lambdaAdversarial))
+    }
+}

@@ -83,6 +83,10 @@ public final class AFMETrainer {
         // Updates: structural rows (row-sparse Adam), relations, then each parameter with its group's rate.
         let lr = training.learningRate
         var sGrad = grads[0].value.data
+        // Padding columns must stay zero (the kernels assume it); the generator's guide matrix would
+        // otherwise send them a gradient.
+        let padding = (0..<W).filter { j in !model.score.entityColumns.contains { $0.contains(j) } }
+        for i in 0..<L.pairs.entities.count { for j in padding { sGrad[i * W + j] = 0 } }
         structuralAdam.beginStep()
         let cfg = AdamConfig(learningRate: lr)
         let (c1, c2) = structuralAdam.corrections(cfg)

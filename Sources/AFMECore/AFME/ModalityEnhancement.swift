@@ -64,7 +64,9 @@ struct ModalityDiscriminator {
         output = Linear(store, name + ".output", c.discriminatorHidden, 1, group: .discriminator, rng: &rng)
     }
 
-    func logit(_ x: Var) -> Var { output(leakyRelu(hidden(attention(x)), slope: 0.2)) }
+    // tanh rather than a piecewise-linear unit: the gradient penalty differentiates D's input gradient,
+    // which a kinked activation makes discontinuous in the weights.
+    func logit(_ x: Var) -> Var { output(tanh(hidden(attention(x)))) }
 }
 
 /// The adversarial terms of eq. 15–17 for one modality.

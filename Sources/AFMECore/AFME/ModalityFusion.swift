@@ -15,7 +15,8 @@ struct ModalityProjection {
         mask = columnMask(f)
     }
 
-    func callAsFunction(_ x: Var) -> Var { second(leakyRelu(first(x), slope: 0.01)) * mask }
+    // tanh: smooth, so finite differences check it, and bounded for unit-norm inputs.
+    func callAsFunction(_ x: Var) -> Var { second(tanh(first(x))) * mask }
 }
 
 /// How the query relation enters a gate: per-row relation context multiplied into the modality vector.
@@ -71,6 +72,8 @@ struct ModalityWeighting {
     let confidence: Bool, smoothing: Bool
     /// Expected L2 norm of a freshly initialised structural row: the confidence α_m = ‖v_m‖₂ / norm0.
     let norm0: Float
+    /// U restricted to the columns rows use, so padding never receives a gradient through the weights.
+    let mask: Var
 
     init(_ store: ParameterStore, score f: ScoreFunction, relations: Int, confidence: Bool, smoothing: Bool, rng: inout SplitMix64) {
         let W = f.entityWidth
@@ -80,13 +83,14 @@ struct ModalityWeighting {
         let range = (f.gamma + f.epsilon) / Float(f.dim)
         let valid = f.entityColumns.reduce(0) { $0 + $1.count }
         norm0 = range * (Float(valid) / 3).squareRoot()
+        mask = Var(Tensor(shape: [W, 1], data: columnMask(f).value.data))
     }
 
     /// Returns the joint rows Σ_n w_n·v_n and the weights [n, modalities].
     func callAsFunction(_ vectors: [Var], relationRows: [Int]) -> (joint: Var, weights: Var) {
         var logits: [Var] = []
         for v in vectors {
-            var s = matmul(tanh(v), u)
+            var s = matmul(tanh(v), u * mask)
             if confidence { s = s * scale(rowNorm(v), 1 / norm0) }
             logits.append(s)
         }

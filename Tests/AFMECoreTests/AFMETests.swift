@@ -1,0 +1,209 @@
+// AFME (afme.txt §4): gradients of every part against finite differences, the model beating
+// structure-only RotatE on the built-in graph, completion of missing modalities, determinism.
+import XCTest
+import AFMECore
+
+final class AFMETests: XCTestCase {
+    func tinyGraph() throws -> KnowledgeGraph {
+        var spec = SyntheticGraphSpec()
+        spec.entities = 40; spec.relations = 3; spec.modalityDims = [6, 5]; spec.missingFractions = [0.25, 0.5]
+        return try SyntheticGraph.make(spec)
+    }
+
+    func tinyConfig() -> (TrainingConfig, AFMEConfig) {
+        var t = TrainingConfig()
+        t.dim = 8; t.negatives = 4; t.batchSize = 16; t.epochs = 1; t.validateEvery = 0; t.threads = 1; t.seed = 9
+        var a = AFMEConfig()
+        a.attentionLayers = 2; a.attentionTokens = 4; a.noiseDim = 4; a.discriminatorHidden = 6
+        a.lambdaAdversarial = 1; a.lambdaPenalty = 1; a.penaltyWeight = 1
+        return (t, a)
+    }
+
+    /// Central differences on up to `perTensor` entries of each parameter tensor, in place.
+    func checkParameterGradients(_ name: String, _ params: [Var], perTensor: Int = 5, h: Float = 5e-3,
+                                 rtol: Float = 3e-2, atol: Float = 2e-3, _ loss: () -> Var) {
+        let grads = gradients(of: loss(), wrt: params)
+        var checked = 0
+        for (k, p) in params.enumerated() {
+            let n = p.value.count
+            let picks = Set((0..<perTensor).map { ($0 * 7919 + k * 31) % n })
+            for i in picks.sorted() {
+                let original = p.value.data[i]
+                p.withMutableData { $0[i] = original + h }
+                let fp = loss().value.scalar
+                p.withMutableData { $0[i] = original - h }
+                let fm = loss().value.scalar
+                p.withMutableData { $0[i] = original }
+                let numeric = (fp - fm) / (2 * h), analytic = grads[k].value.data[i]
+                checked += 1
+                if abs(numeric - analytic) > atol + rtol * abs(numeric) {
+                    XCTFail("\(name): \(p.name ?? "?")[\(i)]: analytic \(analytic), numeric \(numeric)")
+                    return
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 0, name)
+    }
+
+    func parameters(_ m: AFMEModel, matching prefix: String) -> [Var] {
+        m.parameters.vars.enumerated().filter { m.parameters.names[$0.offset].hasPrefix(prefix) }.map(\.element)
+    }
+
+    /// Projection, relation gate (both eq. 4 readings), weighting (eq. 6) and the relation rows: the
+    /// gradient of a fixed projection of the joint rows, entities with all modalities present.
+    func testFusionGradientsMatchFiniteDifferences() throws {
+        let kg = try tinyGraph()
+        for reading in GateRelationReading.allCases {
+            var (t, a) = tinyConfig()
+            a.gateRelation = reading; a.enhancement = false
+            let m = try AFMEModel(graph: kg, training: t, config: a)
+            let present = (0..<kg.entityCount).filter { e in kg.modalities.allSatisfy { $0.present[e] } }
+            let ents = Array(present.prefix(6)), rels = ents.indices.map { $0 % kg.relationCount }
+            checkParameterGradients("fusion (\(reading))", m.parameters.vars + [m.relations]) {
+                m.fusionProbe(entities: ents, relations: rels, seed: 1)
+            }
+        }
+    }
+
+    /// The ablation's concat projection and the weighting without confidence and smoothing.
+    func testAblationGradientsMatchFiniteDifferences() throws {
+        let kg = try tinyGraph()
+        var (t, a) = tinyConfig()
+        a.enhancement = false; a.fusion = .concatProjection
+        let concat = try AFMEModel(graph: kg, training: t, config: a)
+        checkParameterGradients("concat projection", concat.parameters.vars) {
+            concat.fusionProbe(entities: [0, 1, 2, 3], relations: [0, 1, 2, 0], seed: 2)
+        }
+        a.fusion = .adaptive; a.confidence = false; a.relationSmoothing = false; a.denoiseStrength = 0.3
+        t.seed = 10
+        let plain = try AFMEModel(graph: kg, training: t, config: a)
+        checkParameterGradients("weights without confidence/smoothing, α = 0.3", plain.parameters.vars) {
+            plain.fusionProbe(entities: [4, 5, 6], relations: [1, 2, 0], seed: 3)
+        }
+    }
+
+    /// Completion path: entities lacking a modality reach the generator (guide, transform, self-attention,
+    /// inter-modal attention), for both eq. 8 readings.
+    func testGeneratorGradientsThroughCompletionMatchFiniteDifferences() throws {
+        let kg = try tinyGraph()
+        for guide in GuideReading.allCases {
+            var (t, a) = tinyConfig()
+            a.guide = guide; a.interModalIncludesSelf = guide == .projected
+            let m = try AFMEModel(graph: kg, training: t, config: a)
+            let missing = (0..<kg.entityCount).filter { !kg.modalities[0].present[$0] || !kg.modalities[1].present[$0] }
+            XCTAssertGreaterThan(missing.count, 3)
+            let ents = Array(missing.prefix(4)), rels = ents.indices.map { $0 % kg.relationCount }
+            checkParameterGradients("generator via completion (\(guide))", parameters(m, matching: "generator.") + [m.relations]) {
+                m.fusionProbe(entities: ents, relations: rels, seed: 4)
+            }
+        }
+    }
+
+    /// Eq. 15–16: the discriminator's loss including the WGAN-GP penalty (second order: the penalty is a
+    /// function of ∇ₓD) against finite differences in D's weights; the generator's adversarial loss in G's.
+    func testAdversarialAndPenaltyGradientsMatchFiniteDifferences() throws {
+        let kg = try tinyGraph()
+        let (t, a) = tinyConfig()
+        let m = try AFMEModel(graph: kg, training: t, config: a)
+        let present = (0..<kg.entityCount).filter { kg.modalities[0].present[$0] }
+        let ents = Array(present.prefix(5)), rels = ents.indices.map { $0 % kg.relationCount }
+        checkParameterGradients("discriminator + gradient penalty", parameters(m, matching: "discriminator.\(kg.modalities[0].name).")) {
+            m.adversarialProbe(modality: 0, entities: ents, relations: rels, seed: 5).discriminator
+        }
+        checkParameterGradients("generator adversarial loss", parameters(m, matching: "generator.\(kg.modalities[0].name).")) {
+            m.adversarialProbe(modality: 0, entities: ents, relations: rels, seed: 5).generator
+        }
+        // The penalty alone must move D's weights: with λ1 = 0 the loss is only λ2·λ·GP.
+        var a2 = a; a2.lambdaAdversarial = 0
+        let gpOnly = try AFMEModel(graph: kg, training: t, config: a2)
+        let dParams = parameters(gpOnly, matching: "discriminator.\(kg.modalities[0].name).")
+        let g = gradients(of: gpOnly.adversarialProbe(modality: 0, entities: ents, relations: rels, seed: 5).discriminator, wrt: dParams)
+        XCTAssertGreaterThan(g.map { $0.value.data.reduce(0) { $0 + abs($1) } }.reduce(0, +), 1e-6)
+    }
+
+    func syntheticConfig(epochs: Int) -> TrainingConfig {
+        var c = TrainingConfig()
+        c.dim = 32; c.epochs = epochs; c.learningRate = 0.003; c.batchSize = 512; c.negatives = 16
+        c.validateEvery = 0; c.threads = 2; c.seed = 3
+        return c
+    }
+
+    /// The built-in graph's facts are built from the latent vectors its features are noisy images of.
+    func testAFMEBeatsStructureOnlyRotatEOnTheBuiltInGraph() throws {
+        let kg = try SyntheticGraph.make()
+        let filter = FilterIndex(graph: kg)
+        var structural = syntheticConfig(epochs: 100); structural.dim = 64
+        let (s, _) = try StructuralTraining.train(graph: kg, config: structural)
+        let sm = FilteredRanker.evaluate(s, triples: kg.test, filter: filter, threads: 2).metrics()
+        var c = syntheticConfig(epochs: 15); c.dim = 64
+        let (m, _) = try AFMETraining.train(graph: kg, training: c, config: AFMEConfig())
+        let am = FilteredRanker.evaluate(AFMEScorer(model: m), triples: kg.test, filter: filter, threads: 2).metrics()
+        print("synthetic test MRR: RotatE (100 epochs) \(sm.mrr), AFME (15 epochs) \(am.mrr)")
+        XCTAssertGreaterThan(am.mrr, sm.mrr + 0.05)
+        let w = try XCTUnwrap(m.meanModalityWeights())
+        XCTAssertEqual(w.count, kg.relationCount * (1 + kg.modalities.count))
+        for r in 0..<kg.relationCount {
+            XCTAssertEqual(w[(r * 3)..<(r * 3 + 3)].reduce(0, +), 1, accuracy: 1e-4)
+        }
+    }
+
+    /// An entity without a modality gets the generator's vector (not the mean-feature fill) and finite scores.
+    func testMissingModalityIsGeneratedAndScoresAreFinite() throws {
+        let kg = try tinyGraph()
+        var (t, a) = tinyConfig(); t.epochs = 3
+        let (m, _) = try AFMETraining.train(graph: kg, training: t, config: a)
+        let missing = try XCTUnwrap((0..<kg.entityCount).first { !kg.modalities[0].present[$0] && kg.modalities[1].present[$0] })
+        let v = m.modalityVector(entity: missing, relation: 0, modality: 0)
+        let generated = try XCTUnwrap(v.generated)
+        XCTAssertTrue(kg.modalities[1].present[missing], "pick an entity lacking only modality 0")
+        XCTAssertEqual(v.used, generated, "the fusion must use the generated vector for a missing modality")
+        XCTAssertTrue(generated.allSatisfy(\.isFinite))
+        XCTAssertGreaterThan(generated.reduce(0) { $0 + $1 * $1 }, 0)
+        // A present entity keeps its own (denoised) vector, which differs from what the generator would write.
+        let present = try XCTUnwrap((0..<kg.entityCount).first { kg.modalities[0].present[$0] })
+        let p = m.modalityVector(entity: present, relation: 0, modality: 0)
+        XCTAssertNotEqual(p.used, p.generated!)
+        // Without the generator the same entity gets the mean-feature fill instead.
+        a.enhancement = false
+        let (plain, _) = try AFMETraining.train(graph: kg, training: t, config: a)
+        XCTAssertNil(plain.modalityVector(entity: missing, relation: 0, modality: 0).generated)
+        let scorer = AFMEScorer(model: m)
+        let triples = (0..<kg.entityCount).map { Triple(missing, 1, $0) }
+        var scores = [Float](repeating: .nan, count: triples.count)
+        triples.withUnsafeBufferPointer { tb in scores.withUnsafeMutableBufferPointer { scorer.scoreTriples(tb, out: $0.baseAddress!) } }
+        XCTAssertTrue(scores.allSatisfy(\.isFinite))
+        var all = [Float](repeating: .nan, count: kg.entityCount)
+        [Query(entity: missing, relation: 1, direction: .tail)].withUnsafeBufferPointer { q in
+            all.withUnsafeMutableBufferPointer { scorer.scoreAllCandidates(q, out: $0.baseAddress!) }
+        }
+        XCTAssertTrue(all.allSatisfy(\.isFinite))
+        // Both scoring paths agree.
+        XCTAssertEqual(all[5], scores[5] , accuracy: 1e-3 * max(1, abs(scores[5])))
+    }
+
+    func testTrainingIsDeterministicForASeed() throws {
+        let kg = try tinyGraph()
+        var (t, a) = tinyConfig(); t.epochs = 2; t.threads = 2
+        a.attentionLayers = 1
+        let (m1, r1) = try AFMETraining.train(graph: kg, training: t, config: a)
+        let (m2, r2) = try AFMETraining.train(graph: kg, training: t, config: a)
+        XCTAssertEqual(r1.history.map(\.meanLoss), r2.history.map(\.meanLoss))
+        XCTAssertEqual(m1.jointTable(relation: 1), m2.jointTable(relation: 1))
+        t.seed = 10
+        let (m3, _) = try AFMETraining.train(graph: kg, training: t, config: a)
+        XCTAssertNotEqual(m1.jointTable(relation: 1), m3.jointTable(relation: 1))
+    }
+
+    func testConfigurationIsValidated() throws {
+        let kg = try tinyGraph()
+        var (t, a) = tinyConfig()
+        a.attentionLayers = 9
+        XCTAssertThrowsError(try AFMEModel(graph: kg, training: t, config: a))
+        a = tinyConfig().1; a.attentionTokens = 5   // does not divide the entity width 32
+        XCTAssertThrowsError(try AFMEModel(graph: kg, training: t, config: a))
+        a = tinyConfig().1; a.denoiseStrength = .nan
+        XCTAssertThrowsError(try AFMEModel(graph: kg, training: t, config: a))
+        var bare = kg; bare.modalities = []
+        XCTAssertThrowsError(try AFMEModel(graph: bare, training: t, config: tinyConfig().1))
+    }
+}
