@@ -172,6 +172,24 @@ typedef struct afme_model afme_model;
 /** Score functions. */
 typedef enum afme_score_function { AFME_ROTATE = 0, AFME_TRANSE = 1 } afme_score_function;
 
+/** Which model afme_model_train() builds. */
+typedef enum afme_model_kind {
+    AFME_MODEL_STRUCTURAL = 0, /**< RotatE/TransE on the triples only */
+    AFME_MODEL_AFME = 1        /**< AFME (docs/MODEL.md): structure + the dataset's feature modalities (at least one) */
+} afme_model_kind;
+
+/** AFME fusion: MoIFu, or the "w/o MoIFu" ablation (concatenate and project). */
+typedef enum afme_fusion { AFME_FUSION_ADAPTIVE = 0, AFME_FUSION_CONCAT = 1 } afme_fusion;
+/** Reading of afme.txt eq. 4's h_m ⊙ r (docs/MODEL.md). */
+typedef enum afme_gate_reading { AFME_GATE_ROTATION = 0, AFME_GATE_PHASES = 1 } afme_gate_reading;
+/** Reading of eq. 8's (e_s ⊕ z) ⊙ h̃_m (docs/MODEL.md). */
+typedef enum afme_guide_reading { AFME_GUIDE_PROJECTED = 0, AFME_GUIDE_ONES = 1 } afme_guide_reading;
+/** What fills the features of entities lacking a modality. */
+typedef enum afme_missing_fill {
+    AFME_MISSING_GENERATOR = 0, /**< the generator's output (mean feature without MoIEn) */
+    AFME_MISSING_RANDOM = 1     /**< a fixed random vector per entity (the common baseline) */
+} afme_missing_fill;
+
 /** Tie handling for ranks (see README). */
 typedef enum afme_ties {
     AFME_TIES_REALISTIC = 0,   /**< mean of optimistic and pessimistic rank (default) */
@@ -208,6 +226,28 @@ typedef struct afme_train_params {
     /* Booleans last, as int32 so the layout is the same in C and C++ on every ABI. */
     int32_t bernoulli_negatives;     /**< nonzero: per-relation Bernoulli corruption (default 0) */
     int32_t filter_negatives;        /**< nonzero: redraw negatives that are known training triples (default 0) */
+    /* AFME (used when model_kind is AFME_MODEL_AFME; docs/MODEL.md explains each). */
+    int32_t model_kind;              /**< one of afme_model_kind: default AFME_MODEL_STRUCTURAL */
+    int32_t fusion;                  /**< one of afme_fusion: default AFME_FUSION_ADAPTIVE */
+    int32_t enhancement;             /**< nonzero: MoIEn generator + discriminator (default 1) */
+    int32_t denoising;               /**< nonzero: relation-driven gate, eq. 4-5 (default 1) */
+    float denoise_strength;          /**< α in [0, 1]: 0 raw modality, 1 gated (default 1) */
+    int32_t confidence;              /**< nonzero: confidence term of eq. 6 (default 1) */
+    int32_t relation_smoothing;      /**< nonzero: σ(τ_r) of eq. 6 (default 1) */
+    int32_t attention_layers;        /**< generator self-attention layers, 0-8 (default 4) */
+    int32_t attention_tokens;        /**< tokens per modality vector; divides the row width (default 8) */
+    int32_t noise_dim;               /**< generator noise z, 1-1024 (default 64) */
+    int32_t gate_reading;            /**< one of afme_gate_reading: default rotation */
+    int32_t guide_reading;           /**< one of afme_guide_reading: default projected */
+    int32_t intermodal_includes_self;/**< nonzero: eq. 10 also attends to the modality itself (default 1) */
+    int32_t missing_fill;            /**< one of afme_missing_fill: default generator */
+    float lambda_adversarial;        /**< λ1 of eq. 17 (default 1e-3) */
+    float lambda_penalty;            /**< λ2 of eq. 17 (default 1e-3) */
+    float penalty_weight;            /**< λ of eq. 16 (default 10) */
+    float generator_learning_rate;   /**< default 1e-4 */
+    float discriminator_learning_rate; /**< default 1e-4 */
+    int32_t adversarial_samples;     /**< rows per batch fed to the discriminator, 1-65536 (default 256) */
+    int32_t discriminator_hidden;    /**< width of the discriminator's hidden layer, 1-4096 (default 64) */
 } afme_train_params;
 
 /** @brief Default training parameters. @note Thread-safe. */
@@ -231,7 +271,8 @@ typedef struct afme_epoch_report {
 typedef int (*afme_progress_fn)(const afme_epoch_report *report, void *user_data);
 
 /**
- * @brief Trains a structural model on the dataset's training split.
+ * @brief Trains a model (structural or AFME, by params->model_kind) on the dataset's training split.
+ * AFME uses every feature modality added to the dataset; entities lacking one are completed.
  * @param params   [in] NULL for the defaults.
  * @param progress [in] may be NULL.
  * @param out      [out] receives a new model (also on AFME_ERR_CANCELLED); free with afme_model_free().
@@ -282,6 +323,24 @@ typedef struct afme_metrics {
 afme_status afme_model_evaluate(const afme_model *model, const afme_dataset *dataset, afme_split split,
                                 afme_ties ties, int32_t threads, afme_metrics *out_both,
                                 afme_metrics *out_tail, afme_metrics *out_head);
+
+/**
+ * @brief Which model kind this is (one of afme_model_kind). @note Thread-safe.
+ */
+afme_status afme_model_kind_of(const afme_model *model, int32_t *out);
+
+/**
+ * @brief Per-relation mean fusion weights of an AFME model (eq. 6, averaged over all entities):
+ * which modality each relation relies on. Row r holds n_columns weights summing to 1: the
+ * structural modality first, then the feature modalities in the order they were added to the dataset.
+ * @param out       [out] n_relations × n_columns floats, row-major; may be NULL to ask for n_columns only.
+ * @param capacity  floats available at `out`.
+ * @param n_columns [out] 1 + number of feature modalities.
+ * @return AFME_ERR_INVALID_ARGUMENT for a structural model or the concat ablation (no weights);
+ *         AFME_ERR_SHAPE if capacity is too small (n_columns is still written).
+ * @note Thread-safe; costs about one relation table per relation (like an evaluation).
+ */
+afme_status afme_model_modality_weights(const afme_model *model, float *out, int64_t capacity, int64_t *n_columns);
 
 /** @brief Frees a model. NULL is a no-op. */
 afme_status afme_model_free(afme_model *model);

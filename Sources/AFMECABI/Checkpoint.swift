@@ -5,8 +5,8 @@ import CAFMEHeader
 @_cdecl("afme_model_save")
 public func cabi_model_save(_ model: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> afme_status {
     abiCall("afme_model_save") {
-        let m = try Handles.get(model, ModelBox.self, "model").model
-        try Checkpoint.save(m, to: try string(path, "path"))
+        let m = try Handles.get(model, ModelBox.self, "model")
+        try FileBytes.writeAtomically(m.encode(), to: try string(path, "path"))
         return AFME_OK
     }
 }
@@ -15,7 +15,7 @@ public func cabi_model_save(_ model: OpaquePointer?, _ path: UnsafePointer<CChar
 public func cabi_model_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> afme_status {
     abiCall("afme_model_load") {
         let out = try nonNull(out, "out")
-        let m = try Checkpoint.load(from: try string(path, "path"))
+        let m = try Checkpoint.loadAny(from: try string(path, "path"))
         out.pointee = Handles.register(ModelBox(m))
         return AFME_OK
     }
@@ -24,9 +24,9 @@ public func cabi_model_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutableP
 @_cdecl("afme_model_serialized_size")
 public func cabi_model_serialized_size(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int>?) -> afme_status {
     abiCall("afme_model_serialized_size") {
-        let m = try Handles.get(model, ModelBox.self, "model").model
+        let m = try Handles.get(model, ModelBox.self, "model")
         let out = try nonNull(out, "out")
-        out.pointee = Checkpoint.encodedSize(m)
+        out.pointee = m.structural.map { Checkpoint.encodedSize($0) } ?? m.encode().count
         return AFME_OK
     }
 }
@@ -35,12 +35,11 @@ public func cabi_model_serialized_size(_ model: OpaquePointer?, _ out: UnsafeMut
 public func cabi_model_save_to_buffer(_ model: OpaquePointer?, _ buffer: UnsafeMutablePointer<UInt8>?, _ size: Int,
                                       _ written: UnsafeMutablePointer<Int>?) -> afme_status {
     abiCall("afme_model_save_to_buffer") {
-        let m = try Handles.get(model, ModelBox.self, "model").model
+        let m = try Handles.get(model, ModelBox.self, "model")
         let written = try nonNull(written, "written")
-        let need = Checkpoint.encodedSize(m)
-        guard size >= need else { throw ABIError(AFME_ERR_SHAPE, "buffer holds \(size) bytes, the model needs \(need)") }
+        let bytes = m.encode()
+        guard size >= bytes.count else { throw ABIError(AFME_ERR_SHAPE, "buffer holds \(size) bytes, the model needs \(bytes.count)") }
         let buffer = try nonNull(buffer, "buffer")
-        let bytes = Checkpoint.encode(m)
         bytes.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: bytes.count) }
         written.pointee = bytes.count
         return AFME_OK
@@ -54,7 +53,7 @@ public func cabi_model_load_from_buffer(_ data: UnsafePointer<UInt8>?, _ size: I
         let out = try nonNull(out, "out")
         guard size >= 0 && Int64(size) <= maxElements else { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "size \(size) is out of range") }
         let bytes = size == 0 ? [] : Array(UnsafeBufferPointer(start: try nonNull(data, "data"), count: size))
-        out.pointee = Handles.register(ModelBox(try Checkpoint.decode(bytes)))
+        out.pointee = Handles.register(ModelBox(try Checkpoint.decodeAny(bytes)))
         return AFME_OK
     }
 }

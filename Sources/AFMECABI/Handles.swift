@@ -25,8 +25,26 @@ final class DatasetBox {
 }
 
 final class ModelBox {
-    let model: KGEModel
-    init(_ m: KGEModel) { model = m }
+    /// What scoring, top-k and evaluation read.
+    let model: LinkScorer
+    let structural: KGEModel?
+    let afme: AFMEModel?
+    init(_ m: KGEModel) { model = m; structural = m; afme = nil }
+    init(_ m: AFMEModel) { model = AFMEScorer(model: m); structural = nil; afme = m; ModelBox.prepareThreads() }
+    init(_ any: Checkpoint.AnyModel) {
+        switch any {
+        case .structural(let m): model = m; structural = m; afme = nil
+        case .afme(let m): model = AFMEScorer(model: m); structural = nil; afme = m; ModelBox.prepareThreads()
+        }
+    }
+
+    /// AFME scoring splits its products over the cores itself (OpenBLAS single-threaded, see BLAS.sgemm).
+    static func prepareThreads() {
+        Parallel.setBLASThreads(SystemInfo.coreCount)
+        HeapTuning.reuseLargeBlocks()
+    }
+
+    func encode() -> [UInt8] { afme.map { Checkpoint.encode($0) } ?? Checkpoint.encode(structural!) }
 }
 
 enum Handles {

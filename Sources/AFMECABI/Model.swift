@@ -4,7 +4,7 @@ import CAFMEHeader
 
 @_cdecl("afme_train_default_params")
 public func cabi_train_default_params() -> afme_train_params {
-    let c = TrainingConfig()
+    let c = TrainingConfig(), a = AFMEConfig()
     return afme_train_params(score_function: Int32(c.scoreFunction.rawValue), dim: Int32(c.dim), gamma: c.gamma,
                              epsilon: c.epsilon, negatives: Int32(c.negatives), batch_size: Int32(c.batchSize),
                              epochs: Int32(c.epochs), learning_rate: c.learningRate,
@@ -13,7 +13,49 @@ public func cabi_train_default_params() -> afme_train_params {
                              validation_ties: Int32(c.validationTies.rawValue), validation_limit: Int32(c.validationLimit),
                              time_limit_seconds: c.timeLimitSeconds,
                              bernoulli_negatives: c.negativeSampling == .bernoulli ? 1 : 0,
-                             filter_negatives: c.filterNegatives ? 1 : 0)
+                             filter_negatives: c.filterNegatives ? 1 : 0,
+                             model_kind: Int32(AFME_MODEL_STRUCTURAL.rawValue), fusion: Int32(a.fusion.rawValue),
+                             enhancement: a.enhancement ? 1 : 0, denoising: a.denoising ? 1 : 0, denoise_strength: a.denoiseStrength,
+                             confidence: a.confidence ? 1 : 0, relation_smoothing: a.relationSmoothing ? 1 : 0,
+                             attention_layers: Int32(a.attentionLayers), attention_tokens: Int32(a.attentionTokens),
+                             noise_dim: Int32(a.noiseDim), gate_reading: Int32(a.gateRelation.rawValue),
+                             guide_reading: Int32(a.guide.rawValue), intermodal_includes_self: a.interModalIncludesSelf ? 1 : 0,
+                             missing_fill: Int32(a.missingFill.rawValue), lambda_adversarial: a.lambdaAdversarial,
+                             lambda_penalty: a.lambdaPenalty, penalty_weight: a.penaltyWeight,
+                             generator_learning_rate: a.generatorLearningRate,
+                             discriminator_learning_rate: a.discriminatorLearningRate,
+                             adversarial_samples: Int32(a.adversarialSamples), discriminator_hidden: Int32(a.discriminatorHidden))
+}
+
+/// The AFME part of the C parameters, or nil for a structural model.
+func afmeConfig(_ p: afme_train_params) throws -> AFMEConfig? {
+    guard p.model_kind == Int32(AFME_MODEL_AFME.rawValue) else {
+        if p.model_kind != Int32(AFME_MODEL_STRUCTURAL.rawValue) {
+            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "model_kind \(p.model_kind) is not an afme_model_kind")
+        }
+        return nil
+    }
+    func flag(_ v: Int32) -> Bool { v != 0 }
+    func choice<T: RawRepresentable>(_ v: Int32, _ name: String) throws -> T where T.RawValue == Int {
+        guard let t = T(rawValue: Int(v)) else { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "\(name) \(v) is out of range") }
+        return t
+    }
+    for (name, v) in [("denoise_strength", p.denoise_strength), ("lambda_adversarial", p.lambda_adversarial),
+                      ("lambda_penalty", p.lambda_penalty), ("penalty_weight", p.penalty_weight),
+                      ("generator_learning_rate", p.generator_learning_rate),
+                      ("discriminator_learning_rate", p.discriminator_learning_rate)] where !v.isFinite {
+        throw ABIError(AFME_ERR_NON_FINITE, "\(name) is not finite")
+    }
+    var a = AFMEConfig()
+    a.fusion = try choice(p.fusion, "fusion"); a.enhancement = flag(p.enhancement); a.denoising = flag(p.denoising)
+    a.denoiseStrength = p.denoise_strength; a.confidence = flag(p.confidence); a.relationSmoothing = flag(p.relation_smoothing)
+    a.attentionLayers = Int(p.attention_layers); a.attentionTokens = Int(p.attention_tokens); a.noiseDim = Int(p.noise_dim)
+    a.gateRelation = try choice(p.gate_reading, "gate_reading"); a.guide = try choice(p.guide_reading, "guide_reading")
+    a.interModalIncludesSelf = flag(p.intermodal_includes_self); a.missingFill = try choice(p.missing_fill, "missing_fill")
+    a.lambdaAdversarial = p.lambda_adversarial; a.lambdaPenalty = p.lambda_penalty; a.penaltyWeight = p.penalty_weight
+    a.generatorLearningRate = p.generator_learning_rate; a.discriminatorLearningRate = p.discriminator_learning_rate
+    a.adversarialSamples = Int(p.adversarial_samples); a.discriminatorHidden = Int(p.discriminator_hidden)
+    return a
 }
 
 /// C parameters → engine configuration; every field is checked (the engine re-checks its domain).
@@ -55,18 +97,36 @@ public func cabi_model_train(_ dataset: OpaquePointer?, _ params: UnsafePointer<
     abiCall("afme_model_train") {
         let box = try Handles.get(dataset, DatasetBox.self, "dataset")
         let out = try nonNull(out, "out")
-        let config = try trainingConfig(params?.pointee ?? cabi_train_default_params())
+        let p = params?.pointee ?? cabi_train_default_params()
+        let config = try trainingConfig(p)
+        let afme = try afmeConfig(p)
         let width = Double(config.dim) * 2 + 16
         let bytes = Double(box.graph.entityCount) * width * 4 * Double(3 + config.effectiveThreads)
         if bytes > 16e9 { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "dim \(config.dim) with \(box.graph.entityCount) entities needs \(Int(bytes / 1e9)) GB") }
-        let (model, result) = try StructuralTraining.train(graph: box.graph, config: config) { r in
+        if afme != nil {
+            // One batch's graph: about 2·batch + relations·negatives joint rows, some 40 tensors of them.
+            let rows = Double(2 * config.batchSize + min(box.graph.relationCount, config.batchSize) * config.negatives)
+            let graphBytes = rows * width * 4 * 40 + Double(box.graph.modalities.reduce(0) { $0 + $1.dim }) * width * 4 * 8
+            if graphBytes > 16e9 {
+                throw ABIError(AFME_ERR_INVALID_ARGUMENT, "batch_size \(config.batchSize), negatives \(config.negatives), dim \(config.dim) need about \(Int(graphBytes / 1e9)) GB per AFME step")
+            }
+            HeapTuning.reuseLargeBlocks()
+        }
+        let hook: ProgressHook = { r in
             guard let progress else { return true }
             var report = afme_epoch_report(epoch: Int32(r.epoch), mean_loss: r.meanLoss, seconds: r.seconds,
                                            validated: r.validated ? 1 : 0, valid_mrr: r.validation?.mrr ?? -1,
                                            valid_hits10: r.validation?.hits10 ?? -1)
             return progress(&report, user) == 0
         }
-        out.pointee = Handles.register(ModelBox(model))
+        let result: TrainingResult
+        if let afme {
+            let (model, r) = try AFMETraining.train(graph: box.graph, training: config, config: afme, progress: hook)
+            out.pointee = Handles.register(ModelBox(model)); result = r
+        } else {
+            let (model, r) = try StructuralTraining.train(graph: box.graph, config: config, progress: hook)
+            out.pointee = Handles.register(ModelBox(model)); result = r
+        }
         if result.stoppedByCallback {
             LastError.set("afme_model_train: stopped by the progress callback after epoch \(result.epochsRun)")
             return AFME_ERR_CANCELLED
@@ -165,6 +225,38 @@ public func cabi_model_evaluate(_ model: OpaquePointer?, _ dataset: OpaquePointe
         let report = FilteredRanker.evaluate(m, triples: triples(box.graph, s), filter: box.filter,
                                              threads: nThreads == 0 ? SystemInfo.coreCount : nThreads)
         fill(both, report.metrics(t, .both)); fill(tail, report.metrics(t, .tail)); fill(head, report.metrics(t, .head))
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_model_kind_of")
+public func cabi_model_kind_of(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?) -> afme_status {
+    abiCall("afme_model_kind_of") {
+        let m = try Handles.get(model, ModelBox.self, "model")
+        try nonNull(out, "out").pointee = Int32(m.afme == nil ? AFME_MODEL_STRUCTURAL.rawValue : AFME_MODEL_AFME.rawValue)
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_model_modality_weights")
+public func cabi_model_modality_weights(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64,
+                                        _ columns: UnsafeMutablePointer<Int64>?) -> afme_status {
+    abiCall("afme_model_modality_weights") {
+        let box = try Handles.get(model, ModelBox.self, "model")
+        let columns = try nonNull(columns, "n_columns")
+        guard let m = box.afme else { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "a structural model has no modality weights") }
+        guard m.config.fusion == .adaptive else {
+            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "the concat-projection ablation (w/o MoIFu) has no modality weights")
+        }
+        let n = m.weightNames.count
+        columns.pointee = Int64(n)
+        guard let out else { return AFME_OK }
+        let cap = try count(capacity, "capacity")
+        guard cap >= m.relationCount * n else {
+            throw ABIError(AFME_ERR_SHAPE, "capacity \(cap) < \(m.relationCount) relations × \(n) columns")
+        }
+        let w = m.meanModalityWeights() ?? []
+        for (i, v) in w.enumerated() { out[i] = v }
         return AFME_OK
     }
 }

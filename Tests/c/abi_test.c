@@ -5,6 +5,7 @@
 #include "afme.h"
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int passed = 0, failed = 0;
@@ -180,6 +181,63 @@ int main(void) {
     const char not_utf8[] = {'/', 't', 'm', 'p', '/', (char)0xff, (char)0xfe, 0};
     EXPECT_STATUS(afme_dataset_load_openke(not_utf8, &tmp), AFME_ERR_INVALID_ARGUMENT);
     EXPECT_STATUS(afme_dataset_add_modality_npy(ds, "x", "/nonexistent.npy", NULL, 0), AFME_ERR_IO);
+
+    /* AFME: trains on the synthetic dataset's two feature modalities, reports weights, round-trips. */
+    {
+        afme_train_params ap = afme_train_default_params();
+        ap.model_kind = AFME_MODEL_AFME;
+        ap.dim = 16; ap.epochs = 3; ap.negatives = 8; ap.batch_size = 256; ap.validate_every = 0;
+        ap.attention_layers = 1; ap.threads = 2;
+        afme_model *am = NULL;
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &am), AFME_OK);
+        int32_t kind = -1;
+        EXPECT_STATUS(afme_model_kind_of(am, &kind), AFME_OK);
+        EXPECT(kind == AFME_MODEL_AFME, "AFME model kind");
+        int64_t cols = 0;
+        EXPECT_STATUS(afme_model_modality_weights(am, NULL, 0, &cols), AFME_OK);
+        EXPECT(cols == 3, "structure + 2 modalities");
+        float w[12 * 3];
+        EXPECT_STATUS(afme_model_modality_weights(am, w, 5, &cols), AFME_ERR_SHAPE);
+        EXPECT_STATUS(afme_model_modality_weights(am, w, 12 * 3, &cols), AFME_OK);
+        EXPECT(fabsf(w[0] + w[1] + w[2] - 1.0f) < 1e-4f && fabsf(w[33] + w[34] + w[35] - 1.0f) < 1e-4f, "weights sum to 1 per relation");
+        EXPECT_STATUS(afme_model_modality_weights(model, w, 12 * 3, &cols), AFME_ERR_INVALID_ARGUMENT);
+        int64_t tr[6] = {0, 0, 1, 2, 1, 3};
+        float s1[2], s2[2];
+        EXPECT_STATUS(afme_model_score(am, tr, 2, s1), AFME_OK);
+        EXPECT(isfinite(s1[0]) && isfinite(s1[1]), "AFME scores finite");
+        size_t size = 0, written = 0;
+        EXPECT_STATUS(afme_model_serialized_size(am, &size), AFME_OK);
+        uint8_t *buf = (uint8_t *)malloc(size);
+        EXPECT_STATUS(afme_model_save_to_buffer(am, buf, size, &written), AFME_OK);
+        afme_model *back = NULL;
+        EXPECT_STATUS(afme_model_load_from_buffer(buf, written, &back), AFME_OK);
+        EXPECT_STATUS(afme_model_score(back, tr, 2, s2), AFME_OK);
+        EXPECT(s1[0] == s2[0] && s1[1] == s2[1], "AFME checkpoint scores bit-identically");
+        buf[written / 2] ^= 0x40;
+        afme_model *bad = NULL;
+        EXPECT_STATUS(afme_model_load_from_buffer(buf, written, &bad), AFME_ERR_FORMAT);
+        EXPECT(bad == NULL, "corrupt AFME checkpoint refused, output untouched");
+        free(buf);
+        afme_model_free(back);
+        afme_model_free(am);
+        afme_model *none = NULL;
+        ap.attention_layers = 9;
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        ap.attention_layers = 1; ap.attention_tokens = 7;
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        ap.attention_tokens = 8; ap.lambda_penalty = NAN;
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_NON_FINITE);
+        ap.lambda_penalty = 1e-3f; ap.fusion = 7;
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        ap.fusion = 0; ap.model_kind = 5;
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        ap.model_kind = AFME_MODEL_AFME; ap.denoise_strength = 2;
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        EXPECT(none == NULL, "refused AFME training leaves the output untouched");
+        EXPECT_STATUS(afme_model_kind_of(model, &kind), AFME_OK);
+        EXPECT(kind == AFME_MODEL_STRUCTURAL, "structural model kind");
+        EXPECT_STATUS(afme_model_kind_of(model, NULL), AFME_ERR_NULL_POINTER);
+    }
 
     /* Handles: wrong type, freed, double free. */
     EXPECT_STATUS(afme_model_free((afme_model *)ds), AFME_ERR_INVALID_HANDLE);
