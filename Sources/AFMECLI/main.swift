@@ -29,7 +29,7 @@ func usage() -> Never {
                     [--no-confidence] [--no-smoothing] [--attention-layers L] [--tokens T] [--alpha A]
                     [--lambda1 X] [--lambda2 X] [--gp-weight X] [--g-lr LR] [--d-lr LR] [--adv-samples N]
                     [--gate-phases] [--guide-ones] [--intermodal-printed] [--missing-random]
-                    [--drop-rows FRAC] [--noise-rows FRAC] [--weights]
+                    [--drop-rows FRAC] [--noise-rows FRAC] [--weights] [--negative-pool P]
     Without --data the built-in synthetic multi-modal graph is used. --text adds DIR/text.npy as a modality;
     --random-modality adds a random DIM-wide one; --drop-rows removes that fraction of the first modality's
     rows (seed 12345); --noise-rows adds Gaussian noise of the row's own norm to that fraction of every
@@ -93,6 +93,7 @@ func parse() -> Options {
         case "--gate-phases": o.afme = o.afme ?? AFMEConfig(); o.afme!.gateRelation = .phases
         case "--guide-ones": o.afme = o.afme ?? AFMEConfig(); o.afme!.guide = .onesExtended
         case "--intermodal-printed": o.afme = o.afme ?? AFMEConfig(); o.afme!.interModalIncludesSelf = false
+        case "--negative-pool": o.afme = o.afme ?? AFMEConfig(); o.afme!.negativePool = next(a)
         case "--missing-random": o.afme = o.afme ?? AFMEConfig(); o.afme!.missingFill = .random
         default: print("unknown option \(a)"); usage()
         }

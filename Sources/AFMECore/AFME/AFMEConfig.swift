@@ -68,6 +68,9 @@ public struct AFMEConfig: Sendable, Equatable {
     public var adversarialSamples = 256
     /// Hidden width of the discriminator's fully connected layer.
     public var discriminatorHidden = 64
+    /// Negatives per relation of a batch, as a multiple of `negatives`, from which each positive of
+    /// that relation draws its own (AFMETrainer). Training-time only: not stored in checkpoints.
+    public var negativePool = 1
 
     public init() {}
 
@@ -87,5 +90,6 @@ public struct AFMEConfig: Sendable, Equatable {
         }
         guard (1...65536).contains(adversarialSamples) else { throw bad("adversarial samples must be in 1...65536") }
         guard (1...4096).contains(discriminatorHidden) else { throw bad("discriminator hidden width must be in 1...4096") }
+        guard (1...64).contains(negativePool) else { throw bad("negative pool must be in 1...64") }
     }
 }

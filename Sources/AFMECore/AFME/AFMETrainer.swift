@@ -2,11 +2,11 @@
 // its gradient pushed back through the fusion graph, then the discriminator and generator updates.
 //
 // Negative sampling. A joint row depends on (entity, relation), so per-triple negatives would need
-// B·k fusions per batch. Instead the positives of one relation share k uniformly drawn negative
-// entities (one relation group = one set of k rows), and every (entity, relation) row is fused once
-// per batch however many triples use it. Each positive still gets its own k negatives scored and its
-// own self-adversarial weights; what is lost is independence between the negatives of positives that
-// share a relation within a batch (BENCHMARKS.md measures the structural model both ways).
+// B·k fusions per batch. Instead each relation of the batch gets a pool of negativePool·k uniformly
+// drawn entities, fused once under that relation, and every positive of the relation draws its own k
+// negatives from the pool (with replacement). Every (entity, relation) row is fused once per batch
+// however many triples use it. What is lost is some independence between the negatives of positives
+// that share a relation within a batch; negativePool sets the trade (BENCHMARKS.md).
 
 public final class AFMETrainer {
     public let model: AFMEModel
@@ -50,14 +50,16 @@ public final class AFMETrainer {
                 if let i = rowOf[e] { return i }
                 let i = row(e, r); rowOf[e] = i; return i
             }
-            let negStart = Int32(out.pairs.count)
-            for _ in 0..<k { _ = row(rng.below(E), r) }
+            // A pool of `negativePool`·k rows per relation; each query draws its k from it.
+            let pool = max(k, min(E, model.config.negativePool * k))
+            let negStart = out.pairs.count
+            for _ in 0..<pool { _ = row(rng.below(E), r) }
             for t in groups[r]! {
                 let dir: Direction = rng.below(2) == 0 ? .tail : .head
                 let kept = dir == .tail ? t.h : t.t, truth = dir == .tail ? t.t : t.h
                 out.queries.anchor.append(pairRow(kept)); out.queries.truth.append(pairRow(truth))
                 out.queries.relation.append(Int32(r)); out.queries.direction.append(dir)
-                out.queries.negativeStart.append(negStart)
+                for _ in 0..<k { out.queries.negatives.append(Int32(negStart + rng.below(pool))) }
             }
         }
         return out

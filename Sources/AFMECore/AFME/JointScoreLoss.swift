@@ -2,15 +2,15 @@
 // reading entity rows from a small local table instead of the global one.
 //
 // A joint embedding depends on the (entity, relation) pair, so each row of the local table is one
-// such pair. Queries of one relation share their negative rows (see AFMETrainer), so a batch needs
-// about 2·B + groups·k rows instead of B·(k + 2).
+// such pair. Queries of one relation draw their negatives from a pool of rows shared by the relation
+// (see AFMETrainer), so a batch needs about 2·B + groups·pool rows instead of B·(k + 2).
 
 struct LocalQueries {
     var anchor: [Int32] = []     // local row of the kept side
     var truth: [Int32] = []      // local row of the true missing side
     var relation: [Int32] = []
     var direction: [Direction] = []
-    var negativeStart: [Int32] = []  // first of k consecutive local negative rows
+    var negatives: [Int32] = []      // k local negative rows per query
     var count: Int { anchor.count }
 }
 
@@ -40,18 +40,19 @@ enum JointScoreLoss {
                         gTable.withUnsafeMutableBufferPointer { gtb in gRel.withUnsafeMutableBufferPointer { grb in
                             let gt = gtb.baseAddress!, gr = grb.baseAddress!
                             for i in Parallel.range(of: chunk, chunks: T, count: B) {
-                                let a = Int(q.anchor[i]), t = Int(q.truth[i]), r = Int(q.relation[i]), n0 = Int(q.negativeStart[i])
+                                let a = Int(q.anchor[i]), t = Int(q.truth[i]), r = Int(q.relation[i])
                                 let dir = q.direction[i]
                                 f.anchor(entity: ent + a * W, relation: rel + r * RW, direction: dir, out: anchor)
                                 dist[0] = f.distance(anchor, ent + t * W, moduli: moduli)
-                                for j in 0..<k { dist[j + 1] = f.distance(anchor, ent + (n0 + j) * W, moduli: moduli + (j + 1) * P) }
+                                for j in 0..<k { dist[j + 1] = f.distance(anchor, ent + Int(q.negatives[i * k + j]) * W, moduli: moduli + (j + 1) * P) }
                                 loss += Double(SelfAdversarialLoss.forwardBackward(dist: dist, k: k, gamma: gamma, temperature: temperature,
                                                                                     weight: invB, dDist: dDist))
                                 dAnchor.initialize(repeating: 0, count: W)
                                 f.distanceBackward(anchor, ent + t * W, g: dDist[0], moduli: moduli, dAnchor: dAnchor, dCandidate: gt + t * W)
                                 for j in 0..<k {
-                                    f.distanceBackward(anchor, ent + (n0 + j) * W, g: dDist[j + 1], moduli: moduli + (j + 1) * P,
-                                                       dAnchor: dAnchor, dCandidate: gt + (n0 + j) * W)
+                                    let c = Int(q.negatives[i * k + j])
+                                    f.distanceBackward(anchor, ent + c * W, g: dDist[j + 1], moduli: moduli + (j + 1) * P,
+                                                       dAnchor: dAnchor, dCandidate: gt + c * W)
                                 }
                                 f.anchorBackward(entity: ent + a * W, relation: rel + r * RW, direction: dir, dAnchor: dAnchor,
                                                  dEntity: gt + a * W, dRelation: gr + r * RW)

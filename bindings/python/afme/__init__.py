@@ -16,6 +16,14 @@ from ._lib import (AfmeError, AfmeIOError, CancelledError, EpochReport, FormatEr
 SPLITS = {"train": 0, "valid": 1, "test": 2}
 TIES = {"realistic": 0, "optimistic": 1, "pessimistic": 2, "openke": 3}
 SCORE_FUNCTIONS = {"rotate": 0, "transe": 1}
+MODEL_KINDS = {"structural": 0, "afme": 1}
+FUSIONS = {"adaptive": 0, "concat": 1}
+GATE_READINGS = {"rotation": 0, "phases": 1}
+GUIDE_READINGS = {"projected": 0, "ones": 1}
+MISSING_FILLS = {"generator": 0, "random": 1}
+_ENUM_FIELDS = {"score_function": SCORE_FUNCTIONS, "validation_ties": TIES, "model_kind": MODEL_KINDS,
+                "fusion": FUSIONS, "gate_reading": GATE_READINGS, "guide_reading": GUIDE_READINGS,
+                "missing_fill": MISSING_FILLS}
 DIRECTIONS = {"tail": 0, "head": 1}
 
 
@@ -193,15 +201,17 @@ class Model(_Handle):
     @classmethod
     def train(cls, dataset: Dataset, progress=None, show_progress=False, **params) -> "Model":
         """Trains on dataset's train split. `progress(info) -> False` stops early (the model is still returned).
-        Keyword arguments override afme_train_default_params() (score_function may be 'rotate'/'transe')."""
+        Keyword arguments override afme_train_default_params(); enum fields take their names
+        (score_function='rotate'|'transe', model_kind='structural'|'afme', fusion='adaptive'|'concat',
+        gate_reading='rotation'|'phases', guide_reading='projected'|'ones', missing_fill='generator'|'random')."""
         p = lib.afme_train_default_params()
         for k, v in params.items():
             if k not in dict(TrainParams._fields_):
                 raise InvalidArgumentError(f"unknown training parameter {k!r}")
-            if k == "score_function":
-                v = _enum(SCORE_FUNCTIONS, v, k)
-            elif k == "validation_ties":
-                v = _enum(TIES, v, k)
+            if k in _ENUM_FIELDS:
+                v = _enum(_ENUM_FIELDS[k], v, k)
+            elif isinstance(v, bool):
+                v = int(v)
             setattr(p, k, v)
         prog = _Progress(p.epochs, progress, show_progress)
         h = C.c_void_p()
@@ -249,6 +259,21 @@ class Model(_Handle):
     @property
     def n_relations(self) -> int:
         out = C.c_int64(); check(lib.afme_model_n_relations(self.handle, C.byref(out))); return out.value
+
+    @property
+    def kind(self) -> str:
+        """'structural' or 'afme'."""
+        out = C.c_int32(); check(lib.afme_model_kind_of(self.handle, C.byref(out)))
+        return {v: k for k, v in MODEL_KINDS.items()}[out.value]
+
+    def modality_weights(self) -> np.ndarray:
+        """AFME: [n_relations, 1 + n_modalities] mean fusion weights (structure first, then the dataset's
+        modalities in the order they were added); each row sums to 1."""
+        cols = C.c_int64()
+        check(lib.afme_model_modality_weights(self.handle, None, 0, C.byref(cols)))
+        out = np.empty((self.n_relations, cols.value), dtype=np.float32)
+        check(lib.afme_model_modality_weights(self.handle, out.ctypes.data_as(C.POINTER(C.c_float)), out.size, C.byref(cols)))
+        return out
 
     def score(self, triples) -> np.ndarray:
         """Scores an int array [n, 3] of (head, relation, tail); no copy if already int64 C-contiguous."""

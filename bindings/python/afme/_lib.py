@@ -64,7 +64,15 @@ class TrainParams(C.Structure):
                 ("learning_rate", C.c_float), ("adversarial_temperature", C.c_float), ("l2", C.c_float),
                 ("seed", C.c_uint64), ("threads", C.c_int32), ("validate_every", C.c_int32), ("patience", C.c_int32),
                 ("validation_ties", C.c_int32), ("validation_limit", C.c_int32), ("time_limit_seconds", C.c_double),
-                ("bernoulli_negatives", C.c_int32), ("filter_negatives", C.c_int32)]
+                ("bernoulli_negatives", C.c_int32), ("filter_negatives", C.c_int32),
+                ("model_kind", C.c_int32), ("fusion", C.c_int32), ("enhancement", C.c_int32), ("denoising", C.c_int32),
+                ("denoise_strength", C.c_float), ("confidence", C.c_int32), ("relation_smoothing", C.c_int32),
+                ("attention_layers", C.c_int32), ("attention_tokens", C.c_int32), ("noise_dim", C.c_int32),
+                ("gate_reading", C.c_int32), ("guide_reading", C.c_int32), ("intermodal_includes_self", C.c_int32),
+                ("missing_fill", C.c_int32), ("lambda_adversarial", C.c_float), ("lambda_penalty", C.c_float),
+                ("penalty_weight", C.c_float), ("generator_learning_rate", C.c_float),
+                ("discriminator_learning_rate", C.c_float), ("adversarial_samples", C.c_int32),
+                ("discriminator_hidden", C.c_int32)]
 
 
 class EpochReport(C.Structure):
@@ -112,6 +120,8 @@ _SIGNATURES = [
     ("afme_model_topk", _status, [_p, C.c_int64, C.c_int64, C.c_int, C.c_int64, _p, _i64p, _f32p, _i64p]),
     ("afme_model_evaluate", _status, [_p, _p, C.c_int, C.c_int, C.c_int32, C.POINTER(Metrics), C.POINTER(Metrics),
                                       C.POINTER(Metrics)]),
+    ("afme_model_kind_of", _status, [_p, C.POINTER(C.c_int32)]),
+    ("afme_model_modality_weights", _status, [_p, C.POINTER(C.c_float), C.c_int64, _i64p]),
     ("afme_model_free", _status, [_p]),
     # Checkpoint
     ("afme_model_save", _status, [_p, C.c_char_p]),

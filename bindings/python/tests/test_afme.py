@@ -148,3 +148,29 @@ def test_plain_progress_line_without_tqdm(ds, capsys):
         pass
     err = capsys.readouterr().err
     assert "epoch 2" in err or "2/2" in err
+
+
+def test_afme_trains_reports_weights_and_round_trips(ds):
+    with afme.Model.train(ds, model_kind="afme", dim=16, epochs=3, negatives=8, batch_size=256,
+                          validate_every=0, attention_layers=1, threads=2) as m:
+        assert m.kind == "afme"
+        w = m.modality_weights()
+        assert w.shape == (ds.n_relations, 3)
+        assert np.allclose(w.sum(axis=1), 1, atol=1e-4)
+        triples = np.array([[0, 0, 1], [2, 1, 3]])
+        s = m.score(triples)
+        assert np.all(np.isfinite(s))
+        with afme.Model.from_bytes(m.to_bytes()) as back:
+            assert back.kind == "afme"
+            assert np.array_equal(back.score(triples), s)
+
+
+def test_afme_parameters_are_checked(ds):
+    with pytest.raises(afme.InvalidArgumentError):
+        afme.Model.train(ds, model_kind="afme", dim=16, epochs=1, attention_layers=9)
+    with pytest.raises(afme.InvalidArgumentError, match="fusion"):
+        afme.Model.train(ds, model_kind="afme", dim=16, epochs=1, fusion="sideways")
+    with afme.Model.train(ds, dim=16, epochs=1, validate_every=0) as structural:
+        assert structural.kind == "structural"
+        with pytest.raises(afme.InvalidArgumentError):
+            structural.modality_weights()
