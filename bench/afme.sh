@@ -26,8 +26,8 @@ run() {
 case "${1:-compare}" in
 compare)
     ds="${2:-MKG-Y}"
-    run "$ds RotatE (structure only)" --data "$DATA/$ds"
-    run "$ds AFME" --data "$DATA/$ds" --text --weights
+    [ -n "${SKIP_ROTATE:-}" ] || run "$ds RotatE (structure only)" --data "$DATA/$ds"
+    run "$ds AFME" --afme --data "$DATA/$ds" --text --weights
     run "$ds AFME w/o MoIFu" --data "$DATA/$ds" --text --no-moifu
     run "$ds AFME w/o MoIEn" --data "$DATA/$ds" --text --no-moien
     ;;

@@ -17,6 +17,13 @@ struct Options {
     var dropRows: Float = 0
     var noiseRows: Float = 0
     var weights = false
+
+    /// Any AFME flag selects AFME and edits its configuration.
+    mutating func setAFME(_ edit: (inout AFMEConfig) -> Void) {
+        var c = afme ?? AFMEConfig()
+        edit(&c)
+        afme = c
+    }
 }
 
 func usage() -> Never {
@@ -76,25 +83,25 @@ func parse() -> Options {
         case "--drop-rows": o.dropRows = next(a)
         case "--noise-rows": o.noiseRows = next(a)
         case "--weights": o.weights = true
-        case "--no-moifu": o.afme = o.afme ?? AFMEConfig(); o.afme!.fusion = .concatProjection
-        case "--no-moien": o.afme = o.afme ?? AFMEConfig(); o.afme!.enhancement = false
-        case "--no-denoise": o.afme = o.afme ?? AFMEConfig(); o.afme!.denoising = false
-        case "--no-confidence": o.afme = o.afme ?? AFMEConfig(); o.afme!.confidence = false
-        case "--no-smoothing": o.afme = o.afme ?? AFMEConfig(); o.afme!.relationSmoothing = false
-        case "--attention-layers": o.afme = o.afme ?? AFMEConfig(); o.afme!.attentionLayers = next(a)
-        case "--tokens": o.afme = o.afme ?? AFMEConfig(); o.afme!.attentionTokens = next(a)
-        case "--alpha": o.afme = o.afme ?? AFMEConfig(); o.afme!.denoiseStrength = next(a)
-        case "--lambda1": o.afme = o.afme ?? AFMEConfig(); o.afme!.lambdaAdversarial = next(a)
-        case "--lambda2": o.afme = o.afme ?? AFMEConfig(); o.afme!.lambdaPenalty = next(a)
-        case "--gp-weight": o.afme = o.afme ?? AFMEConfig(); o.afme!.penaltyWeight = next(a)
-        case "--g-lr": o.afme = o.afme ?? AFMEConfig(); o.afme!.generatorLearningRate = next(a)
-        case "--d-lr": o.afme = o.afme ?? AFMEConfig(); o.afme!.discriminatorLearningRate = next(a)
-        case "--adv-samples": o.afme = o.afme ?? AFMEConfig(); o.afme!.adversarialSamples = next(a)
-        case "--gate-phases": o.afme = o.afme ?? AFMEConfig(); o.afme!.gateRelation = .phases
-        case "--guide-ones": o.afme = o.afme ?? AFMEConfig(); o.afme!.guide = .onesExtended
-        case "--intermodal-printed": o.afme = o.afme ?? AFMEConfig(); o.afme!.interModalIncludesSelf = false
-        case "--negative-pool": o.afme = o.afme ?? AFMEConfig(); o.afme!.negativePool = next(a)
-        case "--missing-random": o.afme = o.afme ?? AFMEConfig(); o.afme!.missingFill = .random
+        case "--no-moifu": o.setAFME { $0.fusion = .concatProjection }
+        case "--no-moien": o.setAFME { $0.enhancement = false }
+        case "--no-denoise": o.setAFME { $0.denoising = false }
+        case "--no-confidence": o.setAFME { $0.confidence = false }
+        case "--no-smoothing": o.setAFME { $0.relationSmoothing = false }
+        case "--attention-layers": o.setAFME { $0.attentionLayers = next(a) }
+        case "--tokens": o.setAFME { $0.attentionTokens = next(a) }
+        case "--alpha": o.setAFME { $0.denoiseStrength = next(a) }
+        case "--lambda1": o.setAFME { $0.lambdaAdversarial = next(a) }
+        case "--lambda2": o.setAFME { $0.lambdaPenalty = next(a) }
+        case "--gp-weight": o.setAFME { $0.penaltyWeight = next(a) }
+        case "--g-lr": o.setAFME { $0.generatorLearningRate = next(a) }
+        case "--d-lr": o.setAFME { $0.discriminatorLearningRate = next(a) }
+        case "--adv-samples": o.setAFME { $0.adversarialSamples = next(a) }
+        case "--gate-phases": o.setAFME { $0.gateRelation = .phases }
+        case "--guide-ones": o.setAFME { $0.guide = .onesExtended }
+        case "--intermodal-printed": o.setAFME { $0.interModalIncludesSelf = false }
+        case "--negative-pool": o.setAFME { $0.negativePool = next(a) }
+        case "--missing-random": o.setAFME { $0.missingFill = .random }
         default: print("unknown option \(a)"); usage()
         }
     }

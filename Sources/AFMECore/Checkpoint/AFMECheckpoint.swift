@@ -103,15 +103,7 @@ extension Checkpoint {
     static func decodeAFME(_ bytes: [UInt8], path: String?) throws -> AFMEModel {
         func fail(_ k: DataError.Kind, _ why: String) -> DataError { DataError(k, why, path: path) }
         guard bytes.count >= headerSize + 4 else { throw fail(.truncated, "checkpoint is truncated (\(bytes.count) bytes)") }
-        let version: UInt32 = get(bytes, 8)
-        guard version == formatVersion else {
-            throw fail(.unsupportedVersion, "checkpoint format version \(version); this library reads version \(formatVersion)")
-        }
-        let stored: UInt32 = get(bytes, bytes.count - 4)
-        let actual = CRC32.checksum(bytes[0..<(bytes.count - 4)])
-        guard stored == actual else {
-            throw fail(.checksumMismatch, "checksum mismatch (stored \(hex(stored)), computed \(hex(actual))): the file is corrupted or truncated")
-        }
+        try verifyEnvelope(bytes, path: path)
         let end = bytes.count - 4
         var at = 16
         func need(_ n: Int) throws { guard n >= 0, at + n <= end else { throw fail(.truncated, "AFME checkpoint ends inside a field at byte \(at)") } }

@@ -49,15 +49,7 @@ public enum Checkpoint {
         if bytes.isEmpty { throw fail(.emptyFile, "checkpoint is empty") }
         guard bytes.count >= 8, Array(bytes[0..<8]) == magic else { throw fail(.badFormat, "not a libafme checkpoint (bad magic)") }
         guard bytes.count >= headerSize + 4 else { throw fail(.truncated, "checkpoint is truncated (\(bytes.count) bytes)") }
-        let version: UInt32 = get(bytes, 8)
-        guard version == formatVersion else {
-            throw fail(.unsupportedVersion, "checkpoint format version \(version); this library reads version \(formatVersion)")
-        }
-        let stored: UInt32 = get(bytes, bytes.count - 4)
-        let actual = CRC32.checksum(bytes[0..<(bytes.count - 4)])
-        guard stored == actual else {
-            throw fail(.checksumMismatch, "checksum mismatch (stored \(hex(stored)), computed \(hex(actual))): the file is corrupted or truncated")
-        }
+        try verifyEnvelope(bytes, path: path)
         let modelKind: UInt32 = get(bytes, 12)
         guard modelKind == 0 else { throw fail(.badFormat, "unknown model kind \(modelKind)") }
         let kindRaw: UInt32 = get(bytes, 16), dim: UInt32 = get(bytes, 20)
@@ -80,6 +72,19 @@ public enum Checkpoint {
             throw fail(.nonFinite, "checkpoint holds non-finite weights")
         }
         return KGEModel(score: f, entityCount: Int(E), relationCount: Int(R), entities: entities, relations: relations)
+    }
+
+    /// Format version and CRC-32, shared by every model kind (the caller has checked magic and minimum size).
+    static func verifyEnvelope(_ bytes: [UInt8], path: String?) throws {
+        let version: UInt32 = get(bytes, 8)
+        guard version == formatVersion else {
+            throw DataError(.unsupportedVersion, "checkpoint format version \(version); this library reads version \(formatVersion)", path: path)
+        }
+        let stored: UInt32 = get(bytes, bytes.count - 4)
+        let actual = CRC32.checksum(bytes[0..<(bytes.count - 4)])
+        guard stored == actual else {
+            throw DataError(.checksumMismatch, "checksum mismatch (stored \(hex(stored)), computed \(hex(actual))): the file is corrupted or truncated", path: path)
+        }
     }
 
     /// Atomic save: temporary file, fsync, rename (the previous file survives any failure).
