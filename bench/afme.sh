@@ -6,7 +6,7 @@
 #   bench/afme.sh speed               the reference MKG-Y settings: dim 250, 128 negatives, batch 1024,
 #                                     lr 1e-4, text + a random 383-dim modality; s/epoch, eval s, peak RSS
 # Prints one JSON line per run (test MRR/Hits realistic and OpenKE, s/epoch, eval s, peak RSS).
-# EPOCHS (default 40) and VALIDATE (default 10) override the budget.
+# EPOCHS (default 40) and VALIDATE (default 10) override the budget; FRACTIONS the study's fractions.
 source "$(dirname "$0")/../scripts/common.sh"
 DATA="${AFME_DATASETS:-$ROOT/../shared/datasets}"
 [ -d "$DATA/MKG-Y" ] || { echo "no datasets at $DATA (set AFME_DATASETS)"; exit 1; }
@@ -32,13 +32,13 @@ compare)
     run "$ds AFME w/o MoIEn" --data "$DATA/$ds" --text --no-moien
     ;;
 missing)
-    for f in 0.2 0.4 0.6 0.8; do
+    for f in ${FRACTIONS:-0.2 0.4 0.6 0.8}; do
         run "MKG-Y AFME, $f of text rows missing, generator completion" --data "$DATA/MKG-Y" --text --drop-rows $f
         run "MKG-Y AFME, $f of text rows missing, random fill" --data "$DATA/MKG-Y" --text --drop-rows $f --missing-random
     done
     ;;
 noise)
-    for f in 0.2 0.5; do
+    for f in ${FRACTIONS:-0.2 0.5}; do
         run "MKG-Y AFME, noise on $f of rows, denoising" --data "$DATA/MKG-Y" --text --noise-rows $f
         run "MKG-Y AFME, noise on $f of rows, no denoising" --data "$DATA/MKG-Y" --text --noise-rows $f --no-denoise
     done
