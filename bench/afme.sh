@@ -28,19 +28,19 @@ compare)
     ds="${2:-MKG-Y}"
     [ -n "${SKIP_ROTATE:-}" ] || run "$ds RotatE (structure only)" --data "$DATA/$ds"
     run "$ds AFME" --afme --data "$DATA/$ds" --text --weights
-    run "$ds AFME w/o MoIFu" --data "$DATA/$ds" --text --no-moifu
-    run "$ds AFME w/o MoIEn" --data "$DATA/$ds" --text --no-moien
+    run "$ds AFME w/o MoIFu" --afme --data "$DATA/$ds" --text --no-moifu
+    run "$ds AFME w/o MoIEn" --afme --data "$DATA/$ds" --text --no-moien
     ;;
 missing)
     for f in ${FRACTIONS:-0.2 0.4 0.6 0.8}; do
-        run "MKG-Y AFME, $f of text rows missing, generator completion" --data "$DATA/MKG-Y" --text --drop-rows $f
-        run "MKG-Y AFME, $f of text rows missing, random fill" --data "$DATA/MKG-Y" --text --drop-rows $f --missing-random
+        run "MKG-Y AFME, $f of text rows missing, generator completion" --afme --data "$DATA/MKG-Y" --text --drop-rows $f
+        run "MKG-Y AFME, $f of text rows missing, random fill" --afme --data "$DATA/MKG-Y" --text --drop-rows $f --missing-random
     done
     ;;
 noise)
     for f in ${FRACTIONS:-0.2 0.5}; do
-        run "MKG-Y AFME, noise on $f of rows, denoising" --data "$DATA/MKG-Y" --text --noise-rows $f
-        run "MKG-Y AFME, noise on $f of rows, no denoising" --data "$DATA/MKG-Y" --text --noise-rows $f --no-denoise
+        run "MKG-Y AFME, noise on $f of rows, denoising" --afme --data "$DATA/MKG-Y" --text --noise-rows $f
+        run "MKG-Y AFME, noise on $f of rows, no denoising" --afme --data "$DATA/MKG-Y" --text --noise-rows $f --no-denoise
     done
     ;;
 speed)

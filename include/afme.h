@@ -248,6 +248,8 @@ typedef struct afme_train_params {
     float discriminator_learning_rate; /**< default 1e-4 */
     int32_t adversarial_samples;     /**< rows per batch fed to the discriminator, 1-65536 (default 256) */
     int32_t discriminator_hidden;    /**< width of the discriminator's hidden layer, 1-4096 (default 64) */
+    int32_t enhance_all;             /**< nonzero: every entity's modality vector is the generator's refinement,
+                                          not only absent ones (docs/MODEL.md; default 0) */
 } afme_train_params;
 
 /** @brief Default training parameters. @note Thread-safe. */

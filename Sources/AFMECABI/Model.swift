@@ -24,7 +24,8 @@ public func cabi_train_default_params() -> afme_train_params {
                              lambda_penalty: a.lambdaPenalty, penalty_weight: a.penaltyWeight,
                              generator_learning_rate: a.generatorLearningRate,
                              discriminator_learning_rate: a.discriminatorLearningRate,
-                             adversarial_samples: Int32(a.adversarialSamples), discriminator_hidden: Int32(a.discriminatorHidden))
+                             adversarial_samples: Int32(a.adversarialSamples), discriminator_hidden: Int32(a.discriminatorHidden),
+                             enhance_all: a.enhanceAll ? 1 : 0)
 }
 
 /// The AFME part of the C parameters, or nil for a structural model.
@@ -55,6 +56,7 @@ func afmeConfig(_ p: afme_train_params) throws -> AFMEConfig? {
     a.lambdaAdversarial = p.lambda_adversarial; a.lambdaPenalty = p.lambda_penalty; a.penaltyWeight = p.penalty_weight
     a.generatorLearningRate = p.generator_learning_rate; a.discriminatorLearningRate = p.discriminator_learning_rate
     a.adversarialSamples = Int(p.adversarial_samples); a.discriminatorHidden = Int(p.discriminator_hidden)
+    a.enhanceAll = flag(p.enhance_all)
     return a
 }
 

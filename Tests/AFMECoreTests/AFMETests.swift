@@ -99,6 +99,22 @@ final class AFMETests: XCTestCase {
         }
     }
 
+    /// The "enhance all" reading: the generator refines every entity's vector, so present entities reach it too.
+    func testGeneratorGradientsWhenEnhancingAllEntities() throws {
+        let kg = try tinyGraph()
+        var (t, a) = tinyConfig()
+        a.enhanceAll = true
+        let m = try AFMEModel(graph: kg, training: t, config: a)
+        let present = (0..<kg.entityCount).filter { kg.modalities[0].present[$0] && kg.modalities[1].present[$0] }
+        let ents = Array(present.prefix(4)), rels = ents.indices.map { $0 % kg.relationCount }
+        checkParameterGradients("generator, enhance all", parameters(m, matching: "generator.") + parameters(m, matching: "modality.")) {
+            m.fusionProbe(entities: ents, relations: rels, seed: 6)
+        }
+        let v = m.modalityVector(entity: ents[0], relation: 0, modality: 0)
+        XCTAssertEqual(v.used, v.generated, "with enhance-all the fused vector is the generator's")
+        _ = t
+    }
+
     /// Eq. 15–16: the discriminator's loss including the WGAN-GP penalty (second order: the penalty is a
     /// function of ∇ₓD) against finite differences in D's weights; the generator's adversarial loss in G's.
     func testAdversarialAndPenaltyGradientsMatchFiniteDifferences() throws {

@@ -58,6 +58,11 @@ public struct AFMEConfig: Sendable, Equatable {
     /// feature modality the printed form would replace it by the structural vector).
     public var interModalIncludesSelf = true
     public var missingFill: MissingFill = .generator
+    /// Where the generator's output enters the fusion. false: only for entities lacking the modality
+    /// (completion). true ("enhance all"): every entity's modality vector is replaced by the generator's
+    /// refinement of it (eq. 8 starting from the entity's own denoised vector), so MoIEn also acts on
+    /// entities that have the modality.
+    public var enhanceAll = false
     /// λ1 (adversarial loss) and λ2 (gradient penalty) of eq. 17, and λ of eq. 16.
     public var lambdaAdversarial: Float = 1e-3
     public var lambdaPenalty: Float = 1e-3

@@ -26,8 +26,10 @@ struct FusionOutput {
     let joint: Var
     /// [n, 1 + M] weights of (structural, modalities…); nil for the concat ablation.
     let weights: Var?
-    /// Modality vectors after denoising and completion, one [n, W] per modality.
+    /// Modality vectors as fused (after denoising and completion or enhancement), one [n, W] per modality.
     let modalityVectors: [Var]
+    /// Modality vectors after denoising only (the discriminator's real samples where present).
+    let denoisedVectors: [Var]
     let structural: Var
 }
 
@@ -137,7 +139,15 @@ public final class AFMEModel {
             if !gates.isEmpty { h = gates[m](h, context: context.apply(h, table: rel, rows: rows.rowRelation)) }
             vectors.append(h)
         }
-        if completesWithGenerator {
+        let denoised = vectors
+        if config.enhancement && config.enhanceAll {
+            var noiseCopy = noise
+            for m in modalities.indices {
+                let others = vectors.indices.filter { $0 != m }.map { denoised[$0] } + [es]
+                vectors[m] = generators[m](structural: es, noise: noiseRows(n, &noiseCopy), input: denoised[m], others: others)
+            }
+            noise = noiseCopy
+        } else if completesWithGenerator {
             for m in modalities.indices {
                 let missing = (0..<n).filter { !modalities[m].present[rows.entities[rows.rowEntity[$0]]] }
                 if missing.isEmpty { continue }
@@ -150,9 +160,9 @@ public final class AFMEModel {
         }
         if let weighting {
             let (joint, w) = weighting([es] + vectors, relationRows: rows.rowRelation)
-            return FusionOutput(joint: joint, weights: w, modalityVectors: vectors, structural: es)
+            return FusionOutput(joint: joint, weights: w, modalityVectors: vectors, denoisedVectors: denoised, structural: es)
         }
-        return FusionOutput(joint: concat!([es] + vectors), weights: nil, modalityVectors: vectors, structural: es)
+        return FusionOutput(joint: concat!([es] + vectors), weights: nil, modalityVectors: vectors, denoisedVectors: denoised, structural: es)
     }
 
     func noiseRows(_ count: Int, _ rng: inout SplitMix64?) -> Var {
@@ -237,6 +247,7 @@ public final class AFMEModel {
             let es = Var(structuralRows([entity]))
             let out = fuse(pairs, structural: es, relations: relations, noise: &none)
             guard config.enhancement else { return (out.modalityVectors[m].value.data, nil) }
+            if config.enhanceAll { return (out.modalityVectors[m].value.data, out.modalityVectors[m].value.data) }
             let others = out.modalityVectors.indices.filter { $0 != m }.map { out.modalityVectors[$0] } + [es]
             let gen = generators[m](structural: es, noise: noiseRows(1, &none), input: prior(m, relationRows: [r]), others: others)
             return (out.modalityVectors[m].value.data, gen.value.data)
@@ -267,11 +278,11 @@ extension AFMEModel {
         let out = GradMode.withDisabled { fuse(pairs, structural: Var(structuralRows(entities)), relations: relations, noise: &none) }
         var rng: SplitMix64? = SplitMix64(seed: seed)
         let es = out.structural
-        let others = out.modalityVectors.indices.filter { $0 != m }.map { out.modalityVectors[$0] } + [es]
+        let others = out.denoisedVectors.indices.filter { $0 != m }.map { out.denoisedVectors[$0] } + [es]
         let fake = generators[m](structural: es, noise: noiseRows(entities.count, &rng), input: prior(m, relationRows: rels), others: others)
         let eps = (0..<entities.count).map { _ in rng!.unit() }
         let c = config
-        let d = AdversarialLoss.discriminator(discriminators[m], real: out.modalityVectors[m], fake: detached(fake), epsilon: eps,
+        let d = AdversarialLoss.discriminator(discriminators[m], real: out.denoisedVectors[m], fake: detached(fake), epsilon: eps,
                                               lambdaAdversarial: c.lambdaAdversarial, lambdaPenalty: c.lambdaPenalty, penaltyWeight: c.penaltyWeight)
         return (d, AdversarialLoss.generator(discriminators[m], fake: fake, lambdaAdversarial: c.lambdaAdversarial))
     }

@@ -135,9 +135,9 @@ public final class AFMETrainer {
             if rows.isEmpty { continue }
             for i in stride(from: rows.count - 1, to: 0, by: -1) { rows.swapAt(i, rng.below(i + 1)) }
             rows = Array(rows.prefix(c.adversarialSamples))
-            let real = detached(gatherRows(out.modalityVectors[m], rows))
+            let real = detached(gatherRows(out.denoisedVectors[m], rows))
             let es = detached(gatherRows(out.structural, rows))
-            let others = out.modalityVectors.indices.filter { $0 != m }.map { detached(gatherRows(out.modalityVectors[$0], rows)) } + [es]
+            let others = out.denoisedVectors.indices.filter { $0 != m }.map { detached(gatherRows(out.denoisedVectors[$0], rows)) } + [es]
             var noise: SplitMix64? = rng.split()
             let fake = model.generators[m](structural: es, noise: model.noiseRows(rows.count, &noise),
                                            input: model.prior(m, relationRows: rows.map { pairs.rowRelation[$0] }), others: others)

@@ -21,7 +21,7 @@ extension Checkpoint {
          UInt32(c.noiseDim), UInt32(c.gateRelation.rawValue), UInt32(c.guide.rawValue), c.interModalIncludesSelf ? 1 : 0,
          UInt32(c.missingFill.rawValue), c.lambdaAdversarial.bitPattern, c.lambdaPenalty.bitPattern, c.penaltyWeight.bitPattern,
          c.generatorLearningRate.bitPattern, c.discriminatorLearningRate.bitPattern, UInt32(c.adversarialSamples),
-         UInt32(c.discriminatorHidden)]
+         UInt32(c.discriminatorHidden), c.enhanceAll ? 1 : 0]
     }
 
     static func config(from w: [UInt32]) throws -> AFMEConfig {
@@ -41,7 +41,7 @@ extension Checkpoint {
         c.gateRelation = gate; c.guide = guide; c.interModalIncludesSelf = try bool(w[11]); c.missingFill = fill
         c.lambdaAdversarial = f(w[13]); c.lambdaPenalty = f(w[14]); c.penaltyWeight = f(w[15])
         c.generatorLearningRate = f(w[16]); c.discriminatorLearningRate = f(w[17])
-        c.adversarialSamples = Int(w[18]); c.discriminatorHidden = Int(w[19])
+        c.adversarialSamples = Int(w[18]); c.discriminatorHidden = Int(w[19]); c.enhanceAll = try bool(w[20])
         return c
     }
 
