@@ -261,9 +261,11 @@ extension AFMEModel {
     /// Σ joint ⊙ P for fixed random P over the given (entity, relation) pairs: reaches projections,
     /// gates, weights (or the concat projection) and, for entities lacking a modality, the generator.
     public func fusionProbe(entities: [Int], relations rels: [Int], seed: UInt64) -> Var {
-        var ents: [Int] = [], local: [Int: Int] = [:]
-        for e in entities where local[e] == nil { local[e] = ents.count; ents.append(e) }
-        let pairs = PairRows(entities: ents, rowEntity: entities.map { local[$0]! }, rowRelation: rels)
+        var ents: [Int] = [], local: [Int: Int] = [:], rowEntity: [Int] = []
+        for e in entities {
+            if let i = local[e] { rowEntity.append(i) } else { local[e] = ents.count; rowEntity.append(ents.count); ents.append(e) }
+        }
+        let pairs = PairRows(entities: ents, rowEntity: rowEntity, rowRelation: rels)
         var none: SplitMix64? = nil
         let out = fuse(pairs, structural: Var(structuralRows(ents)), relations: relations, noise: &none)
         var rng = SplitMix64(seed: seed)
@@ -276,11 +278,12 @@ extension AFMEModel {
         let pairs = PairRows(entities: entities, rowEntity: Array(entities.indices), rowRelation: rels)
         var none: SplitMix64? = nil
         let out = GradMode.withDisabled { fuse(pairs, structural: Var(structuralRows(entities)), relations: relations, noise: &none) }
-        var rng: SplitMix64? = SplitMix64(seed: seed)
+        var epsRng = SplitMix64(seed: seed)
+        var rng: SplitMix64? = epsRng.split()
         let es = out.structural
         let others = out.denoisedVectors.indices.filter { $0 != m }.map { out.denoisedVectors[$0] } + [es]
         let fake = generators[m](structural: es, noise: noiseRows(entities.count, &rng), input: prior(m, relationRows: rels), others: others)
-        let eps = (0..<entities.count).map { _ in rng!.unit() }
+        let eps = (0..<entities.count).map { _ in epsRng.unit() }
         let c = config
         let d = AdversarialLoss.discriminator(discriminators[m], real: out.denoisedVectors[m], fake: detached(fake), epsilon: eps,
                                               lambdaAdversarial: c.lambdaAdversarial, lambdaPenalty: c.lambdaPenalty, penaltyWeight: c.penaltyWeight)

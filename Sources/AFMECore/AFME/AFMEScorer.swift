@@ -80,18 +80,22 @@ public final class AFMEScorer: LinkScorer {
             var e = s
             while e < order.count && triples[order[e]].r == r { e += 1 }
             let idx = order[s..<e]
-            var ents: [Int] = [], local: [Int: Int] = [:]
-            for i in idx { for x in [triples[i].h, triples[i].t] where local[x] == nil { local[x] = ents.count; ents.append(x) } }
+            // Distinct entities of the run, and each triple's head and tail row among them.
+            var ents: [Int] = [], local: [Int: Int] = [:], headRow: [Int] = [], tailRow: [Int] = []
+            func rowOf(_ x: Int) -> Int {
+                if let i = local[x] { return i }
+                local[x] = ents.count; ents.append(x); return ents.count - 1
+            }
+            for i in idx { headRow.append(rowOf(triples[i].h)); tailRow.append(rowOf(triples[i].t)) }
             let rows = GradMode.withDisabled { () -> [Float] in
                 var none: SplitMix64? = nil
                 let pairs = PairRows(entities: ents, rowEntity: Array(0..<ents.count), rowRelation: [Int](repeating: r, count: ents.count))
                 return model.fuse(pairs, structural: Var(model.structuralRows(ents)), relations: model.relations, noise: &none).joint.value.data
             }
             rows.withUnsafeBufferPointer { jb in model.relations.value.data.withUnsafeBufferPointer { rel in anchor.withUnsafeMutableBufferPointer { a in
-                for i in idx {
-                    let t = triples[i]
-                    f.anchor(entity: jb.baseAddress! + local[t.h]! * W, relation: rel.baseAddress! + r * RW, direction: .tail, out: a.baseAddress!)
-                    out[i] = f.gamma - f.distance(a.baseAddress!, jb.baseAddress! + local[t.t]! * W)
+                for (j, i) in idx.enumerated() {
+                    f.anchor(entity: jb.baseAddress! + headRow[j] * W, relation: rel.baseAddress! + r * RW, direction: .tail, out: a.baseAddress!)
+                    out[i] = f.gamma - f.distance(a.baseAddress!, jb.baseAddress! + tailRow[j] * W)
                 }
             } } }
             s = e

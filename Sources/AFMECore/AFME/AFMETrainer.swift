@@ -39,12 +39,12 @@ public final class AFMETrainer {
             out.pairs.rowEntity.append(local); out.pairs.rowRelation.append(r)
             return Int32(out.pairs.rowEntity.count - 1)
         }
-        var groups: [Int: [Triple]] = [:], order: [Int] = []
+        // Relation groups in order of first appearance (deterministic).
+        var groupOf: [Int: Int] = [:], groups: [(relation: Int, triples: [Triple])] = []
         for t in batch {
-            if groups[t.r] == nil { order.append(t.r) }
-            groups[t.r, default: []].append(t)
+            if let g = groupOf[t.r] { groups[g].triples.append(t) } else { groupOf[t.r] = groups.count; groups.append((t.r, [t])) }
         }
-        for r in order {
+        for (r, members) in groups {
             var rowOf: [Int: Int32] = [:]
             func pairRow(_ e: Int) -> Int32 {
                 if let i = rowOf[e] { return i }
@@ -54,7 +54,7 @@ public final class AFMETrainer {
             let pool = max(k, min(E, model.config.negativePool * k))
             let negStart = out.pairs.count
             for _ in 0..<pool { _ = row(rng.below(E), r) }
-            for t in groups[r]! {
+            for t in members {
                 let dir: Direction = rng.below(2) == 0 ? .tail : .head
                 let kept = dir == .tail ? t.h : t.t, truth = dir == .tail ? t.t : t.h
                 out.queries.anchor.append(pairRow(kept)); out.queries.truth.append(pairRow(truth))

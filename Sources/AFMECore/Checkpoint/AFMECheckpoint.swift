@@ -47,15 +47,7 @@ extension Checkpoint {
 
     public static func encode(_ m: AFMEModel) -> [UInt8] {
         var out: [UInt8] = []
-        out += magic
-        put(&out, formatVersion)
-        put(&out, afmeKind)
-        put(&out, UInt32(m.score.kind.rawValue))
-        put(&out, UInt32(m.score.dim))
-        put(&out, m.score.gamma.bitPattern)
-        put(&out, m.score.epsilon.bitPattern)
-        put(&out, UInt64(m.entityCount))
-        put(&out, UInt64(m.relationCount))
+        putHeader(&out, kind: afmeKind, score: m.score, entities: m.entityCount, relations: m.relationCount)
         for v in m.structural { put(&out, v.bitPattern) }
         for v in m.relations.value.data { put(&out, v.bitPattern) }
         for w in configWords(m.config) { put(&out, w) }

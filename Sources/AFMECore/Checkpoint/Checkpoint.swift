@@ -29,15 +29,7 @@ public enum Checkpoint {
     public static func encode(_ model: KGEModel) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(headerSize + 4 * (model.entities.count + model.relations.count) + 4)
-        out += magic
-        put(&out, formatVersion)
-        put(&out, UInt32(0))
-        put(&out, UInt32(model.score.kind.rawValue))
-        put(&out, UInt32(model.score.dim))
-        put(&out, model.score.gamma.bitPattern)
-        put(&out, model.score.epsilon.bitPattern)
-        put(&out, UInt64(model.entityCount))
-        put(&out, UInt64(model.relationCount))
+        putHeader(&out, kind: 0, score: model.score, entities: model.entityCount, relations: model.relationCount)
         for v in model.entities { put(&out, v.bitPattern) }
         for v in model.relations { put(&out, v.bitPattern) }
         put(&out, CRC32.checksum(out))
@@ -72,6 +64,19 @@ public enum Checkpoint {
             throw fail(.nonFinite, "checkpoint holds non-finite weights")
         }
         return KGEModel(score: f, entityCount: Int(E), relationCount: Int(R), entities: entities, relations: relations)
+    }
+
+    /// The 48-byte header both model kinds start with.
+    static func putHeader(_ out: inout [UInt8], kind: UInt32, score f: ScoreFunction, entities: Int, relations: Int) {
+        out += magic
+        put(&out, formatVersion)
+        put(&out, kind)
+        put(&out, UInt32(f.kind.rawValue))
+        put(&out, UInt32(f.dim))
+        put(&out, f.gamma.bitPattern)
+        put(&out, f.epsilon.bitPattern)
+        put(&out, UInt64(entities))
+        put(&out, UInt64(relations))
     }
 
     /// Format version and CRC-32, shared by every model kind (the caller has checked magic and minimum size).
