@@ -250,6 +250,8 @@ typedef struct afme_train_params {
     int32_t discriminator_hidden;    /**< width of the discriminator's hidden layer, 1-4096 (default 64) */
     int32_t enhance_all;             /**< nonzero: every entity's modality vector is the generator's refinement,
                                           not only absent ones (docs/MODEL.md; default 0) */
+    float completion_dropout;        /**< in [0, 1): share of present modality rows completed by the generator
+                                          per training batch as if absent (modality dropout; docs/MODEL.md) */
 } afme_train_params;
 
 /** @brief Default training parameters. @note Thread-safe. */

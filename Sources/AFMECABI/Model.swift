@@ -25,7 +25,7 @@ public func cabi_train_default_params() -> afme_train_params {
                              generator_learning_rate: a.generatorLearningRate,
                              discriminator_learning_rate: a.discriminatorLearningRate,
                              adversarial_samples: Int32(a.adversarialSamples), discriminator_hidden: Int32(a.discriminatorHidden),
-                             enhance_all: a.enhanceAll ? 1 : 0)
+                             enhance_all: a.enhanceAll ? 1 : 0, completion_dropout: a.completionDropout)
 }
 
 /// The AFME part of the C parameters, or nil for a structural model.
@@ -44,7 +44,8 @@ func afmeConfig(_ p: afme_train_params) throws -> AFMEConfig? {
     for (name, v) in [("denoise_strength", p.denoise_strength), ("lambda_adversarial", p.lambda_adversarial),
                       ("lambda_penalty", p.lambda_penalty), ("penalty_weight", p.penalty_weight),
                       ("generator_learning_rate", p.generator_learning_rate),
-                      ("discriminator_learning_rate", p.discriminator_learning_rate)] where !v.isFinite {
+                      ("discriminator_learning_rate", p.discriminator_learning_rate),
+                      ("completion_dropout", p.completion_dropout)] where !v.isFinite {
         throw ABIError(AFME_ERR_NON_FINITE, "\(name) is not finite")
     }
     var a = AFMEConfig()
@@ -56,7 +57,7 @@ func afmeConfig(_ p: afme_train_params) throws -> AFMEConfig? {
     a.lambdaAdversarial = p.lambda_adversarial; a.lambdaPenalty = p.lambda_penalty; a.penaltyWeight = p.penalty_weight
     a.generatorLearningRate = p.generator_learning_rate; a.discriminatorLearningRate = p.discriminator_learning_rate
     a.adversarialSamples = Int(p.adversarial_samples); a.discriminatorHidden = Int(p.discriminator_hidden)
-    a.enhanceAll = flag(p.enhance_all)
+    a.enhanceAll = flag(p.enhance_all); a.completionDropout = p.completion_dropout
     return a
 }
 

@@ -37,6 +37,7 @@ func usage() -> Never {
                     [--lambda1 X] [--lambda2 X] [--gp-weight X] [--g-lr LR] [--d-lr LR] [--adv-samples N]
                     [--gate-phases] [--guide-ones] [--intermodal-printed] [--missing-random]
                     [--drop-rows FRAC] [--noise-rows FRAC] [--weights] [--negative-pool P] [--enhance-all]
+                    [--completion-dropout P]
     Without --data the built-in synthetic multi-modal graph is used. --text adds DIR/text.npy as a modality;
     --random-modality adds a random DIM-wide one; --drop-rows removes that fraction of the first modality's
     rows (seed 12345); --noise-rows adds Gaussian noise of the row's own norm to that fraction of every
@@ -102,6 +103,7 @@ func parse() -> Options {
         case "--intermodal-printed": o.setAFME { $0.interModalIncludesSelf = false }
         case "--negative-pool": o.setAFME { $0.negativePool = next(a) }
         case "--enhance-all": o.setAFME { $0.enhanceAll = true }
+        case "--completion-dropout": o.setAFME { $0.completionDropout = next(a) }
         case "--missing-random": o.setAFME { $0.missingFill = .random }
         default: print("unknown option \(a)"); usage()
         }

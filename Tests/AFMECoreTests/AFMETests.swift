@@ -197,6 +197,51 @@ final class AFMETests: XCTestCase {
         XCTAssertEqual(all[5], scores[5] , accuracy: 1e-3 * max(1, abs(scores[5])))
     }
 
+    /// Completion dropout: on a graph where no entity lacks a modality, the KGC loss reaches the
+    /// generator only through rows completed as if absent; inference still uses the real features.
+    func testCompletionDropoutTrainsTheGeneratorThroughTheKGCLoss() throws {
+        var spec = SyntheticGraphSpec()
+        spec.entities = 40; spec.relations = 3; spec.modalityDims = [6]; spec.missingFractions = [0]
+        let kg = try SyntheticGraph.make(spec)
+        XCTAssertTrue(kg.modalities[0].present.allSatisfy { $0 })
+        func generatorChange(dropout: Float) throws -> Float {
+            var (t, a) = tinyConfig()
+            a.lambdaAdversarial = 0; a.lambdaPenalty = 0; a.completionDropout = dropout
+            let m = try AFMEModel(graph: kg, training: t, config: a)
+            let before = parameters(m, matching: "generator.").map(\.value.data)
+            let trainer = AFMETrainer(model: m, training: t, graph: kg)
+            var rng = SplitMix64(seed: 3)
+            _ = trainer.step(kg.train[0..<16], rng: &rng)
+            let after = parameters(m, matching: "generator.").map(\.value.data)
+            let present = m.modalityVector(entity: 0, relation: 0, modality: 0)
+            XCTAssertNotEqual(present.used, present.generated!, "inference must keep the real features")
+            return zip(before, after).map { zip($0, $1).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+        }
+        XCTAssertEqual(try generatorChange(dropout: 0), 0, "without dropout and λ1 = λ2 = 0 nothing reaches the generator")
+        XCTAssertGreaterThan(try generatorChange(dropout: 0.5), 1e-6)
+        var a = tinyConfig().1; a.completionDropout = 1
+        XCTAssertThrowsError(try AFMEModel(graph: kg, training: tinyConfig().0, config: a))
+    }
+
+    /// The shared training options act on AFME too: L2 shrinks the joint rows, Bernoulli and filtered
+    /// negatives change what is trained.
+    func testSharedTrainingOptionsReachAFME() throws {
+        let kg = try tinyGraph()
+        var (t, a) = tinyConfig(); t.epochs = 3
+        a.enhancement = false
+        func run(_ edit: (inout TrainingConfig) -> Void) throws -> (norm: Float, losses: [Float]) {
+            var tc = t; edit(&tc)
+            let (m, r) = try AFMETraining.train(graph: kg, training: tc, config: a)
+            let table = m.jointTable(relation: 0)
+            return (table.reduce(0) { $0 + $1 * $1 }, r.history.map(\.meanLoss))
+        }
+        let plain = try run { _ in }
+        let l2 = try run { $0.l2 = 0.5 }
+        XCTAssertLessThan(l2.norm, 0.9 * plain.norm, "L2 must shrink the joint rows")
+        XCTAssertNotEqual(try run { $0.negativeSampling = .bernoulli }.losses, plain.losses)
+        XCTAssertNotEqual(try run { $0.filterNegatives = true }.losses, plain.losses)
+    }
+
     func testTrainingIsDeterministicForASeed() throws {
         let kg = try tinyGraph()
         var (t, a) = tinyConfig(); t.epochs = 2; t.threads = 2

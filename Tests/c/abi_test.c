@@ -233,6 +233,10 @@ int main(void) {
         EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
         ap.model_kind = AFME_MODEL_AFME; ap.denoise_strength = 2;
         EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        ap.denoise_strength = 1; ap.completion_dropout = 1;
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        ap.completion_dropout = INFINITY;
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_NON_FINITE);
         EXPECT(none == NULL, "refused AFME training leaves the output untouched");
         EXPECT_STATUS(afme_model_kind_of(model, &kind), AFME_OK);
         EXPECT(kind == AFME_MODEL_STRUCTURAL, "structural model kind");

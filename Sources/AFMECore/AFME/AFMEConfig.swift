@@ -76,6 +76,10 @@ public struct AFMEConfig: Sendable, Equatable {
     /// Negatives per relation of a batch, as a multiple of `negatives`, from which each positive of
     /// that relation draws its own (AFMETrainer). Training-time only: not stored in checkpoints.
     public var negativePool = 1
+    /// Share of the entities that have a modality which, per training batch, are completed by the
+    /// generator as if they lacked it (modality dropout): trains completion on entities whose real
+    /// features exist, and gives MoIEn work on graphs where no entity lacks a modality. Training only.
+    public var completionDropout: Float = 0
 
     public init() {}
 
@@ -96,5 +100,8 @@ public struct AFMEConfig: Sendable, Equatable {
         guard (1...65536).contains(adversarialSamples) else { throw bad("adversarial samples must be in 1...65536") }
         guard (1...4096).contains(discriminatorHidden) else { throw bad("discriminator hidden width must be in 1...4096") }
         guard (1...64).contains(negativePool) else { throw bad("negative pool must be in 1...64") }
+        guard completionDropout.isFinite, completionDropout >= 0, completionDropout < 1 else {
+            throw bad("completion dropout must be in [0, 1)")
+        }
     }
 }

@@ -149,12 +149,20 @@ public final class AFMEModel {
             noise = noiseCopy
         } else if completesWithGenerator {
             for m in modalities.indices {
-                let missing = (0..<n).filter { !modalities[m].present[rows.entities[rows.rowEntity[$0]]] }
+                // Rows completed by the generator: entities lacking m, and at training a random
+                // `completionDropout` share of the entities that have it (treated as if they lacked it).
+                var absent = rows.entities.map { !modalities[m].present[$0] }
+                if var r = noise, config.completionDropout > 0 {
+                    for i in absent.indices where !absent[i] { absent[i] = r.unit() < config.completionDropout }
+                    noise = r
+                }
+                let missing = (0..<n).filter { absent[rows.rowEntity[$0]] }
                 if missing.isEmpty { continue }
+                let missingRelations = missing.map { rows.rowRelation[$0] }
                 let others = vectors.indices.filter { $0 != m }.map { gatherRows(vectors[$0], missing) } + [gatherRows(es, missing)]
                 let gen = generators[m](structural: gatherRows(es, missing), noise: noiseRows(missing.count, &noise),
-                                        input: gatherRows(vectors[m], missing), others: others)
-                let keep = constantColumn((0..<n).map { modalities[m].present[rows.entities[rows.rowEntity[$0]]] ? 1 : 0 })
+                                        input: prior(m, relationRows: missingRelations, relations: rel), others: others)
+                let keep = constantColumn((0..<n).map { absent[rows.rowEntity[$0]] ? 0 : 1 })
                 vectors[m] = vectors[m] * keep + scatterAddRows(gen, missing, rows: n)
             }
         }
@@ -173,11 +181,17 @@ public final class AFMEModel {
     /// The denoised vector of modality m's mean feature under each relation of `relationRows`: the
     /// generator's starting point for an entity that lacks m (graph-free).
     func prior(_ m: Int, relationRows: [Int]) -> Var {
+        detached(prior(m, relationRows: relationRows, relations: relations))
+    }
+
+    /// The same, graph-connected (to the projection, gate and `rel`): the input of completion, which the
+    /// KGC loss differentiates through.
+    func prior(_ m: Int, relationRows: [Int], relations rel: Var) -> Var {
         let mod = modalities[m]
         let base = projections[m](Var(Tensor(shape: [1, mod.dim], data: mod.mean)))
         var h = gatherRows(base, [Int](repeating: 0, count: relationRows.count))
-        if !gates.isEmpty { h = gates[m](h, context: context.apply(h, table: relations, rows: relationRows)) }
-        return detached(h)
+        if !gates.isEmpty { h = gates[m](h, context: context.apply(h, table: rel, rows: relationRows)) }
+        return h
     }
 
     /// Structural rows of `entities` as a [count, W] tensor.

@@ -14,10 +14,13 @@ public final class AFMETrainer {
     let structuralAdam: RowSparseAdam
     var relationAdam: AdamState
     var parameterAdam: [AdamState]
+    /// Bernoulli head/tail choice and known-triple filtering, as for structural models.
+    let sampler: NegativeSampler
 
-    public init(model: AFMEModel, training: TrainingConfig) {
+    public init(model: AFMEModel, training: TrainingConfig, graph: KnowledgeGraph) {
         self.model = model
         self.training = training
+        sampler = NegativeSampler(graph: graph, mode: training.negativeSampling, filter: training.filterNegatives)
         structuralAdam = RowSparseAdam(rows: model.entityCount, width: model.score.entityWidth)
         relationAdam = AdamState(count: model.relations.value.count)
         parameterAdam = model.parameters.vars.map { AdamState(count: $0.value.count) }
@@ -55,11 +58,28 @@ public final class AFMETrainer {
             let negStart = out.pairs.count
             for _ in 0..<pool { _ = row(rng.below(E), r) }
             for t in members {
-                let dir: Direction = rng.below(2) == 0 ? .tail : .head
+                let dir: Direction
+                switch training.negativeSampling {
+                case .uniform: dir = rng.below(2) == 0 ? .tail : .head
+                case .bernoulli: dir = rng.unit() < sampler.headProbability[r] ? .head : .tail
+                }
                 let kept = dir == .tail ? t.h : t.t, truth = dir == .tail ? t.t : t.h
                 out.queries.anchor.append(pairRow(kept)); out.queries.truth.append(pairRow(truth))
                 out.queries.relation.append(Int32(r)); out.queries.direction.append(dir)
-                for _ in 0..<k { out.queries.negatives.append(Int32(negStart + rng.below(pool))) }
+                for _ in 0..<k {
+                    var j = rng.below(pool)
+                    if let known = sampler.known {
+                        // Redraw from the pool (bounded, as the structural sampler) while the negative is a known triple.
+                        func isKnown(_ j: Int) -> Bool {
+                            let e = out.pairs.entities[out.pairs.rowEntity[negStart + j]]
+                            return known.contains(dir == .tail ? NegativeSampler.pack(t.h, r, e, model.relationCount, E)
+                                                               : NegativeSampler.pack(e, r, t.t, model.relationCount, E))
+                        }
+                        var tries = 0
+                        while tries < 10 && isKnown(j) { j = rng.below(pool); tries += 1 }
+                    }
+                    out.queries.negatives.append(Int32(negStart + j))
+                }
             }
         }
         return out
@@ -75,6 +95,7 @@ public final class AFMETrainer {
         let (loss, dJoint, dRelScore) = JointScoreLoss.evaluate(model.score, table: out.joint.value.data, rows: L.pairs.count,
                                                                 relations: model.relations.value.data, queries: L.queries,
                                                                 k: training.negatives, temperature: training.adversarialTemperature,
+                                                                l2: training.l2,
                                                                 threads: training.effectiveThreads)
         let params = model.parameters.vars
         let grads = gradients(of: out.joint, wrt: [s, model.relations] + params,

@@ -35,7 +35,7 @@ public enum AFMETraining {
         Parallel.setBLASThreads(threads)
         HeapTuning.reuseLargeBlocks()
         let start = monotonicSeconds()
-        let trainer = AFMETrainer(model: model, training: training)
+        let trainer = AFMETrainer(model: model, training: training, graph: graph)
         let filter = FilterIndex(graph: graph)
         let validation = training.validationLimit > 0 ? Array(graph.valid.prefix(training.validationLimit)) : graph.valid
         var order = graph.train

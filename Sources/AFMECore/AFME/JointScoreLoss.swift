@@ -17,7 +17,7 @@ struct LocalQueries {
 enum JointScoreLoss {
     /// Mean loss over the queries; gradients with respect to every local row and the relation table.
     static func evaluate(_ f: ScoreFunction, table: [Float], rows: Int, relations: [Float], queries q: LocalQueries,
-                         k: Int, temperature: Float, threads: Int) -> (loss: Float, dTable: [Float], dRelations: [Float]) {
+                         k: Int, temperature: Float, l2: Float = 0, threads: Int) -> (loss: Float, dTable: [Float], dRelations: [Float]) {
         let W = f.entityWidth, RW = f.relationWidth, P = f.paddedDim, B = q.count
         let T = max(1, min(threads, B))
         var tableGrads = [[Float]](repeating: [], count: T)
@@ -56,6 +56,12 @@ enum JointScoreLoss {
                                 }
                                 f.anchorBackward(entity: ent + a * W, relation: rel + r * RW, direction: dir, dAnchor: dAnchor,
                                                  dEntity: gt + a * W, dRelation: gr + r * RW)
+                                if l2 > 0 {
+                                    // As the structural trainer: the positive's two (joint) entity rows and its relation.
+                                    loss += Double(StructuralTrainer.addL2(l2, invB, ent + a * W, gt + a * W, W))
+                                    loss += Double(StructuralTrainer.addL2(l2, invB, ent + t * W, gt + t * W, W))
+                                    loss += Double(StructuralTrainer.addL2(l2, invB, rel + r * RW, gr + r * RW, RW))
+                                }
                             }
                         } }
                         tg[chunk] = gTable; rg[chunk] = gRel; lb[chunk] = loss

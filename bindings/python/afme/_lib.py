@@ -72,7 +72,8 @@ class TrainParams(C.Structure):
                 ("missing_fill", C.c_int32), ("lambda_adversarial", C.c_float), ("lambda_penalty", C.c_float),
                 ("penalty_weight", C.c_float), ("generator_learning_rate", C.c_float),
                 ("discriminator_learning_rate", C.c_float), ("adversarial_samples", C.c_int32),
-                ("discriminator_hidden", C.c_int32), ("enhance_all", C.c_int32)]
+                ("discriminator_hidden", C.c_int32), ("enhance_all", C.c_int32),
+                ("completion_dropout", C.c_float)]
 
 
 class EpochReport(C.Structure):
