@@ -252,6 +252,10 @@ typedef struct afme_train_params {
                                           not only absent ones (docs/MODEL.md; default 0) */
     float completion_dropout;        /**< in [0, 1): share of present modality rows completed by the generator
                                           per training batch as if absent (modality dropout; docs/MODEL.md) */
+    float synthetic_negative_weight; /**< in [0, 100]: weight of the synthetic-negative loss (generated-modality
+                                          versions of true entities as negatives; docs/MODEL.md); 0 = off */
+    float noise_scale;               /**< std of the generator noise z in units of the structural init std,
+                                          [0, 1e4] (default 1; docs/MODEL.md) */
 } afme_train_params;
 
 /** @brief Default training parameters. @note Thread-safe. */

@@ -25,7 +25,8 @@ public func cabi_train_default_params() -> afme_train_params {
                              generator_learning_rate: a.generatorLearningRate,
                              discriminator_learning_rate: a.discriminatorLearningRate,
                              adversarial_samples: Int32(a.adversarialSamples), discriminator_hidden: Int32(a.discriminatorHidden),
-                             enhance_all: a.enhanceAll ? 1 : 0, completion_dropout: a.completionDropout)
+                             enhance_all: a.enhanceAll ? 1 : 0, completion_dropout: a.completionDropout,
+                             synthetic_negative_weight: a.syntheticNegativeWeight, noise_scale: a.noiseScale)
 }
 
 /// The AFME part of the C parameters, or nil for a structural model.
@@ -45,7 +46,9 @@ func afmeConfig(_ p: afme_train_params) throws -> AFMEConfig? {
                       ("lambda_penalty", p.lambda_penalty), ("penalty_weight", p.penalty_weight),
                       ("generator_learning_rate", p.generator_learning_rate),
                       ("discriminator_learning_rate", p.discriminator_learning_rate),
-                      ("completion_dropout", p.completion_dropout)] where !v.isFinite {
+                      ("completion_dropout", p.completion_dropout),
+                      ("synthetic_negative_weight", p.synthetic_negative_weight),
+                      ("noise_scale", p.noise_scale)] where !v.isFinite {
         throw ABIError(AFME_ERR_NON_FINITE, "\(name) is not finite")
     }
     var a = AFMEConfig()
@@ -58,6 +61,7 @@ func afmeConfig(_ p: afme_train_params) throws -> AFMEConfig? {
     a.generatorLearningRate = p.generator_learning_rate; a.discriminatorLearningRate = p.discriminator_learning_rate
     a.adversarialSamples = Int(p.adversarial_samples); a.discriminatorHidden = Int(p.discriminator_hidden)
     a.enhanceAll = flag(p.enhance_all); a.completionDropout = p.completion_dropout
+    a.syntheticNegativeWeight = p.synthetic_negative_weight; a.noiseScale = p.noise_scale
     return a
 }
 

@@ -37,7 +37,7 @@ func usage() -> Never {
                     [--lambda1 X] [--lambda2 X] [--gp-weight X] [--g-lr LR] [--d-lr LR] [--adv-samples N]
                     [--gate-phases] [--guide-ones] [--intermodal-printed] [--missing-random]
                     [--drop-rows FRAC] [--noise-rows FRAC] [--weights] [--negative-pool P] [--enhance-all]
-                    [--completion-dropout P]
+                    [--completion-dropout P] [--synthetic-negatives W] [--noise-scale S]
     Without --data the built-in synthetic multi-modal graph is used. --text adds DIR/text.npy as a modality;
     --random-modality adds a random DIM-wide one; --drop-rows removes that fraction of the first modality's
     rows (seed 12345); --noise-rows adds Gaussian noise of the row's own norm to that fraction of every
@@ -104,6 +104,8 @@ func parse() -> Options {
         case "--negative-pool": o.setAFME { $0.negativePool = next(a) }
         case "--enhance-all": o.setAFME { $0.enhanceAll = true }
         case "--completion-dropout": o.setAFME { $0.completionDropout = next(a) }
+        case "--synthetic-negatives": o.setAFME { $0.syntheticNegativeWeight = next(a) }
+        case "--noise-scale": o.setAFME { $0.noiseScale = next(a) }
         case "--missing-random": o.setAFME { $0.missingFill = .random }
         default: print("unknown option \(a)"); usage()
         }

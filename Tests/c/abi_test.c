@@ -237,6 +237,12 @@ int main(void) {
         EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
         ap.completion_dropout = INFINITY;
         EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_NON_FINITE);
+        ap.completion_dropout = 0; ap.synthetic_negative_weight = -1;
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        ap.synthetic_negative_weight = NAN;
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_NON_FINITE);
+        ap.synthetic_negative_weight = 0; ap.noise_scale = -1;
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
         EXPECT(none == NULL, "refused AFME training leaves the output untouched");
         EXPECT_STATUS(afme_model_kind_of(model, &kind), AFME_OK);
         EXPECT(kind == AFME_MODEL_STRUCTURAL, "structural model kind");

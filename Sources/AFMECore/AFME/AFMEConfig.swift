@@ -52,6 +52,10 @@ public struct AFMEConfig: Sendable, Equatable {
     public var attentionTokens = 8
     /// Gaussian noise width z of eq. 7.
     public var noiseDim = 64
+    /// Standard deviation of z in units of the standard deviation of a freshly initialised structural
+    /// entry (docs/MODEL.md). The literal N(0, 1) is 1 / that std (≈ 72 at D = 250, γ = 4, ε = 2):
+    /// z then drowns e_s in the guide, and the generator's training-time output is mostly noise.
+    public var noiseScale: Float = 1
     public var gateRelation: GateRelationReading = .rotation
     public var guide: GuideReading = .projected
     /// Eq. 10 as printed sums over n ≠ m only; true also lets a modality attend to itself (with a single
@@ -80,6 +84,10 @@ public struct AFMEConfig: Sendable, Equatable {
     /// generator as if they lacked it (modality dropout): trains completion on entities whose real
     /// features exist, and gives MoIEn work on graphs where no entity lacks a modality. Training only.
     public var completionDropout: Float = 0
+    /// Weight λ of the synthetic-negative loss (adamf-mat.txt eq. 10, its "modality adversarial
+    /// training"): per positive, the true entity with generated modalities is an extra negative; the
+    /// fusion learns to rank it below the real one, the generator to make it realistic. 0 = off. Training only.
+    public var syntheticNegativeWeight: Float = 0
 
     public init() {}
 
@@ -90,6 +98,7 @@ public struct AFMEConfig: Sendable, Equatable {
             throw bad("attention tokens must be in 1...64 and divide the entity width \(entityWidth)")
         }
         guard (1...1024).contains(noiseDim) else { throw bad("noise dim must be in 1...1024") }
+        guard noiseScale.isFinite, (0...1e4).contains(noiseScale) else { throw bad("noise scale must be in [0, 1e4]") }
         guard denoiseStrength.isFinite, (0...1).contains(denoiseStrength) else { throw bad("denoise strength must be in [0, 1]") }
         for (v, n) in [(lambdaAdversarial, "lambda adversarial"), (lambdaPenalty, "lambda penalty"), (penaltyWeight, "penalty weight")] {
             guard v.isFinite, v >= 0, v <= 1e6 else { throw bad("\(n) must be finite and in [0, 1e6]") }
@@ -100,6 +109,9 @@ public struct AFMEConfig: Sendable, Equatable {
         guard (1...65536).contains(adversarialSamples) else { throw bad("adversarial samples must be in 1...65536") }
         guard (1...4096).contains(discriminatorHidden) else { throw bad("discriminator hidden width must be in 1...4096") }
         guard (1...64).contains(negativePool) else { throw bad("negative pool must be in 1...64") }
+        guard syntheticNegativeWeight.isFinite, (0...100).contains(syntheticNegativeWeight) else {
+            throw bad("synthetic negative weight must be in [0, 100]")
+        }
         guard completionDropout.isFinite, completionDropout >= 0, completionDropout < 1 else {
             throw bad("completion dropout must be in [0, 1)")
         }

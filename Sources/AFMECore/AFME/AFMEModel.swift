@@ -19,6 +19,9 @@ struct PairRows {
     var entities: [Int] = []
     var rowEntity: [Int] = []     // index into `entities`
     var rowRelation: [Int] = []
+    /// Rows whose feature modalities are all replaced by the generator's output (synthetic entities,
+    /// training only); empty = none. Aligned with `rowEntity` when not empty.
+    var synthetic: [Bool] = []
     var count: Int { rowEntity.count }
 }
 
@@ -122,6 +125,10 @@ public final class AFMEModel {
         return ModalityFeatures(name: m.name, dim: d, values: values, present: m.present, mean: mean)
     }
 
+    /// Standard deviation of z: `noiseScale` times that of a freshly initialised structural entry
+    /// (uniform in ±(γ+ε)/D), so the two halves of the guide e_s ⊕ z start on the same scale.
+    var noiseStd: Float { config.noiseScale * (score.gamma + score.epsilon) / Float(score.dim) / Float(3).squareRoot() }
+
     /// Whether absent modality rows are completed by the generator.
     var completesWithGenerator: Bool { config.enhancement && config.missingFill == .generator }
 
@@ -166,6 +173,25 @@ public final class AFMEModel {
                 vectors[m] = vectors[m] * keep + scatterAddRows(gen, missing, rows: n)
             }
         }
+        if config.enhancement, !rows.synthetic.isEmpty {
+            // Synthetic entities (AdaMF-MAT's adversarial examples): every modality generated from the
+            // entity's detached structural row. The generator's output passes a gradient reversal, so the
+            // one backward pass trains the fusion to score these rows low (a hard negative) and the
+            // generator to make them score high (realistic), as in a min-max game.
+            let idx = (0..<n).filter { rows.synthetic[$0] }
+            if !idx.isEmpty {
+                let esIdx = detached(gatherRows(es, idx))
+                let keep = constantColumn((0..<n).map { rows.synthetic[$0] ? 0 : 1 })
+                var generated: [Var] = []
+                for m in modalities.indices {
+                    let others = denoised.indices.filter { $0 != m }.map { detached(gatherRows(denoised[$0], idx)) } + [esIdx]
+                    let gen = generators[m](structural: esIdx, noise: noiseRows(idx.count, &noise),
+                                            input: prior(m, relationRows: idx.map { rows.rowRelation[$0] }), others: others)
+                    generated.append(detached(gen) * 2 - gen)
+                }
+                for m in modalities.indices { vectors[m] = vectors[m] * keep + scatterAddRows(generated[m], idx, rows: n) }
+            }
+        }
         if let weighting {
             let (joint, w) = weighting([es] + vectors, relationRows: rows.rowRelation)
             return FusionOutput(joint: joint, weights: w, modalityVectors: vectors, denoisedVectors: denoised, structural: es)
@@ -174,8 +200,9 @@ public final class AFMEModel {
     }
 
     func noiseRows(_ count: Int, _ rng: inout SplitMix64?) -> Var {
-        guard rng != nil else { return Var(Tensor(zeros: [count, config.noiseDim])) }
-        return Var(Tensor.gaussian([count, config.noiseDim], std: 1, rng: &rng!))
+        guard var r = rng else { return Var(Tensor(zeros: [count, config.noiseDim])) }
+        defer { rng = r }
+        return Var(Tensor.gaussian([count, config.noiseDim], std: noiseStd, rng: &r))
     }
 
     /// The denoised vector of modality m's mean feature under each relation of `relationRows`: the
@@ -274,12 +301,13 @@ public final class AFMEModel {
 extension AFMEModel {
     /// Σ joint ⊙ P for fixed random P over the given (entity, relation) pairs: reaches projections,
     /// gates, weights (or the concat projection) and, for entities lacking a modality, the generator.
-    public func fusionProbe(entities: [Int], relations rels: [Int], seed: UInt64) -> Var {
+    /// `synthetic` marks rows fused as synthetic entities (generated modalities behind a gradient reversal).
+    public func fusionProbe(entities: [Int], relations rels: [Int], synthetic: [Bool] = [], seed: UInt64) -> Var {
         var ents: [Int] = [], local: [Int: Int] = [:], rowEntity: [Int] = []
         for e in entities {
             if let i = local[e] { rowEntity.append(i) } else { local[e] = ents.count; rowEntity.append(ents.count); ents.append(e) }
         }
-        let pairs = PairRows(entities: ents, rowEntity: rowEntity, rowRelation: rels)
+        let pairs = PairRows(entities: ents, rowEntity: rowEntity, rowRelation: rels, synthetic: synthetic)
         var none: SplitMix64? = nil
         let out = fuse(pairs, structural: Var(structuralRows(ents)), relations: relations, noise: &none)
         var rng = SplitMix64(seed: seed)

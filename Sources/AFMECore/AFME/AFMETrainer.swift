@@ -30,16 +30,20 @@ public final class AFMETrainer {
     struct BatchLayout {
         var pairs = PairRows()
         var queries = LocalQueries()
+        /// Same positives, one negative each: the synthetic (generated-modality) version of the truth.
+        var synthetic = LocalQueries()
     }
 
     func layout(_ batch: ArraySlice<Triple>, rng: inout SplitMix64) -> BatchLayout {
         let k = training.negatives, E = model.entityCount
         var out = BatchLayout()
         var entityIndex: [Int: Int] = [:]
-        func row(_ e: Int, _ r: Int) -> Int32 {
+        let synthesize = model.config.enhancement && model.config.syntheticNegativeWeight > 0
+        func row(_ e: Int, _ r: Int, synthetic: Bool = false) -> Int32 {
             let local: Int
             if let i = entityIndex[e] { local = i } else { local = out.pairs.entities.count; entityIndex[e] = local; out.pairs.entities.append(e) }
             out.pairs.rowEntity.append(local); out.pairs.rowRelation.append(r)
+            if synthesize { out.pairs.synthetic.append(synthetic) }
             return Int32(out.pairs.rowEntity.count - 1)
         }
         // Relation groups in order of first appearance (deterministic).
@@ -80,6 +84,12 @@ public final class AFMETrainer {
                     }
                     out.queries.negatives.append(Int32(negStart + j))
                 }
+                if synthesize {
+                    let q = out.queries
+                    out.synthetic.anchor.append(q.anchor[q.count - 1]); out.synthetic.truth.append(q.truth[q.count - 1])
+                    out.synthetic.relation.append(Int32(r)); out.synthetic.direction.append(dir)
+                    out.synthetic.negatives.append(row(truth, r, synthetic: true))
+                }
             }
         }
         return out
@@ -97,9 +107,18 @@ public final class AFMETrainer {
                                                                 k: training.negatives, temperature: training.adversarialTemperature,
                                                                 l2: training.l2,
                                                                 threads: training.effectiveThreads)
+        var seed = dJoint, relScore = dRelScore
+        if L.synthetic.count > 0 {
+            let w = model.config.syntheticNegativeWeight
+            let (_, dSyn, dRelSyn) = JointScoreLoss.evaluate(model.score, table: out.joint.value.data, rows: L.pairs.count,
+                                                             relations: model.relations.value.data, queries: L.synthetic, k: 1,
+                                                             temperature: 0, threads: training.effectiveThreads)
+            for j in 0..<seed.count { seed[j] += w * dSyn[j] }
+            for j in 0..<relScore.count { relScore[j] += w * dRelSyn[j] }
+        }
         let params = model.parameters.vars
         let grads = gradients(of: out.joint, wrt: [s, model.relations] + params,
-                              seed: Var(Tensor(shape: [L.pairs.count, W], data: dJoint)))
+                              seed: Var(Tensor(shape: [L.pairs.count, W], data: seed)))
         var paramGrads = grads[2...].map { $0.value.data }
         if model.config.enhancement { adversarialGradients(out, L.pairs, into: &paramGrads, rng: &rng) }
 
@@ -125,7 +144,7 @@ public final class AFMETrainer {
             }
         }
         var relGrad = grads[1].value.data
-        for j in 0..<relGrad.count { relGrad[j] += dRelScore[j] }
+        for j in 0..<relGrad.count { relGrad[j] += relScore[j] }
         model.relations.withMutableData { r in
             r.withUnsafeMutableBufferPointer { rp in relGrad.withUnsafeBufferPointer { Adam.step(rp.baseAddress!, grad: $0.baseAddress!, count: $0.count, state: &relationAdam, config: cfg) } }
         }

@@ -152,7 +152,8 @@ def test_plain_progress_line_without_tqdm(ds, capsys):
 
 def test_afme_trains_reports_weights_and_round_trips(ds):
     with afme.Model.train(ds, model_kind="afme", dim=16, epochs=3, negatives=8, batch_size=256,
-                          validate_every=0, attention_layers=1, threads=2) as m:
+                          validate_every=0, attention_layers=1, threads=2, completion_dropout=0.2,
+                          synthetic_negative_weight=0.1) as m:
         assert m.kind == "afme"
         w = m.modality_weights()
         assert w.shape == (ds.n_relations, 3)
@@ -170,6 +171,10 @@ def test_afme_parameters_are_checked(ds):
         afme.Model.train(ds, model_kind="afme", dim=16, epochs=1, attention_layers=9)
     with pytest.raises(afme.InvalidArgumentError, match="fusion"):
         afme.Model.train(ds, model_kind="afme", dim=16, epochs=1, fusion="sideways")
+    with pytest.raises(afme.InvalidArgumentError, match="dropout"):
+        afme.Model.train(ds, model_kind="afme", dim=16, epochs=1, completion_dropout=1.0)
+    with pytest.raises(afme.NonFiniteError):
+        afme.Model.train(ds, model_kind="afme", dim=16, epochs=1, synthetic_negative_weight=float("nan"))
     with afme.Model.train(ds, dim=16, epochs=1, validate_every=0) as structural:
         assert structural.kind == "structural"
         with pytest.raises(afme.InvalidArgumentError):
