@@ -38,6 +38,7 @@ func usage() -> Never {
                     [--gate-phases] [--guide-ones] [--intermodal-printed] [--missing-random]
                     [--drop-rows FRAC] [--noise-rows FRAC] [--weights] [--negative-pool P] [--enhance-all]
                     [--completion-dropout P] [--synthetic-negatives W] [--noise-scale S]
+                    [--completion-full]
     Without --data the built-in synthetic multi-modal graph is used. --text adds DIR/text.npy as a modality;
     --random-modality adds a random DIM-wide one; --drop-rows removes that fraction of the first modality's
     rows (seed 12345); --noise-rows adds Gaussian noise of the row's own norm to that fraction of every
@@ -106,6 +107,7 @@ func parse() -> Options {
         case "--completion-dropout": o.setAFME { $0.completionDropout = next(a) }
         case "--synthetic-negatives": o.setAFME { $0.syntheticNegativeWeight = next(a) }
         case "--noise-scale": o.setAFME { $0.noiseScale = next(a) }
+        case "--completion-full": o.setAFME { $0.completionMix = false }
         case "--missing-random": o.setAFME { $0.missingFill = .random }
         default: print("unknown option \(a)"); usage()
         }

@@ -90,10 +90,14 @@ final class AFMETests: XCTestCase {
             var (t, a) = tinyConfig()
             a.guide = guide; a.interModalIncludesSelf = guide == .projected
             let m = try AFMEModel(graph: kg, training: t, config: a)
+            // The completion mix starts at 0 (completion = prior); open it so the generator is reached.
+            let mixes = parameters(m, matching: "completion.")
+            XCTAssertEqual(mixes.count, kg.modalities.count)
+            for v in mixes { v.withMutableData { d in for i in d.indices { d[i] = 0.3 + 0.01 * Float(i % 7) } } }
             let missing = (0..<kg.entityCount).filter { !kg.modalities[0].present[$0] || !kg.modalities[1].present[$0] }
             XCTAssertGreaterThan(missing.count, 3)
             let ents = Array(missing.prefix(4)), rels = ents.indices.map { $0 % kg.relationCount }
-            checkParameterGradients("generator via completion (\(guide))", parameters(m, matching: "generator.") + [m.relations]) {
+            checkParameterGradients("generator via completion (\(guide))", parameters(m, matching: "generator.") + mixes + [m.relations]) {
                 m.fusionProbe(entities: ents, relations: rels, seed: 4)
             }
         }
@@ -227,6 +231,7 @@ final class AFMETests: XCTestCase {
         func generatorChange(dropout: Float) throws -> Float {
             var (t, a) = tinyConfig()
             a.lambdaAdversarial = 0; a.lambdaPenalty = 0; a.completionDropout = dropout
+            a.completionMix = false   // with the mix at its initial 0 the first step reaches only the mix
             let m = try AFMEModel(graph: kg, training: t, config: a)
             let before = parameters(m, matching: "generator.").map(\.value.data)
             let trainer = AFMETrainer(model: m, training: t, graph: kg)
@@ -260,6 +265,30 @@ final class AFMETests: XCTestCase {
         XCTAssertLessThan(l2.norm, 0.9 * plain.norm, "L2 must shrink the joint rows")
         XCTAssertNotEqual(try run { $0.negativeSampling = .bernoulli }.losses, plain.losses)
         XCTAssertNotEqual(try run { $0.filterNegatives = true }.losses, plain.losses)
+    }
+
+    /// AFME checkpoints of format version 1 (before the completion mix) still load, as the model they
+    /// were (completion = the generator's output), and score as before.
+    func testVersionOneAFMECheckpointLoads() throws {
+        let kg = try tinyGraph()
+        var (t, a) = tinyConfig(); t.epochs = 1
+        a.completionMix = false
+        let (m, _) = try AFMETraining.train(graph: kg, training: t, config: a)
+        let v2 = Checkpoint.encode(m)
+        // Rewrite as version 1: drop the last configuration word, set the version, recompute the CRC.
+        let configEnd = 48 + 4 * (m.structural.count + m.relations.value.count) + 4 * 22
+        var v1 = Array(v2[0..<(configEnd - 4)]) + Array(v2[configEnd..<(v2.count - 4)])
+        v1[8] = 1
+        let crc = CRC32.checksum(v1)
+        v1 += (0..<4).map { UInt8(truncatingIfNeeded: crc >> (8 * UInt32($0))) }
+        guard case .afme(let back) = try Checkpoint.decodeAny(v1) else { return XCTFail("not an AFME model") }
+        XCTAssertFalse(back.config.completionMix)
+        XCTAssertEqual(back.jointTable(relation: 2), m.jointTable(relation: 2))
+        // The same bytes claiming version 2 are refused (one configuration word short).
+        var lying = v1; lying[8] = 2
+        let crc2 = CRC32.checksum(lying[0..<(lying.count - 4)])
+        for i in 0..<4 { lying[lying.count - 4 + i] = UInt8(truncatingIfNeeded: crc2 >> (8 * UInt32(i))) }
+        XCTAssertThrowsError(try Checkpoint.decodeAny(lying))
     }
 
     func testTrainingIsDeterministicForASeed() throws {

@@ -38,7 +38,7 @@ final class CheckpointTests: XCTestCase {
             assertDataError(.checksumMismatch) { _ = try Checkpoint.decode(flipped) }
         }
         // A future format version is refused by version, before the checksum.
-        var future = bytes; future[8] = 2
+        var future = bytes; future[8] = 3
         assertDataError(.unsupportedVersion) { _ = try Checkpoint.decode(future) }
     }
 

@@ -67,6 +67,10 @@ public struct AFMEConfig: Sendable, Equatable {
     /// refinement of it (eq. 8 starting from the entity's own denoised vector), so MoIEn also acts on
     /// entities that have the modality.
     public var enhanceAll = false
+    /// Completion = prior + β ⊙ (generator output − prior) with a learned β starting at 0 (the model
+    /// begins from the mean-feature fill and takes as much of the generator as the KGC loss finds
+    /// useful); false: completion = the generator's output as is.
+    public var completionMix = true
     /// λ1 (adversarial loss) and λ2 (gradient penalty) of eq. 17, and λ of eq. 16.
     public var lambdaAdversarial: Float = 1e-3
     public var lambdaPenalty: Float = 1e-3

@@ -54,6 +54,9 @@ public final class AFMEModel {
     let concat: ConcatProjectionFusion?
     let generators: [ModalityGenerator]
     let discriminators: [ModalityDiscriminator]
+    /// Per modality, the learned mix β ([1, W], starts at 0) of completion = prior + β ⊙ (G − prior);
+    /// empty when `completionMix` is off (completion = G).
+    let completionMixes: [Var]
     let context: RelationContext
 
     /// A freshly initialised model for `graph` (which must have at least one modality).
@@ -93,6 +96,7 @@ public final class AFMEModel {
         concat = adaptive ? nil : ConcatProjectionFusion(store, score: f, modalities: mods.count, rng: &rng)
         generators = c.enhancement ? mods.map { ModalityGenerator(store, "generator.\($0.name)", score: f, config: c, rng: &rng) } : []
         discriminators = c.enhancement ? mods.map { ModalityDiscriminator(store, "discriminator.\($0.name)", width: W, config: c, rng: &rng) } : []
+        completionMixes = c.enhancement && c.completionMix ? mods.map { store.add("completion.\($0.name).mix", Tensor(zeros: [1, W]), .fusion) } : []
         context = RelationContext(score: f, reading: c.gateRelation)
     }
 
@@ -167,10 +171,11 @@ public final class AFMEModel {
                 if missing.isEmpty { continue }
                 let missingRelations = missing.map { rows.rowRelation[$0] }
                 let others = vectors.indices.filter { $0 != m }.map { gatherRows(vectors[$0], missing) } + [gatherRows(es, missing)]
+                let start = prior(m, relationRows: missingRelations, relations: rel)
                 let gen = generators[m](structural: gatherRows(es, missing), noise: noiseRows(missing.count, &noise),
-                                        input: prior(m, relationRows: missingRelations, relations: rel), others: others)
+                                        input: start, others: others)
                 let keep = constantColumn((0..<n).map { absent[rows.rowEntity[$0]] ? 0 : 1 })
-                vectors[m] = vectors[m] * keep + scatterAddRows(gen, missing, rows: n)
+                vectors[m] = vectors[m] * keep + scatterAddRows(completion(m, start: start, generated: gen), missing, rows: n)
             }
         }
         if config.enhancement, !rows.synthetic.isEmpty {
@@ -197,6 +202,11 @@ public final class AFMEModel {
             return FusionOutput(joint: joint, weights: w, modalityVectors: vectors, denoisedVectors: denoised, structural: es)
         }
         return FusionOutput(joint: concat!([es] + vectors), weights: nil, modalityVectors: vectors, denoisedVectors: denoised, structural: es)
+    }
+
+    /// What an absent row of modality m is completed with, from the prior and the generator's output.
+    func completion(_ m: Int, start: Var, generated: Var) -> Var {
+        completionMixes.isEmpty ? generated : start + completionMixes[m] * (generated - start)
     }
 
     func noiseRows(_ count: Int, _ rng: inout SplitMix64?) -> Var {
@@ -290,8 +300,9 @@ public final class AFMEModel {
             guard config.enhancement else { return (out.modalityVectors[m].value.data, nil) }
             if config.enhanceAll { return (out.modalityVectors[m].value.data, out.modalityVectors[m].value.data) }
             let others = out.modalityVectors.indices.filter { $0 != m }.map { out.modalityVectors[$0] } + [es]
-            let gen = generators[m](structural: es, noise: noiseRows(1, &none), input: prior(m, relationRows: [r]), others: others)
-            return (out.modalityVectors[m].value.data, gen.value.data)
+            let start = prior(m, relationRows: [r])
+            let gen = generators[m](structural: es, noise: noiseRows(1, &none), input: start, others: others)
+            return (out.modalityVectors[m].value.data, completion(m, start: start, generated: gen).value.data)
         }
     }
 }

@@ -2,7 +2,8 @@
 // section, then the CRC-32 over everything before it.
 //
 //   header (48 bytes, model kind 1), entity table, relation table      as in Checkpoint
-//   AFMEConfig                    configFields × 4 bytes (u32 / f32 bit patterns, in `configWords` order)
+//   AFMEConfig                    configFields × 4 bytes (u32 / f32 bit patterns, in `configWords` order;
+//                                 22 words, 21 in format version 1)
 //   M                             u32; per modality: name (u32 length + UTF-8), dim u32,
 //                                 E presence bytes (0/1), E × dim f32 features (fill included), dim f32 mean
 //   P                             u32; per parameter: name (u32 length + UTF-8), rank u32, rank × u64 shape, f32 values
@@ -21,7 +22,7 @@ extension Checkpoint {
          UInt32(c.noiseDim), UInt32(c.gateRelation.rawValue), UInt32(c.guide.rawValue), c.interModalIncludesSelf ? 1 : 0,
          UInt32(c.missingFill.rawValue), c.lambdaAdversarial.bitPattern, c.lambdaPenalty.bitPattern, c.penaltyWeight.bitPattern,
          c.generatorLearningRate.bitPattern, c.discriminatorLearningRate.bitPattern, UInt32(c.adversarialSamples),
-         UInt32(c.discriminatorHidden), c.enhanceAll ? 1 : 0]
+         UInt32(c.discriminatorHidden), c.enhanceAll ? 1 : 0, c.completionMix ? 1 : 0]
     }
 
     static func config(from w: [UInt32]) throws -> AFMEConfig {
@@ -42,6 +43,7 @@ extension Checkpoint {
         c.lambdaAdversarial = f(w[13]); c.lambdaPenalty = f(w[14]); c.penaltyWeight = f(w[15])
         c.generatorLearningRate = f(w[16]); c.discriminatorLearningRate = f(w[17])
         c.adversarialSamples = Int(w[18]); c.discriminatorHidden = Int(w[19]); c.enhanceAll = try bool(w[20])
+        c.completionMix = w.count > 21 ? try bool(w[21]) : false   // version 1 files predate the mix
         return c
     }
 
@@ -95,7 +97,7 @@ extension Checkpoint {
     static func decodeAFME(_ bytes: [UInt8], path: String?) throws -> AFMEModel {
         func fail(_ k: DataError.Kind, _ why: String) -> DataError { DataError(k, why, path: path) }
         guard bytes.count >= headerSize + 4 else { throw fail(.truncated, "checkpoint is truncated (\(bytes.count) bytes)") }
-        try verifyEnvelope(bytes, path: path)
+        let version = try verifyEnvelope(bytes, path: path)
         let end = bytes.count - 4
         var at = 16
         func need(_ n: Int) throws { guard n >= 0, at + n <= end else { throw fail(.truncated, "AFME checkpoint ends inside a field at byte \(at)") } }
@@ -127,7 +129,8 @@ extension Checkpoint {
         let f = ScoreFunction(kind: kind, dim: Int(dim), gamma: gamma, epsilon: epsilon)
         let structural = try floats(Int(E) * f.entityWidth)
         let relations = try floats(Int(R) * f.relationWidth)
-        let words = try (0..<configWords(AFMEConfig()).count).map { _ in try u32() }
+        let wordCount = configWords(AFMEConfig()).count - (version == 1 ? 1 : 0)
+        let words = try (0..<wordCount).map { _ in try u32() }
         let config = try Checkpoint.config(from: words)
         do { try config.validate(entityWidth: f.entityWidth) } catch { throw fail(.badFormat, "AFME configuration out of range: \(error)") }
         let M = Int(try u32())

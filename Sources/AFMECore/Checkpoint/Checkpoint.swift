@@ -3,7 +3,7 @@
 //
 //   offset  size  field
 //   0       8     magic "AFMECKPT"
-//   8       4     format version (1)
+//   8       4     format version (2; version 1 files are read too — see AFMECheckpoint)
 //   12      4     model kind (0 = structural RotatE/TransE)
 //   16      4     score function (0 RotatE, 1 TransE)
 //   20      4     dim D
@@ -20,7 +20,10 @@
 
 public enum Checkpoint {
     public static let magic: [UInt8] = Array("AFMECKPT".utf8)
-    public static let formatVersion: UInt32 = 1
+    public static let formatVersion: UInt32 = 2
+    /// Versions this library reads. Structural files are the same in both; AFME files of version 1 lack
+    /// the last configuration word (completionMix) and load as the model they were: completion = G.
+    static let readableVersions: ClosedRange<UInt32> = 1...2
     static let headerSize = 48
 
     /// Exact size of `encode(model)` in bytes.
@@ -80,16 +83,18 @@ public enum Checkpoint {
     }
 
     /// Format version and CRC-32, shared by every model kind (the caller has checked magic and minimum size).
-    static func verifyEnvelope(_ bytes: [UInt8], path: String?) throws {
+    @discardableResult
+    static func verifyEnvelope(_ bytes: [UInt8], path: String?) throws -> UInt32 {
         let version: UInt32 = get(bytes, 8)
-        guard version == formatVersion else {
-            throw DataError(.unsupportedVersion, "checkpoint format version \(version); this library reads version \(formatVersion)", path: path)
+        guard readableVersions.contains(version) else {
+            throw DataError(.unsupportedVersion, "checkpoint format version \(version); this library reads versions \(readableVersions.lowerBound)–\(readableVersions.upperBound)", path: path)
         }
         let stored: UInt32 = get(bytes, bytes.count - 4)
         let actual = CRC32.checksum(bytes[0..<(bytes.count - 4)])
         guard stored == actual else {
             throw DataError(.checksumMismatch, "checksum mismatch (stored \(hex(stored)), computed \(hex(actual))): the file is corrupted or truncated", path: path)
         }
+        return version
     }
 
     /// Atomic save: temporary file, fsync, rename (the previous file survives any failure).
