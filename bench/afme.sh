@@ -3,19 +3,22 @@
 #   bench/afme.sh compare [DATASET]   RotatE vs AFME vs w/o MoIFu vs w/o MoIEn (structure + text.npy)
 #   bench/afme.sh missing             MKG-Y with 20/40/60/80 % of text rows removed: generator vs random fill
 #   bench/afme.sh noise               MKG-Y with Gaussian noise on 20/50 % of rows: denoising vs none
-#   bench/afme.sh speed               the reference MKG-Y settings: dim 250, 128 negatives, batch 1024,
-#                                     lr 1e-4, text + a random 383-dim modality; s/epoch, eval s, peak RSS
+#   bench/afme.sh speed               the reference MKG-Y settings (NATIVE's scripts/run_mkgy.sh): dim 250,
+#                                     128 negatives, batch 1024, margin 4, lr 1e-4, μ = 1e-4 (the weight of
+#                                     the loss on synthetic triples: --synthetic-negatives), text + a random
+#                                     383-dim modality; s/epoch, eval s, peak RSS
 # Prints one JSON line per run (test MRR/Hits realistic and OpenKE, s/epoch, eval s, peak RSS).
-# EPOCHS (default 40) and VALIDATE (default 10) override the budget; FRACTIONS the study's fractions.
+# EPOCHS (default 60), VALIDATE (default 5) and GAMMA (default 6) override the budget and margin;
+# FRACTIONS the study's fractions; SKIP_RANDOM=1 skips the random-fill rows of the missing study.
 source "$(dirname "$0")/../scripts/common.sh"
 DATA="${AFME_DATASETS:-$ROOT/../shared/datasets}"
 [ -d "$DATA/MKG-Y" ] || { echo "no datasets at $DATA (set AFME_DATASETS)"; exit 1; }
 ensure_deps
 build_release --product afme-cli >/dev/null
-EPOCHS="${EPOCHS:-40}"; VALIDATE="${VALIDATE:-10}"
+EPOCHS="${EPOCHS:-60}"; VALIDATE="${VALIDATE:-5}"; GAMMA="${GAMMA:-6}"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); flags: $(swift_cpu_flags)"
 echo "date: $(date -u +%Y-%m-%d)"
-COMMON=(--dim 250 --gamma 4 --negatives 64 --batch 1024 --lr 0.001 --adv-temperature 1 --epochs "$EPOCHS"
+COMMON=(--dim 250 --gamma "$GAMMA" --negatives 64 --batch 1024 --lr 0.001 --adv-temperature 1 --epochs "$EPOCHS"
         --validate-every "$VALIDATE" --patience 3 --threads 2 --seed 0 --json)
 run() {
     local label="$1"; shift
@@ -34,7 +37,8 @@ compare)
 missing)
     for f in ${FRACTIONS:-0.2 0.4 0.6 0.8}; do
         run "MKG-Y AFME, $f of text rows missing, generator completion" --afme --data "$DATA/MKG-Y" --text --drop-rows $f
-        run "MKG-Y AFME, $f of text rows missing, random fill" --afme --data "$DATA/MKG-Y" --text --drop-rows $f --missing-random
+        [ -n "${SKIP_RANDOM:-}" ] ||
+            run "MKG-Y AFME, $f of text rows missing, random fill" --afme --data "$DATA/MKG-Y" --text --drop-rows $f --missing-random
     done
     ;;
 noise)
@@ -46,7 +50,8 @@ noise)
 speed)
     echo "== MKG-Y AFME at the reference settings, 3 epochs"
     /usr/bin/time -f "peak RSS %M KiB, wall %e s" .build/release/afme-cli --afme --data "$DATA/MKG-Y" --text --random-modality 383 \
-        --dim 250 --negatives 128 --batch 1024 --lr 0.0001 --g-lr 0.0001 --d-lr 0.0001 --epochs 3 --validate-every 0 \
+        --dim 250 --gamma 4 --negatives 128 --batch 1024 --lr 0.0001 --g-lr 0.0001 --d-lr 0.0001 --synthetic-negatives 0.0001 \
+        --epochs 3 --validate-every 0 \
         --threads 2 --json 2>&1 | grep -E '^epoch|^test evaluation|^\{|peak RSS'
     ;;
 esac
