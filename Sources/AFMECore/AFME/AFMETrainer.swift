@@ -39,6 +39,10 @@ public final class AFMETrainer {
         var out = BatchLayout()
         var entityIndex: [Int: Int] = [:]
         let synthesize = model.config.enhancement && model.config.syntheticNegativeWeight > 0
+        // Synthetic negatives for a random share of the batch's positives, about `adversarialSamples` of
+        // them (as for the discriminator): the term is an estimate over a sample, and a synthetic row costs
+        // a generator pass per modality on top of the fusion.
+        let syntheticShare = Float(model.config.adversarialSamples) / Float(max(batch.count, 1))
         func row(_ e: Int, _ r: Int, synthetic: Bool = false) -> Int32 {
             let local: Int
             if let i = entityIndex[e] { local = i } else { local = out.pairs.entities.count; entityIndex[e] = local; out.pairs.entities.append(e) }
@@ -84,7 +88,7 @@ public final class AFMETrainer {
                     }
                     out.queries.negatives.append(Int32(negStart + j))
                 }
-                if synthesize {
+                if synthesize, syntheticShare >= 1 || rng.unit() < syntheticShare {
                     let q = out.queries
                     out.synthetic.anchor.append(q.anchor[q.count - 1]); out.synthetic.truth.append(q.truth[q.count - 1])
                     out.synthetic.relation.append(Int32(r)); out.synthetic.direction.append(dir)
