@@ -33,7 +33,7 @@ valgrind_serve() {
     AFME_CPU=haswell build_library --scratch-path .build/valgrind >/dev/null
     gcc -std=c99 -O1 -g examples/c/serve.c -o "$O/serve_vg" -Iinclude -L.build/valgrind/release -lafme \
         "-Wl,-rpath,$ROOT/.build/valgrind/release"
-    printf '%s' "$QUERIES" | valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=3 \
+    printf '%s' "$QUERIES" | OPENBLAS_CORETYPE=Haswell valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=3 \
         "$O/serve_vg" "$O/model.afme" 3 > /dev/null 2> "$O/valgrind.log"
     local rc=$?
     grep -E "definitely lost|ERROR SUMMARY" "$O/valgrind.log"

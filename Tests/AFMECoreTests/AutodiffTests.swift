@@ -1,6 +1,7 @@
 // Every differentiable op against central finite differences, plus second-order gradients.
 import XCTest
 import AFMECore
+import Glibc
 
 final class AutodiffTests: XCTestCase {
     struct Case {
@@ -58,6 +59,19 @@ final class AutodiffTests: XCTestCase {
             let inputs = c.shapes.map { randomTensor($0, &rng, minAbs: c.minAbs, positive: c.positive) }
             checkGradients(c.name, inputs: inputs, c.f)
         }
+    }
+
+    /// tanh is a rational approximation (fast, vectorised): it must stay within 1e-6 of libm's tanh,
+    /// odd, bounded by 1 and saturate, across the whole float range.
+    func testTanhMatchesLibm() {
+        var xs: [Float] = stride(from: Float(-20), through: 20, by: 0.001).map { $0 }
+        xs += [0, -0.0, 1e-30, -1e-30, 1e-8, .greatestFiniteMagnitude, -.greatestFiniteMagnitude]
+        let y = tanh(Var(Tensor(shape: [xs.count], data: xs))).value.data
+        for (x, v) in zip(xs, y) {
+            XCTAssertEqual(v, Float(Glibc.tanh(Double(x))), accuracy: 1e-6, "tanh(\(x))")
+            XCTAssertLessThanOrEqual(abs(v), 1)
+        }
+        XCTAssertEqual(y[xs.count - 2], 1); XCTAssertEqual(y[xs.count - 1], -1)
     }
 
     func testGradientAccumulatesOverSharedInputs() {

@@ -3,8 +3,15 @@
 
 @inline(__always)
 private func pointwise(_ x: Var, _ f: (Float) -> Float, derivative: @escaping (_ g: Var, _ x: Var, _ y: Var) -> Var) -> Var {
+    pointwise(x, kernel: { p, range in for i in range { p[i] = f(p[i]) } }, derivative: derivative)
+}
+
+/// The same with a kernel over a range of the buffer (for loops that vectorise).
+@inline(__always)
+private func pointwise(_ x: Var, kernel: (UnsafeMutableBufferPointer<Float>, Range<Int>) -> Void,
+                       derivative: @escaping (_ g: Var, _ x: Var, _ y: Var) -> Var) -> Var {
     var out = x.value
-    out.data.withUnsafeMutableBufferPointer { p in Parallel.elementwise(p.count) { range in for i in range { p[i] = f(p[i]) } } }
+    out.data.withUnsafeMutableBufferPointer { p in Parallel.elementwise(p.count) { range in kernel(p, range) } }
     // The closure needs the output node itself (y); a weak-free box breaks the reference cycle.
     let box = OutputBox()
     let node = Var(out, parents: [x]) { g in [derivative(g, x, box.node!)] }
@@ -23,7 +30,7 @@ private func constantMap(_ x: Var, _ f: (Float) -> Float) -> Var {
 }
 
 public func sigmoid(_ x: Var) -> Var { pointwise(x, sigmoid) { g, _, y in g * (y * rsub(1, y)) } }
-public func tanh(_ x: Var) -> Var { pointwise(x, _tanhf) { g, _, y in g * rsub(1, y * y) } }
+public func tanh(_ x: Var) -> Var { pointwise(x, kernel: fastTanh) { g, _, y in g * rsub(1, y * y) } }
 public func exp(_ x: Var) -> Var { pointwise(x, _expf) { g, _, y in g * y } }
 public func log(_ x: Var) -> Var { pointwise(x, _logf) { g, x, _ in g / x } }
 public func sqrt(_ x: Var) -> Var { pointwise(x, { $0.squareRoot() }) { g, _, y in g / (y * 2) } }
