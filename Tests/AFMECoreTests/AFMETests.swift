@@ -221,6 +221,24 @@ final class AFMETests: XCTestCase {
         }
     }
 
+    /// Training with synthetic negatives (their generator passes shared with the adversarial terms):
+    /// finite, deterministic, and both the generator and the discriminator move.
+    func testTrainingWithSyntheticNegatives() throws {
+        let kg = try tinyGraph()
+        var (t, a) = tinyConfig(); t.epochs = 2
+        a.syntheticNegativeWeight = 0.5; a.adversarialSamples = 8
+        let fresh = try AFMEModel(graph: kg, training: t, config: a)
+        let (m, r) = try AFMETraining.train(graph: kg, training: t, config: a)
+        let (m2, _) = try AFMETraining.train(graph: kg, training: t, config: a)
+        XCTAssertTrue(r.history.allSatisfy { $0.meanLoss.isFinite })
+        XCTAssertTrue(m.jointTable(relation: 0).allSatisfy(\.isFinite))
+        XCTAssertEqual(m.jointTable(relation: 0), m2.jointTable(relation: 0))
+        for prefix in ["generator.", "discriminator."] {
+            let before = parameters(fresh, matching: prefix).map(\.value.data), after = parameters(m, matching: prefix).map(\.value.data)
+            XCTAssertNotEqual(before, after, "\(prefix) parameters must be trained")
+        }
+    }
+
     /// Completion dropout: on a graph where no entity lacks a modality, the KGC loss reaches the
     /// generator only through rows completed as if absent; inference still uses the real features.
     func testCompletionDropoutTrainsTheGeneratorThroughTheKGCLoss() throws {

@@ -34,6 +34,10 @@ struct FusionOutput {
     /// Modality vectors after denoising only (the discriminator's real samples where present).
     let denoisedVectors: [Var]
     let structural: Var
+    /// Rows fused as synthetic entities and, per modality, the generator's output for them (before the
+    /// gradient reversal): the trainer reuses these passes as the adversarial samples of eq. 15.
+    var syntheticRows: [Int] = []
+    var syntheticGenerated: [Var] = []
 }
 
 public final class AFMEModel {
@@ -178,6 +182,7 @@ public final class AFMEModel {
                 vectors[m] = vectors[m] * keep + scatterAddRows(completion(m, start: start, generated: gen), missing, rows: n)
             }
         }
+        var syntheticRows: [Int] = [], syntheticGenerated: [Var] = []
         if config.enhancement, !rows.synthetic.isEmpty {
             // Synthetic entities (AdaMF-MAT's adversarial examples): every modality generated from the
             // entity's detached structural row. The generator's output passes a gradient reversal, so the
@@ -193,15 +198,19 @@ public final class AFMEModel {
                     let gen = generators[m](structural: esIdx, noise: noiseRows(idx.count, &noise),
                                             input: prior(m, relationRows: idx.map { rows.rowRelation[$0] }), others: others)
                     generated.append(detached(gen) * 2 - gen)
+                    syntheticGenerated.append(gen)
                 }
+                syntheticRows = idx
                 for m in modalities.indices { vectors[m] = vectors[m] * keep + scatterAddRows(generated[m], idx, rows: n) }
             }
         }
         if let weighting {
             let (joint, w) = weighting([es] + vectors, relationRows: rows.rowRelation)
-            return FusionOutput(joint: joint, weights: w, modalityVectors: vectors, denoisedVectors: denoised, structural: es)
+            return FusionOutput(joint: joint, weights: w, modalityVectors: vectors, denoisedVectors: denoised, structural: es,
+                                syntheticRows: syntheticRows, syntheticGenerated: syntheticGenerated)
         }
-        return FusionOutput(joint: concat!([es] + vectors), weights: nil, modalityVectors: vectors, denoisedVectors: denoised, structural: es)
+        return FusionOutput(joint: concat!([es] + vectors), weights: nil, modalityVectors: vectors, denoisedVectors: denoised,
+                            structural: es, syntheticRows: syntheticRows, syntheticGenerated: syntheticGenerated)
     }
 
     /// What an absent row of modality m is completed with, from the prior and the generator's output.

@@ -121,10 +121,23 @@ public final class AFMETrainer {
             for j in 0..<relScore.count { relScore[j] += w * dRelSyn[j] }
         }
         let params = model.parameters.vars
-        let grads = gradients(of: out.joint, wrt: [s, model.relations] + params,
-                              seed: Var(Tensor(shape: [L.pairs.count, W], data: seed)))
-        var paramGrads = grads[2...].map { $0.value.data }
-        if model.config.enhancement { adversarialGradients(out, L.pairs, into: &paramGrads, rng: &rng) }
+        let seedVar = Var(Tensor(shape: [L.pairs.count, W], data: seed))
+        var paramGrads: [[Float]], grads: [Var]
+        if model.config.enhancement && !out.syntheticRows.isEmpty {
+            // The synthetic rows' generator passes double as the adversarial samples: the generator's
+            // eq. 15 term joins the main backward pass (one traversal of G for both uses), and the
+            // discriminator gets its own gradient, as below.
+            let (gLoss, dGrads) = sharedAdversarialTerms(out, L.pairs, rng: &rng)
+            let root = gLoss.map { sum(out.joint * seedVar) + $0 } ?? sum(out.joint * seedVar)
+            grads = gradients(of: root, wrt: [s, model.relations] + params)
+            paramGrads = grads[2...].map { $0.value.data }
+            // The generator term reaches D's parameters too; D follows only its own loss.
+            for i in model.parameters.indices(of: .discriminator) { paramGrads[i] = dGrads[i] ?? [Float](repeating: 0, count: params[i].value.count) }
+        } else {
+            grads = gradients(of: out.joint, wrt: [s, model.relations] + params, seed: seedVar)
+            paramGrads = grads[2...].map { $0.value.data }
+            if model.config.enhancement { adversarialGradients(out, L.pairs, into: &paramGrads, rng: &rng) }
+        }
 
         // Updates: structural rows (row-sparse Adam), relations, then each parameter with its group's rate.
         let lr = training.learningRate
@@ -196,6 +209,32 @@ public final class AFMETrainer {
             for (j, i) in dIdx.enumerated() { add(&into[i], dGrads[j].value.data) }
             for (j, i) in gIdx.enumerated() { add(&into[i], gGrads[j].value.data) }
         }
+    }
+
+    /// Eq. 15–16 on the synthetic rows (real = their denoised vectors where the entity has the modality,
+    /// fake = the generator's output already computed for them): the generator's loss as a graph, for
+    /// the caller's backward pass, and the discriminator's gradients by parameter index.
+    func sharedAdversarialTerms(_ out: FusionOutput, _ pairs: PairRows, rng: inout SplitMix64) -> (Var?, [Int: [Float]]) {
+        let c = model.config, params = model.parameters.vars
+        let dIdx = model.parameters.indices(of: .discriminator)
+        var gLoss: Var? = nil, dGrads: [Int: [Float]] = [:]
+        for m in model.modalities.indices {
+            let local = out.syntheticRows.indices.filter { model.modalities[m].present[pairs.entities[pairs.rowEntity[out.syntheticRows[$0]]]] }
+            if local.isEmpty { continue }
+            let real = detached(gatherRows(out.denoisedVectors[m], local.map { out.syntheticRows[$0] }))
+            let fake = gatherRows(out.syntheticGenerated[m], local)
+            let d = model.discriminators[m]
+            let eps = (0..<local.count).map { _ in rng.unit() }
+            let dLoss = AdversarialLoss.discriminator(d, real: real, fake: detached(fake), epsilon: eps, lambdaAdversarial: c.lambdaAdversarial,
+                                                      lambdaPenalty: c.lambdaPenalty, penaltyWeight: c.penaltyWeight)
+            for (j, g) in gradients(of: dLoss, wrt: dIdx.map { params[$0] }).enumerated() {
+                let i = dIdx[j], v = g.value.data
+                if var acc = dGrads[i] { for k in 0..<acc.count { acc[k] += v[k] }; dGrads[i] = acc } else { dGrads[i] = v }
+            }
+            let g = AdversarialLoss.generator(d, fake: fake, lambdaAdversarial: c.lambdaAdversarial)
+            gLoss = gLoss.map { $0 + g } ?? g
+        }
+        return (gLoss, dGrads)
     }
 
     private func add(_ a: inout [Float], _ b: [Float]) { for j in 0..<a.count { a[j] += b[j] } }
