@@ -198,11 +198,7 @@ public final class AFMETrainer {
             var noise: SplitMix64? = rng.split()
             let fake = model.generators[m](structural: es, noise: model.noiseRows(rows.count, &noise),
                                            input: model.prior(m, relationRows: rows.map { pairs.rowRelation[$0] }), others: others)
-            let d = model.discriminators[m]
-            let eps = (0..<rows.count).map { _ in rng.unit() }
-            let dLoss = AdversarialLoss.discriminator(d, real: real, fake: detached(fake), epsilon: eps, lambdaAdversarial: c.lambdaAdversarial,
-                                                      lambdaPenalty: c.lambdaPenalty, penaltyWeight: c.penaltyWeight)
-            let gLoss = AdversarialLoss.generator(d, fake: fake, lambdaAdversarial: c.lambdaAdversarial)
+            let (dLoss, gLoss) = adversarialLosses(m, real: real, fake: fake, rng: &rng)
             let dIdx = model.parameters.indices(of: .discriminator), gIdx = model.parameters.indices(of: .generator)
             let dGrads = gradients(of: dLoss, wrt: dIdx.map { params[$0] })
             let gGrads = gradients(of: gLoss, wrt: gIdx.map { params[$0] })
@@ -215,26 +211,31 @@ public final class AFMETrainer {
     /// fake = the generator's output already computed for them): the generator's loss as a graph, for
     /// the caller's backward pass, and the discriminator's gradients by parameter index.
     func sharedAdversarialTerms(_ out: FusionOutput, _ pairs: PairRows, rng: inout SplitMix64) -> (Var?, [Int: [Float]]) {
-        let c = model.config, params = model.parameters.vars
+        let params = model.parameters.vars
         let dIdx = model.parameters.indices(of: .discriminator)
         var gLoss: Var? = nil, dGrads: [Int: [Float]] = [:]
         for m in model.modalities.indices {
             let local = out.syntheticRows.indices.filter { model.modalities[m].present[pairs.entities[pairs.rowEntity[out.syntheticRows[$0]]]] }
             if local.isEmpty { continue }
             let real = detached(gatherRows(out.denoisedVectors[m], local.map { out.syntheticRows[$0] }))
-            let fake = gatherRows(out.syntheticGenerated[m], local)
-            let d = model.discriminators[m]
-            let eps = (0..<local.count).map { _ in rng.unit() }
-            let dLoss = AdversarialLoss.discriminator(d, real: real, fake: detached(fake), epsilon: eps, lambdaAdversarial: c.lambdaAdversarial,
-                                                      lambdaPenalty: c.lambdaPenalty, penaltyWeight: c.penaltyWeight)
+            let (dLoss, g) = adversarialLosses(m, real: real, fake: gatherRows(out.syntheticGenerated[m], local), rng: &rng)
             for (j, g) in gradients(of: dLoss, wrt: dIdx.map { params[$0] }).enumerated() {
                 let i = dIdx[j], v = g.value.data
                 if var acc = dGrads[i] { for k in 0..<acc.count { acc[k] += v[k] }; dGrads[i] = acc } else { dGrads[i] = v }
             }
-            let g = AdversarialLoss.generator(d, fake: fake, lambdaAdversarial: c.lambdaAdversarial)
             gLoss = gLoss.map { $0 + g } ?? g
         }
         return (gLoss, dGrads)
+    }
+
+    /// Eq. 15–16 for modality m: the discriminator's loss (on a detached fake, with fresh interpolation
+    /// weights) and the generator's (through `fake`'s graph).
+    private func adversarialLosses(_ m: Int, real: Var, fake: Var, rng: inout SplitMix64) -> (discriminator: Var, generator: Var) {
+        let c = model.config, d = model.discriminators[m]
+        let eps = (0..<real.shape[0]).map { _ in rng.unit() }
+        let dLoss = AdversarialLoss.discriminator(d, real: real, fake: detached(fake), epsilon: eps, lambdaAdversarial: c.lambdaAdversarial,
+                                                  lambdaPenalty: c.lambdaPenalty, penaltyWeight: c.penaltyWeight)
+        return (dLoss, AdversarialLoss.generator(d, fake: fake, lambdaAdversarial: c.lambdaAdversarial))
     }
 
     private func add(_ a: inout [Float], _ b: [Float]) { for j in 0..<a.count { a[j] += b[j] } }
