@@ -17,7 +17,13 @@ final class AutodiffTests: XCTestCase {
         Case(name: "add", shapes: [[3, 4], [3, 4]]) { project($0[0] + $0[1]) },
         Case(name: "add row broadcast", shapes: [[3, 4], [4]]) { project($0[0] + $0[1]) },
         Case(name: "add column broadcast", shapes: [[3, 4], [3, 1]]) { project($0[0] + $0[1]) },
+        Case(name: "add, small operand first", shapes: [[4], [3, 4]]) { project($0[0] + $0[1]) },
         Case(name: "sub", shapes: [[3, 4], [3, 4]]) { project($0[0] - $0[1]) },
+        Case(name: "sub row broadcast", shapes: [[3, 4], [1, 4]]) { project($0[0] - $0[1]) },
+        Case(name: "sub, small operand first", shapes: [[3, 1], [3, 4]]) { project($0[0] - $0[1]) },
+        Case(name: "mul column broadcast", shapes: [[3, 4], [3, 1]]) { project($0[0] * $0[1]) },
+        Case(name: "mul row broadcast, small first", shapes: [[1, 4], [3, 4]]) { project($0[0] * $0[1]) },
+        Case(name: "div column broadcast", shapes: [[3, 4], [3, 1]], minAbs: 0.5) { project($0[0] / $0[1]) },
         Case(name: "mul", shapes: [[3, 4], [3, 4]]) { project($0[0] * $0[1]) },
         Case(name: "mul scalar broadcast", shapes: [[3, 4], [1]]) { project($0[0] * $0[1]) },
         Case(name: "div", shapes: [[3, 4], [3, 4]], minAbs: 0.5) { project($0[0] / $0[1]) },
@@ -51,6 +57,12 @@ final class AutodiffTests: XCTestCase {
         Case(name: "gatherRows (repeated rows)", shapes: [[4, 3]]) { project(gatherRows($0[0], [2, 0, 2, 3])) },
         Case(name: "scatterAddRows", shapes: [[4, 3]]) { project(scatterAddRows($0[0], [1, 1, 0, 3], rows: 5)) },
         Case(name: "expand", shapes: [[1, 3]]) { project(expand($0[0], to: [4, 3])) },
+        Case(name: "linear (bias in place)", shapes: [[3, 4], [4, 5], [5]]) { project(linear($0[0], $0[1], $0[2])) },
+        Case(name: "linear, rank-3 input", shapes: [[2, 3, 4], [4, 5], [5]]) { project(linear($0[0], $0[1], $0[2])) },
+        Case(name: "weightedSum", shapes: [[3, 4], [3, 4], [3, 4], [3, 3]]) { project(weightedSum([$0[0], $0[1], $0[2]], weights: $0[3])) },
+        Case(name: "replaceRows", shapes: [[5, 3], [2, 3]]) { project(replaceRows($0[0], [3, 1], with: $0[1])) },
+        Case(name: "dot", shapes: [[3, 4], [3, 4]]) { dot($0[0], $0[1]) },
+        Case(name: "rotateRows (repeated relations)", shapes: [[4, 6], [2, 3]]) { project(rotateRows($0[0], phases: scale($0[1], 2), rows: [1, 0, 1, 1])) },
     ]
 
     func testEveryOpMatchesFiniteDifferences() {
@@ -99,6 +111,31 @@ final class AutodiffTests: XCTestCase {
         let x0 = randomTensor([2, 4], &rng)
         func f(_ x: Var) -> Var { sum(tanh(matmul(x, w)) * tanh(matmul(x, w))) + sum(sigmoid(x) * x) }
         checkGradients("Hessian-vector product", inputs: [x0]) { xs in
+            let g = gradients(of: f(xs[0]), wrt: [xs[0]], createGraph: true)[0]
+            return sum(g * v)
+        }
+    }
+
+    /// The fused ops' backward passes are graphs too: a Hessian-vector product through all of them.
+    func testFusedOpsHaveSecondDerivatives() {
+        var rng = SplitMix64(seed: 4)
+        let w = Var(randomTensor([6, 6], &rng)), b = Var(randomTensor([6], &rng))
+        let theta = Var(randomTensor([2, 3], &rng)), other = Var(randomTensor([4, 6], &rng))
+        let v = Var(randomTensor([4, 6], &rng)), seed = Var(randomTensor([4, 6], &rng))
+        let x0 = randomTensor([4, 6], &rng)
+        func f(_ x: Var) -> Var {
+            let h = tanh(linear(x, w, b))
+            let r = rotateRows(h, phases: theta + gatherRows(sliceCols(x, 0, 3), [1, 3]), rows: [0, 1, 1, 0])
+            let mixed = replaceRows(r, [2], with: gatherRows(x, [0]))
+            let weights = softmax(concatCols([rowNorm(mixed), rowNorm(other * x)]))
+            return dot(tanh(weightedSum([mixed, other], weights: weights)), seed)
+        }
+        // The create-graph backward (composed of ops) must give the same gradient as the direct one.
+        let x = Var(x0, requiresGrad: true)
+        let direct = gradients(of: f(x), wrt: [x])[0].value.data
+        let composed = gradients(of: f(x), wrt: [x], createGraph: true)[0].value.data
+        for (a, c) in zip(direct, composed) { XCTAssertEqual(a, c, accuracy: 1e-5 + 1e-4 * abs(a)) }
+        checkGradients("Hessian-vector product through fused ops", inputs: [x0]) { xs in
             let g = gradients(of: f(xs[0]), wrt: [xs[0]], createGraph: true)[0]
             return sum(g * v)
         }

@@ -178,8 +178,7 @@ public final class AFMEModel {
                 let start = prior(m, relationRows: missingRelations, relations: rel)
                 let gen = generators[m](structural: gatherRows(es, missing), noise: noiseRows(missing.count, &noise),
                                         input: start, others: others)
-                let keep = constantColumn((0..<n).map { absent[rows.rowEntity[$0]] ? 0 : 1 })
-                vectors[m] = vectors[m] * keep + scatterAddRows(completion(m, start: start, generated: gen), missing, rows: n)
+                vectors[m] = replaceRows(vectors[m], missing, with: completion(m, start: start, generated: gen))
             }
         }
         var syntheticRows: [Int] = [], syntheticGenerated: [Var] = []
@@ -191,7 +190,6 @@ public final class AFMEModel {
             let idx = (0..<n).filter { rows.synthetic[$0] }
             if !idx.isEmpty {
                 let esIdx = detached(gatherRows(es, idx))
-                let keep = constantColumn((0..<n).map { rows.synthetic[$0] ? 0 : 1 })
                 var generated: [Var] = []
                 for m in modalities.indices {
                     let others = denoised.indices.filter { $0 != m }.map { detached(gatherRows(denoised[$0], idx)) } + [esIdx]
@@ -201,7 +199,7 @@ public final class AFMEModel {
                     syntheticGenerated.append(gen)
                 }
                 syntheticRows = idx
-                for m in modalities.indices { vectors[m] = vectors[m] * keep + scatterAddRows(generated[m], idx, rows: n) }
+                for m in modalities.indices { vectors[m] = replaceRows(vectors[m], idx, with: generated[m]) }
             }
         }
         if let weighting {

@@ -128,7 +128,7 @@ public final class AFMETrainer {
             // eq. 15 term joins the main backward pass (one traversal of G for both uses), and the
             // discriminator gets its own gradient, as below.
             let (gLoss, dGrads) = sharedAdversarialTerms(out, L.pairs, rng: &rng)
-            let root = gLoss.map { sum(out.joint * seedVar) + $0 } ?? sum(out.joint * seedVar)
+            let root = gLoss.map { dot(out.joint, seedVar) + $0 } ?? dot(out.joint, seedVar)
             grads = gradients(of: root, wrt: [s, model.relations] + params)
             paramGrads = grads[2...].map { $0.value.data }
             // The generator term reaches D's parameters too; D follows only its own loss.

@@ -34,8 +34,7 @@ struct Linear {
     }
 
     func callAsFunction(_ x: Var) -> Var {
-        let y = matmul(x, weight)
-        return bias.map { y + $0 } ?? y
+        bias.map { AFMECore.linear(x, weight, $0) } ?? matmul(x, weight)
     }
 }
 

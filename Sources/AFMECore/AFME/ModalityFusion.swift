@@ -27,7 +27,6 @@ struct RelationContext {
     /// h ⊙ r for rows `h` [n, W], row i under relation `rows[i]` of the relation table [R, P] (eq. 4's product).
     /// Trigonometry runs on the R table rows, not on the n gathered ones.
     func apply(_ h: Var, table: Var, rows: [Int]) -> Var {
-        let P = score.paddedDim
         switch score.kind {
         case .transE:
             return h * gatherRows(table, rows)
@@ -38,9 +37,7 @@ struct RelationContext {
                 let t = gatherRows(theta, rows)
                 return h * concatCols([t, t])
             case .rotation:
-                let c = gatherRows(cos(theta), rows), s = gatherRows(sin(theta), rows)
-                let re = sliceCols(h, 0, P), im = sliceCols(h, P, P)
-                return concatCols([re * c - im * s, re * s + im * c])
+                return rotateRows(h, phases: theta, rows: rows)
             }
         }
     }
@@ -97,9 +94,7 @@ struct ModalityWeighting {
         var z = concatCols(logits)
         if smoothing { z = z / sigmoid(gatherRows(tau, relationRows)) }
         let w = softmax(z)
-        var joint = vectors[0] * sliceCols(w, 0, 1)
-        for i in 1..<vectors.count { joint = joint + vectors[i] * sliceCols(w, i, 1) }
-        return (joint, w)
+        return (weightedSum(vectors, weights: w), w)
     }
 }
 

@@ -8,10 +8,15 @@
 public func gradients(of output: Var, wrt inputs: [Var], seed: Var? = nil, createGraph: Bool = false) -> [Var] {
     let order = topologicalOrder(from: output)
     var grads: [ObjectIdentifier: Var] = [:]
+    let wanted = Set(inputs.map(ObjectIdentifier.init))
     let run = { () -> [Var] in
         grads[ObjectIdentifier(output)] = seed ?? Var(Tensor(repeating: 1, shape: output.shape))
         for node in order.reversed() {
-            guard let g = grads[ObjectIdentifier(node)], let backward = node.backward else { continue }
+            let id = ObjectIdentifier(node)
+            guard let g = grads[id], let backward = node.backward else { continue }
+            // Every child has already contributed (reverse topological order): release the buffer unless
+            // it is asked for, so the pass holds only the gradient frontier, not one buffer per node.
+            if !wanted.contains(id) { grads[id] = nil }
             let parentGrads = backward(g)
             for (parent, pg) in zip(node.parents, parentGrads) {
                 guard let pg, parent.requiresGrad else { continue }

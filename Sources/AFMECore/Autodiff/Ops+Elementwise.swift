@@ -55,28 +55,67 @@ enum BinaryOp { case add, sub, mul, div }
 
 private func binary(_ a: Var, _ b: Var, _ op: BinaryOp,
                     _ backward: @escaping (Var, Var, Var) -> (Var?, Var?)) -> Var {
-    // Broadcast the smaller operand explicitly so the kernel and its backward see equal shapes.
-    let (x, y): (Var, Var)
-    if a.shape == b.shape { (x, y) = (a, b) }
-    else if a.value.count >= b.value.count { (x, y) = (a, expand(b, to: a.shape)) }
-    else { (x, y) = (expand(a, to: b.shape), b) }
-    var out = x.value
-    y.value.data.withUnsafeBufferPointer { py in
+    // The smaller operand is broadcast inside the kernel rather than materialised at the larger shape:
+    // a bias row or a weight column would otherwise put a full-size copy into the graph (and the
+    // backward pass would hold its gradient too).
+    if a.shape != b.shape && a.value.count < b.value.count {
+        switch op {
+        case .add, .mul: return binary(b, a, op) { g, x, y in let (gy, gx) = backward(g, y, x); return (gx, gy) }
+        case .sub, .div: return binary(expand(a, to: b.shape), b, op, backward)
+        }
+    }
+    let kind = Broadcast.kind(b.shape, to: a.shape)
+    var out = a.value
+    let cols = max(out.cols, 1)
+    b.value.data.withUnsafeBufferPointer { py in
         out.data.withUnsafeMutableBufferPointer { po in
-            // One loop per operator so each is a plain vectorisable loop, not a call per element.
+            // One loop per operator and broadcast so each is a plain vectorisable loop, not a call per element.
             Parallel.elementwise(po.count) { range in
-                switch op {
-                case .add: for i in range { po[i] += py[i] }
-                case .sub: for i in range { po[i] -= py[i] }
-                case .mul: for i in range { po[i] *= py[i] }
-                case .div: for i in range { po[i] /= py[i] }
+                switch kind {
+                case .same:
+                    switch op {
+                    case .add: for i in range { po[i] += py[i] }
+                    case .sub: for i in range { po[i] -= py[i] }
+                    case .mul: for i in range { po[i] *= py[i] }
+                    case .div: for i in range { po[i] /= py[i] }
+                    }
+                case .scalar:
+                    let c = py[0]
+                    switch op {
+                    case .add: for i in range { po[i] += c }
+                    case .sub: for i in range { po[i] -= c }
+                    case .mul: for i in range { po[i] *= c }
+                    case .div: for i in range { po[i] /= c }
+                    }
+                case .row, .column:
+                    // Whole rows per chunk: chunk boundaries map to row boundaries that partition the rows.
+                    for r in (range.lowerBound / cols)..<(range.upperBound / cols) {
+                        let o = r * cols
+                        if kind == .column {
+                            let c = py[r]
+                            switch op {
+                            case .add: for j in 0..<cols { po[o + j] += c }
+                            case .sub: for j in 0..<cols { po[o + j] -= c }
+                            case .mul: for j in 0..<cols { po[o + j] *= c }
+                            case .div: for j in 0..<cols { po[o + j] /= c }
+                            }
+                        } else {
+                            switch op {
+                            case .add: for j in 0..<cols { po[o + j] += py[j] }
+                            case .sub: for j in 0..<cols { po[o + j] -= py[j] }
+                            case .mul: for j in 0..<cols { po[o + j] *= py[j] }
+                            case .div: for j in 0..<cols { po[o + j] /= py[j] }
+                            }
+                        }
+                    }
                 }
             }
         }
     }
-    return Var(out, parents: [x, y]) { g in
-        let (gx, gy) = backward(g, x, y)
-        return [gx, gy]
+    let aShape = a.shape, bShape = b.shape
+    return Var(out, parents: [a, b]) { g in
+        let (ga, gb) = backward(g, a, b)
+        return [ga.map { reduce($0, to: aShape) }, gb.map { reduce($0, to: bShape) }]
     }
 }
 

@@ -41,4 +41,19 @@ public func sumCols(_ x: Var) -> Var {
 public func meanCols(_ x: Var) -> Var { scale(sumCols(x), 1 / Float(max(x.value.cols, 1))) }
 
 /// L2 norm of each row: [m, n] → [m, 1]. `eps` keeps the gradient finite at zero rows.
-public func rowNorm(_ x: Var, eps: Float = 1e-12) -> Var { sqrt(sumCols(x * x) + eps) }
+/// One op rather than sqrt(sumCols(x·x) + eps), so no squared copy of x enters the graph.
+public func rowNorm(_ x: Var, eps: Float = 1e-12) -> Var {
+    let rows = x.value.rows, cols = x.value.cols
+    var out = [Float](repeating: 0, count: rows)
+    x.value.data.withUnsafeBufferPointer { p in
+        for i in 0..<rows {
+            var acc = 0.0
+            for j in 0..<cols { let v = Double(p[i * cols + j]); acc += v * v }
+            out[i] = Float(acc + Double(eps)).squareRoot()
+        }
+    }
+    let box = OutputBox()
+    let node = Var(Tensor(shape: [rows, 1], data: out), parents: [x]) { g in [x * (g / box.node!)] }
+    box.node = node
+    return node
+}

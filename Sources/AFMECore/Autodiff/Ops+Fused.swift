@@ -1,0 +1,76 @@
+// Ops that compose from the basic ones but would then leave several full-size intermediates in the
+// graph. AFME's fusion runs them on thousands of (entity, relation) rows per batch, where every
+// intermediate is megabytes that the backward pass keeps alive and a fresh process pays to fault in.
+// Each backward is written in differentiable ops, so second-order gradients still exist.
+
+/// x·W + b with the bias added in place (no broadcast copy in the graph). Leading dims of x fold into rows.
+public func linear(_ x: Var, _ weight: Var, _ bias: Var) -> Var {
+    var out = BLAS.matmul(x.value, weight.value, transA: false, transB: false)
+    let cols = weight.value.cols
+    precondition(bias.value.count == cols, "bias width \(bias.value.count) differs from the output width \(cols)")
+    bias.value.data.withUnsafeBufferPointer { pb in
+        out.data.withUnsafeMutableBufferPointer { po in
+            Parallel.elementwise(po.count) { range in
+                for r in (range.lowerBound / cols)..<(range.upperBound / cols) { for j in 0..<cols { po[r * cols + j] += pb[j] } }
+            }
+        }
+    }
+    let xShape = x.shape, bShape = bias.shape
+    return Var(out, parents: [x, weight, bias]) { g in
+        [reshape(matmul(g, weight, transB: true), xShape), matmul(x, g, transA: true), reshape(sumRows(g), bShape)]
+    }
+}
+
+/// Σ_m w[:, m] ⊙ v_m for M tensors v_m [n, d] and weights w [n, M]: the joint rows of eq. 6.
+public func weightedSum(_ vectors: [Var], weights w: Var) -> Var {
+    let M = vectors.count, n = w.value.rows
+    precondition(M > 0 && w.value.cols == M, "weightedSum needs one weight column per tensor")
+    let shape = vectors[0].shape, d = vectors[0].value.cols
+    precondition(vectors.allSatisfy { $0.shape == shape } && vectors[0].value.rows == n, "weightedSum needs equal shapes")
+    var out = Tensor(zeros: shape)
+    w.value.data.withUnsafeBufferPointer { pw in
+        out.data.withUnsafeMutableBufferPointer { po in
+            for (m, v) in vectors.enumerated() {
+                v.value.data.withUnsafeBufferPointer { pv in
+                    Parallel.elementwise(n * d) { range in
+                        for i in (range.lowerBound / d)..<(range.upperBound / d) {
+                            let c = pw[i * M + m], o = i * d
+                            for j in 0..<d { po[o + j] += c * pv[o + j] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return Var(out, parents: vectors + [w]) { g in
+        let dv: [Var?] = (0..<M).map { g * sliceCols(w, $0, 1) }
+        return dv + [concatCols(vectors.map { sumCols(g * $0) })]
+    }
+}
+
+/// `x` [n, d] with row `rows[i]` replaced by row i of `y` [k, d]; the rows must be distinct.
+public func replaceRows(_ x: Var, _ rows: [Int], with y: Var) -> Var {
+    let n = x.value.rows, d = x.value.cols
+    precondition(y.value.rows == rows.count && y.value.cols == d, "replaceRows needs one row of y per replaced row")
+    precondition(rows.allSatisfy { $0 >= 0 && $0 < n } && Set(rows).count == rows.count, "replaceRows needs distinct rows in range")
+    var out = x.value
+    y.value.data.withUnsafeBufferPointer { py in
+        out.data.withUnsafeMutableBufferPointer { po in
+            for (k, r) in rows.enumerated() { for j in 0..<d { po[r * d + j] = py[k * d + j] } }
+        }
+    }
+    var keep = [Float](repeating: 1, count: n)
+    for r in rows { keep[r] = 0 }
+    let mask = Var(Tensor(shape: [n, 1], data: keep))
+    return Var(out, parents: [x, y]) { g in [g * mask, gatherRows(g, rows)] }
+}
+
+/// Σ a ⊙ b over all elements, shape [1], without materialising the product.
+public func dot(_ a: Var, _ b: Var) -> Var {
+    precondition(a.shape == b.shape, "dot needs equal shapes")
+    var acc = 0.0
+    a.value.data.withUnsafeBufferPointer { pa in
+        b.value.data.withUnsafeBufferPointer { pb in for i in 0..<pa.count { acc += Double(pa[i] * pb[i]) } }
+    }
+    return Var(Tensor(scalar: Float(acc)), parents: [a, b]) { g in [b * g, a * g] }
+}
