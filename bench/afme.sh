@@ -8,18 +8,21 @@
 #                                     the loss on synthetic triples: --synthetic-negatives), text + a random
 #                                     383-dim modality; s/epoch, eval s, peak RSS
 # Prints one JSON line per run (test MRR/Hits realistic and OpenKE, s/epoch, eval s, peak RSS).
-# EPOCHS (default 60), VALIDATE (default 5) and GAMMA (default 6) override the budget and margin;
-# FRACTIONS the study's fractions; SKIP_RANDOM=1 skips the random-fill rows of the missing study.
+# EPOCHS (default 60), VALIDATE (default 5), GAMMA (default 6), NEGATIVES (default 64), DIM (default 250),
+# SEED (default 0) and THREADS (default 2) override the budget, margin, negatives, dimension, seed and
+# threads; EXTRA adds flags to every row (e.g. EXTRA=--bernoulli); FRACTIONS the study's fractions;
+# SKIP_RANDOM=1 skips the random-fill rows of the missing study.
 source "$(dirname "$0")/../scripts/common.sh"
 DATA="${AFME_DATASETS:-$ROOT/../shared/datasets}"
 [ -d "$DATA/MKG-Y" ] || { echo "no datasets at $DATA (set AFME_DATASETS)"; exit 1; }
 ensure_deps
 build_release --product afme-cli >/dev/null
-EPOCHS="${EPOCHS:-60}"; VALIDATE="${VALIDATE:-5}"; GAMMA="${GAMMA:-6}"
+EPOCHS="${EPOCHS:-60}"; VALIDATE="${VALIDATE:-5}"; GAMMA="${GAMMA:-6}"; NEGATIVES="${NEGATIVES:-64}"; DIM="${DIM:-250}"
+read -r -a EXTRA_FLAGS <<< "${EXTRA:-}"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); flags: $(swift_cpu_flags)"
 echo "date: $(date -u +%Y-%m-%d)"
-COMMON=(--dim 250 --gamma "$GAMMA" --negatives 64 --batch 1024 --lr 0.001 --adv-temperature 1 --epochs "$EPOCHS"
-        --validate-every "$VALIDATE" --patience 3 --threads 2 --seed 0 --json)
+COMMON=(--dim "$DIM" --gamma "$GAMMA" --negatives "$NEGATIVES" --batch 1024 --lr 0.001 --adv-temperature 1 --epochs "$EPOCHS"
+        --validate-every "$VALIDATE" --patience 3 --threads "${THREADS:-2}" --seed "${SEED:-0}" --json ${EXTRA_FLAGS[@]+"${EXTRA_FLAGS[@]}"})
 run() {
     local label="$1"; shift
     echo "== $label: $*"
