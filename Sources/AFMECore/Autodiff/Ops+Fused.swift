@@ -17,7 +17,9 @@ public func linear(_ x: Var, _ weight: Var, _ bias: Var) -> Var {
     }
     let xShape = x.shape, bShape = bias.shape
     return Var(out, parents: [x, weight, bias]) { g in
-        [reshape(matmul(g, weight, transB: true), xShape), matmul(x, g, transA: true), reshape(sumRows(g), bShape)]
+        [x.requiresGrad ? reshape(matmul(g, weight, transB: true), xShape) : nil,
+         weight.requiresGrad ? matmul(x, g, transA: true) : nil,
+         bias.requiresGrad ? reshape(sumRows(g), bShape) : nil]
     }
 }
 

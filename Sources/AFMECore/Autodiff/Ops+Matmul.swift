@@ -4,10 +4,11 @@
 public func matmul(_ a: Var, _ b: Var, transA: Bool = false, transB: Bool = false) -> Var {
     let out = BLAS.matmul(a.value, b.value, transA: transA, transB: transB)
     return Var(out, parents: [a, b]) { g in
-        // C = A·B: dA = g·Bᵀ, dB = Aᵀ·g, with the transposes folded in.
-        let ga = transA ? matmul(b, g, transA: transB, transB: true) : matmul(g, b, transA: false, transB: !transB)
-        let gb = transB ? matmul(g, a, transA: true, transB: transA) : matmul(a, g, transA: !transA, transB: false)
-        return [reshape(ga, a.shape), reshape(gb, b.shape)]
+        // C = A·B: dA = g·Bᵀ, dB = Aᵀ·g, with the transposes folded in. A constant operand (a feature
+        // matrix) gets no product: it would be a full sgemm thrown away.
+        let ga = !a.requiresGrad ? nil : transA ? matmul(b, g, transA: transB, transB: true) : matmul(g, b, transA: false, transB: !transB)
+        let gb = !b.requiresGrad ? nil : transB ? matmul(g, a, transA: true, transB: transA) : matmul(a, g, transA: !transA, transB: false)
+        return [ga.map { reshape($0, a.shape) }, gb.map { reshape($0, b.shape) }]
     }
 }
 
@@ -33,8 +34,8 @@ public func bmm(_ a: Var, _ b: Var, transA: Bool = false, transB: Bool = false) 
         }
     }
     return Var(out, parents: [a, b]) { g in
-        let ga = transA ? bmm(b, g, transA: transB, transB: true) : bmm(g, b, transA: false, transB: !transB)
-        let gb = transB ? bmm(g, a, transA: true, transB: transA) : bmm(a, g, transA: !transA, transB: false)
+        let ga = !a.requiresGrad ? nil : transA ? bmm(b, g, transA: transB, transB: true) : bmm(g, b, transA: false, transB: !transB)
+        let gb = !b.requiresGrad ? nil : transB ? bmm(g, a, transA: true, transB: transA) : bmm(a, g, transA: !transA, transB: false)
         return [ga, gb]
     }
 }
