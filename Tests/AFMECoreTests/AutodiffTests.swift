@@ -62,6 +62,7 @@ final class AutodiffTests: XCTestCase {
         Case(name: "weightedSum", shapes: [[3, 4], [3, 4], [3, 4], [3, 3]]) { project(weightedSum([$0[0], $0[1], $0[2]], weights: $0[3])) },
         Case(name: "replaceRows", shapes: [[5, 3], [2, 3]]) { project(replaceRows($0[0], [3, 1], with: $0[1])) },
         Case(name: "dot", shapes: [[3, 4], [3, 4]]) { dot($0[0], $0[1]) },
+        Case(name: "gatedProduct", shapes: [[3, 4], [3, 4]]) { project(gatedProduct($0[0], logits: scale($0[1], 3))) },
         Case(name: "rotateRows (repeated relations)", shapes: [[4, 6], [2, 3]]) { project(rotateRows($0[0], phases: scale($0[1], 2), rows: [1, 0, 1, 1])) },
     ]
 
@@ -124,7 +125,7 @@ final class AutodiffTests: XCTestCase {
         let v = Var(randomTensor([4, 6], &rng)), seed = Var(randomTensor([4, 6], &rng))
         let x0 = randomTensor([4, 6], &rng)
         func f(_ x: Var) -> Var {
-            let h = tanh(linear(x, w, b))
+            let h = gatedProduct(tanh(linear(x, w, b)), logits: scale(x, 2))
             let r = rotateRows(h, phases: theta + gatherRows(sliceCols(x, 0, 3), [1, 3]), rows: [0, 1, 1, 0])
             let mixed = replaceRows(r, [2], with: gatherRows(x, [0]))
             let weights = softmax(concatCols([rowNorm(mixed), rowNorm(other * x)]))

@@ -55,8 +55,8 @@ struct RelationGate {
 
     /// `context` is h ⊙ r from RelationContext.
     func callAsFunction(_ h: Var, context: Var) -> Var {
-        let gate = sigmoid(linear(context))
-        return strength == 1 ? h * gate : h * (scale(gate, strength) + (1 - strength))
+        if strength == 1 { return gatedProduct(h, logits: linear(context)) }
+        return h * (scale(sigmoid(linear(context)), strength) + (1 - strength))
     }
 }
 

@@ -39,6 +39,10 @@ func fastTanh(_ p: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) {
     for i in range { base[i] = fastTanh(base[i]) }
 }
 
+/// The logistic function through the vectorised tanh: σ(x) = ½ + ½·tanh(x/2), absolute error ≤ 2e-7
+/// (relative accuracy is lost below σ ≈ 1e-6, where a gate is closed anyway).
+@inline(__always) func fastSigmoid(_ x: Float) -> Float { 0.5 + 0.5 * fastTanh(0.5 * x) }
+
 /// Numerically stable logistic function.
 @inline(__always) func sigmoid(_ x: Float) -> Float {
     if x >= 0 { return 1 / (1 + expf(-x)) }
