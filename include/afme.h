@@ -23,9 +23,9 @@ extern "C" {
 #endif
 
 #define AFME_VERSION_MAJOR 0
-#define AFME_VERSION_MINOR 1
+#define AFME_VERSION_MINOR 2
 #define AFME_VERSION_PATCH 0
-#define AFME_VERSION_STRING "0.1.0"
+#define AFME_VERSION_STRING "0.2.0"
 
 /**
  * @defgroup Library Library: version and errors
@@ -49,7 +49,7 @@ typedef enum afme_status {
 } afme_status;
 
 /**
- * @brief The library version, e.g. "0.1.0" (equals AFME_VERSION_STRING of the header it was built with).
+ * @brief The library version, e.g. "0.2.0" (equals AFME_VERSION_STRING of the header it was built with).
  * @return a static string; never NULL.
  * @note Thread-safe.
  */
@@ -256,6 +256,11 @@ typedef struct afme_train_params {
                                           versions of true entities as negatives; docs/MODEL.md); 0 = off */
     float noise_scale;               /**< std of the generator noise z in units of the structural init std,
                                           [0, 1e4] (default 1; docs/MODEL.md) */
+    int32_t completion_mix;          /**< nonzero: an absent row's vector is prior + β ⊙ (G − prior) with a learned β
+                                          starting at 0; 0: the generator's output as is (default 1; docs/MODEL.md) */
+    int32_t negative_pool;           /**< AFME negatives: each relation of a batch fuses a pool of negative_pool ×
+                                          negatives entities that its positives draw from, 1-64 (default 1;
+                                          docs/MODEL.md "Training step") */
 } afme_train_params;
 
 /** @brief Default training parameters. @note Thread-safe. */

@@ -26,7 +26,8 @@ public func cabi_train_default_params() -> afme_train_params {
                              discriminator_learning_rate: a.discriminatorLearningRate,
                              adversarial_samples: Int32(a.adversarialSamples), discriminator_hidden: Int32(a.discriminatorHidden),
                              enhance_all: a.enhanceAll ? 1 : 0, completion_dropout: a.completionDropout,
-                             synthetic_negative_weight: a.syntheticNegativeWeight, noise_scale: a.noiseScale)
+                             synthetic_negative_weight: a.syntheticNegativeWeight, noise_scale: a.noiseScale,
+                             completion_mix: a.completionMix ? 1 : 0, negative_pool: Int32(a.negativePool))
 }
 
 /// The AFME part of the C parameters, or nil for a structural model.
@@ -62,6 +63,7 @@ func afmeConfig(_ p: afme_train_params) throws -> AFMEConfig? {
     a.adversarialSamples = Int(p.adversarial_samples); a.discriminatorHidden = Int(p.discriminator_hidden)
     a.enhanceAll = flag(p.enhance_all); a.completionDropout = p.completion_dropout
     a.syntheticNegativeWeight = p.synthetic_negative_weight; a.noiseScale = p.noise_scale
+    a.completionMix = flag(p.completion_mix); a.negativePool = Int(p.negative_pool)
     return a
 }
 

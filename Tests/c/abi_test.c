@@ -243,6 +243,10 @@ int main(void) {
         EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_NON_FINITE);
         ap.synthetic_negative_weight = 0; ap.noise_scale = -1;
         EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        ap.noise_scale = 1; ap.negative_pool = 0;
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        ap.negative_pool = 65;
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
         EXPECT(none == NULL, "refused AFME training leaves the output untouched");
         EXPECT_STATUS(afme_model_kind_of(model, &kind), AFME_OK);
         EXPECT(kind == AFME_MODEL_STRUCTURAL, "structural model kind");

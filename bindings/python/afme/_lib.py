@@ -4,7 +4,7 @@ import ctypes as C
 import os
 import pathlib
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # ---- Library: status codes and errors -------------------------------------------------------------
 AFME_OK = 0
@@ -74,7 +74,7 @@ class TrainParams(C.Structure):
                 ("discriminator_learning_rate", C.c_float), ("adversarial_samples", C.c_int32),
                 ("discriminator_hidden", C.c_int32), ("enhance_all", C.c_int32),
                 ("completion_dropout", C.c_float), ("synthetic_negative_weight", C.c_float),
-                ("noise_scale", C.c_float)]
+                ("noise_scale", C.c_float), ("completion_mix", C.c_int32), ("negative_pool", C.c_int32)]
 
 
 class EpochReport(C.Structure):

@@ -166,6 +166,20 @@ def test_afme_trains_reports_weights_and_round_trips(ds):
             assert np.array_equal(back.score(triples), s)
 
 
+def test_afme_sampling_and_completion_fields_reach_the_engine(ds):
+    # Same seed and settings except one field: if the field were dropped on the way, the scores would be equal.
+    base = dict(model_kind="afme", dim=16, epochs=2, negatives=8, batch_size=256, validate_every=0,
+                attention_layers=1, threads=1, seed=3)
+    triples = np.array([[0, 0, 1], [2, 1, 3], [5, 2, 7]])
+    with afme.Model.train(ds, **base) as m:
+        reference = m.score(triples)
+    for change in (dict(negative_pool=2), dict(completion_mix=False)):
+        with afme.Model.train(ds, **base, **change) as m:
+            assert not np.array_equal(m.score(triples), reference), change
+    with pytest.raises(afme.InvalidArgumentError, match="pool"):
+        afme.Model.train(ds, **base, negative_pool=0)
+
+
 def test_afme_parameters_are_checked(ds):
     with pytest.raises(afme.InvalidArgumentError):
         afme.Model.train(ds, model_kind="afme", dim=16, epochs=1, attention_layers=9)
