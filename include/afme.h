@@ -261,6 +261,10 @@ typedef struct afme_train_params {
     int32_t negative_pool;           /**< AFME negatives: each relation of a batch fuses a pool of negative_pool ×
                                           negatives entities that its positives draw from, 1-64 (default 1;
                                           docs/MODEL.md "Training step") */
+    int32_t placement_neighbors;     /**< entities without training triples get, after training, a structural row
+                                          placed from this many feature neighbours, 0-256; 0 = off (default 10;
+                                          docs/MODEL.md "Cold-start entities") */
+    float placement_keep;            /**< share of such an entity's own trained row kept, [0, 1] (default 0.5) */
 } afme_train_params;
 
 /** @brief Default training parameters. @note Thread-safe. */

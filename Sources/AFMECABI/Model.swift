@@ -27,7 +27,8 @@ public func cabi_train_default_params() -> afme_train_params {
                              adversarial_samples: Int32(a.adversarialSamples), discriminator_hidden: Int32(a.discriminatorHidden),
                              enhance_all: a.enhanceAll ? 1 : 0, completion_dropout: a.completionDropout,
                              synthetic_negative_weight: a.syntheticNegativeWeight, noise_scale: a.noiseScale,
-                             completion_mix: a.completionMix ? 1 : 0, negative_pool: Int32(a.negativePool))
+                             completion_mix: a.completionMix ? 1 : 0, negative_pool: Int32(a.negativePool),
+                             placement_neighbors: Int32(a.placementNeighbors), placement_keep: a.placementKeep)
 }
 
 /// The AFME part of the C parameters, or nil for a structural model.
@@ -49,7 +50,7 @@ func afmeConfig(_ p: afme_train_params) throws -> AFMEConfig? {
                       ("discriminator_learning_rate", p.discriminator_learning_rate),
                       ("completion_dropout", p.completion_dropout),
                       ("synthetic_negative_weight", p.synthetic_negative_weight),
-                      ("noise_scale", p.noise_scale)] where !v.isFinite {
+                      ("noise_scale", p.noise_scale), ("placement_keep", p.placement_keep)] where !v.isFinite {
         throw ABIError(AFME_ERR_NON_FINITE, "\(name) is not finite")
     }
     var a = AFMEConfig()
@@ -64,6 +65,7 @@ func afmeConfig(_ p: afme_train_params) throws -> AFMEConfig? {
     a.enhanceAll = flag(p.enhance_all); a.completionDropout = p.completion_dropout
     a.syntheticNegativeWeight = p.synthetic_negative_weight; a.noiseScale = p.noise_scale
     a.completionMix = flag(p.completion_mix); a.negativePool = Int(p.negative_pool)
+    a.placementNeighbors = Int(p.placement_neighbors); a.placementKeep = p.placement_keep
     return a
 }
 

@@ -38,7 +38,7 @@ func usage() -> Never {
                     [--gate-phases] [--guide-ones] [--intermodal-printed] [--missing-random]
                     [--drop-rows FRAC] [--noise-rows FRAC] [--weights] [--negative-pool P] [--enhance-all]
                     [--completion-dropout P] [--synthetic-negatives W] [--noise-scale S]
-                    [--completion-full]
+                    [--completion-full] [--placement K (0 = off)] [--placement-keep C]
     Without --data the built-in synthetic multi-modal graph is used. --text adds DIR/text.npy as a modality;
     --random-modality adds a random DIM-wide one; --drop-rows removes that fraction of the first modality's
     rows (seed 12345); --noise-rows adds Gaussian noise of the row's own norm to that fraction of every
@@ -108,6 +108,8 @@ func parse() -> Options {
         case "--synthetic-negatives": o.setAFME { $0.syntheticNegativeWeight = next(a) }
         case "--noise-scale": o.setAFME { $0.noiseScale = next(a) }
         case "--completion-full": o.setAFME { $0.completionMix = false }
+        case "--placement": o.setAFME { $0.placementNeighbors = next(a) }
+        case "--placement-keep": o.setAFME { $0.placementKeep = next(a) }
         case "--missing-random": o.setAFME { $0.missingFill = .random }
         default: print("unknown option \(a)"); usage()
         }

@@ -92,6 +92,11 @@ public struct AFMEConfig: Sendable, Equatable {
     /// training"): per positive, the true entity with generated modalities is an extra negative; the
     /// fusion learns to rank it below the real one, the generator to make it realistic. 0 = off. Training only.
     public var syntheticNegativeWeight: Float = 0
+    /// Cold-start entities (no training triple, some features) get, after training, a structural row
+    /// placed from this many feature neighbours that have triples (UnseenPlacement); 0 = off. Training only.
+    public var placementNeighbors = 10
+    /// Share of the cold-start entity's own trained row kept by the placement, in [0, 1]. Training only.
+    public var placementKeep: Float = 0.5
 
     public init() {}
 
@@ -113,6 +118,8 @@ public struct AFMEConfig: Sendable, Equatable {
         guard (1...65536).contains(adversarialSamples) else { throw bad("adversarial samples must be in 1...65536") }
         guard (1...4096).contains(discriminatorHidden) else { throw bad("discriminator hidden width must be in 1...4096") }
         guard (1...64).contains(negativePool) else { throw bad("negative pool must be in 1...64") }
+        guard (0...256).contains(placementNeighbors) else { throw bad("placement neighbours must be in 0...256") }
+        guard placementKeep.isFinite, (0...1).contains(placementKeep) else { throw bad("placement keep must be in [0, 1]") }
         guard syntheticNegativeWeight.isFinite, (0...100).contains(syntheticNegativeWeight) else {
             throw bad("synthetic negative weight must be in [0, 100]")
         }

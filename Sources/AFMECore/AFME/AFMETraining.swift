@@ -68,6 +68,10 @@ public enum AFMETraining {
             if training.timeLimitSeconds > 0 && monotonicSeconds() - start >= training.timeLimitSeconds { break }
         }
         if let best = stopper.snapshot { model.restore(best) }
+        if model.config.placementNeighbors > 0 {
+            UnseenPlacement.apply(to: model, train: graph.train, neighbors: model.config.placementNeighbors,
+                                  keep: model.config.placementKeep)
+        }
         let result = TrainingResult(epochsRun: epochsRun, bestEpoch: stopper.snapshot == nil ? epochsRun : stopper.bestEpoch,
                                     bestValidation: stopper.best, stoppedEarly: stoppedEarly,
                                     stoppedByCallback: stoppedByCallback, history: history, seconds: monotonicSeconds() - start)

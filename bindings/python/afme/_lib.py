@@ -74,7 +74,8 @@ class TrainParams(C.Structure):
                 ("discriminator_learning_rate", C.c_float), ("adversarial_samples", C.c_int32),
                 ("discriminator_hidden", C.c_int32), ("enhance_all", C.c_int32),
                 ("completion_dropout", C.c_float), ("synthetic_negative_weight", C.c_float),
-                ("noise_scale", C.c_float), ("completion_mix", C.c_int32), ("negative_pool", C.c_int32)]
+                ("noise_scale", C.c_float), ("completion_mix", C.c_int32), ("negative_pool", C.c_int32),
+                ("placement_neighbors", C.c_int32), ("placement_keep", C.c_float)]
 
 
 class EpochReport(C.Structure):
