@@ -27,7 +27,7 @@ run() {
     local label="$1"; shift
     echo "== $label: $*"
     /usr/bin/time -f "peak RSS %M KiB, wall %e s" .build/release/afme-cli "${COMMON[@]}" "$@" 2>&1 |
-        grep -E '^\{|^test|^trained|peak RSS|^  |^mean modality'
+        grep -E '^\{|^test|^trained|peak RSS|^  |^mean modality|^cold-start'
 }
 case "${1:-compare}" in
 compare)

@@ -179,6 +179,10 @@ do {
               graph.modalities.map { "\($0.name):\($0.dim) (\($0.presentCount) present)" }.joined(separator: ", "))
         let (m, r) = try AFMETraining.train(graph: graph, training: c, config: a, progress: hook)
         model = AFMEScorer(model: m); result = r
+        if a.placementNeighbors > 0 {
+            let cold = UnseenPlacement.coldStartEntities(m, train: graph.train).cold.count
+            print("cold-start placement: \(cold) entities without training triples placed from \(a.placementNeighbors) feature neighbours")
+        }
         if opts.weights, let w = m.meanModalityWeights() {
             let names = m.weightNames
             print("mean modality weights per relation (\(names.joined(separator: " / "))):")
@@ -199,6 +203,16 @@ do {
     for ties in [TieHandling.realistic, .openKE] {
         let m = report.metrics(ties)
         print("test [\(ties.name)] MRR \(pct(m.mrr)) MR \(Int(m.meanRank)) Hits@1 \(pct(m.hits1)) Hits@3 \(pct(m.hits3)) Hits@10 \(pct(m.hits10))")
+    }
+    // Triples touching an entity without training triples (cold-start) are where structure knows nothing.
+    var inTrain = [Bool](repeating: false, count: graph.entityCount)
+    for t in graph.train { inTrain[t.h] = true; inTrain[t.t] = true }
+    let cold = graph.test.map { !inTrain[$0.h] || !inTrain[$0.t] }
+    let n = cold.filter { $0 }.count
+    if n > 0 {
+        let c = report.subset(cold).metrics(), w = report.subset(cold.map { !$0 }).metrics()
+        print("test [realistic] \(n) triples touching an entity without training triples: MRR \(pct(c.mrr)) Hits@10 \(pct(c.hits10)); " +
+              "the other \(graph.test.count - n): MRR \(pct(w.mrr)) Hits@10 \(pct(w.hits10))")
     }
     print("test evaluation: \(report.seconds) s for \(graph.test.count) triples × 2 directions × \(graph.entityCount) candidates")
     if opts.examples > 0 {

@@ -98,4 +98,14 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(filtered.map(\.entity), [1, 4, 2])
         XCTAssertEqual(TopK.predict(scorer, queries: [q], k: 99)[0].count, 5)
     }
+
+    func testReportSubsetKeepsTheSelectedTriplesOfBothDirections() {
+        var r = EvaluationReport()
+        r.tailOptimistic = [1, 4, 2]; r.tailPessimistic = [1, 6, 2]
+        r.headOptimistic = [3, 1, 10]; r.headPessimistic = [3, 1, 12]
+        let s = r.subset([true, false, true])
+        XCTAssertEqual(s.metrics(.realistic), RankingMetrics(ranks: [1, 2, 3, 11]))
+        XCTAssertEqual(s.metrics(.optimistic, .head), RankingMetrics(ranks: [3, 10]))
+        XCTAssertEqual(r.subset([false, true, false]).metrics(.pessimistic), RankingMetrics(ranks: [6, 1]))
+    }
 }

@@ -49,6 +49,12 @@ public struct EvaluationReport: Sendable {
     public var headPessimistic: [Int32] = []
     public var seconds: Double = 0
 
+    public init(tailOptimistic: [Int32] = [], tailPessimistic: [Int32] = [], headOptimistic: [Int32] = [],
+                headPessimistic: [Int32] = [], seconds: Double = 0) {
+        self.tailOptimistic = tailOptimistic; self.tailPessimistic = tailPessimistic
+        self.headOptimistic = headOptimistic; self.headPessimistic = headPessimistic; self.seconds = seconds
+    }
+
     public func ranks(_ ties: TieHandling, _ direction: DirectionFilter) -> [Double] {
         func pick(_ opt: [Int32], _ pes: [Int32]) -> [Double] {
             switch ties {
@@ -67,4 +73,12 @@ public struct EvaluationReport: Sendable {
     public func metrics(_ ties: TieHandling = .realistic, _ direction: DirectionFilter = .both) -> RankingMetrics {
         RankingMetrics(ranks: ranks(ties, direction))
     }
+
+    /// The report restricted to the triples whose `keep` entry is true (`keep` has one entry per triple).
+    public func subset(_ keep: [Bool]) -> EvaluationReport {
+        func pick(_ v: [Int32]) -> [Int32] { zip(v, keep).compactMap { $1 ? $0 : nil } }
+        return EvaluationReport(tailOptimistic: pick(tailOptimistic), tailPessimistic: pick(tailPessimistic),
+                                headOptimistic: pick(headOptimistic), headPessimistic: pick(headPessimistic), seconds: seconds)
+    }
 }
+
