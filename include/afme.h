@@ -289,7 +289,9 @@ typedef int (*afme_progress_fn)(const afme_epoch_report *report, void *user_data
 
 /**
  * @brief Trains a model (structural or AFME, by params->model_kind) on the dataset's training split.
- * AFME uses every feature modality added to the dataset; entities lacking one are completed.
+ * AFME uses every feature modality added to the dataset; entities lacking one are completed, and
+ * entities with features but no training triple get structural rows from their feature neighbours
+ * (params->placement_neighbors).
  * @param params   [in] NULL for the defaults.
  * @param progress [in] may be NULL.
  * @param out      [out] receives a new model (also on AFME_ERR_CANCELLED); free with afme_model_free().
