@@ -17,9 +17,9 @@
 public enum UnseenPlacement {
     /// Softmax sharpness on cosine similarities in [−1, 1]: neighbours 0.05 less similar weigh e⁻¹ less.
     static let temperature: Float = 20
-    /// Rows of the cold-start block whose similarities are computed at once (bounds the scratch to
-    /// blockRows × |seen| floats).
-    static let blockRows = 256
+    /// Similarities are computed for a block of cold-start rows at a time, the block sized so that its
+    /// scratch (rows × |seen| floats) stays within 64 MiB on any graph.
+    static func blockRows(seen: Int) -> Int { max(1, min(256, (16 << 20) / max(seen, 1))) }
 
     /// Entities with no training triple and at least one present feature row.
     public static func coldStartEntities(_ model: AFMEModel, train: [Triple]) -> (cold: [Int], seen: [Int]) {
@@ -42,8 +42,9 @@ public enum UnseenPlacement {
         // Unit rows per modality (zero where absent), for the seen entities once.
         let seenUnit = model.modalities.map { unitRows($0, seen) }
         var placed = model.structural
-        for start in stride(from: 0, to: cold.count, by: blockRows) {
-            let block = Array(cold[start..<min(start + blockRows, cold.count)])
+        let rowsPerBlock = blockRows(seen: seen.count)
+        for start in stride(from: 0, to: cold.count, by: rowsPerBlock) {
+            let block = Array(cold[start..<min(start + rowsPerBlock, cold.count)])
             var sim = [Float](repeating: 0, count: block.count * seen.count)
             var count = [Float](repeating: 0, count: block.count)
             for (m, mod) in model.modalities.enumerated() {
