@@ -262,8 +262,9 @@ typedef struct afme_train_params {
                                           negatives entities that its positives draw from, 1-64 (default 1;
                                           docs/MODEL.md "Training step") */
     int32_t placement_neighbors;     /**< entities without training triples get, after training, a structural row
-                                          placed from this many feature neighbours, 0-256; 0 = off (default 10;
-                                          docs/MODEL.md "Cold-start entities") */
+                                          placed from this many feature neighbours, 0-256; 0 = off (default 10).
+                                          Kept only if it raises the validation MRR; not applied without
+                                          validation (docs/MODEL.md "Cold-start entities") */
     float placement_keep;            /**< share of such an entity's own trained row kept, [0, 1] (default 0.5) */
 } afme_train_params;
 
@@ -291,7 +292,7 @@ typedef int (*afme_progress_fn)(const afme_epoch_report *report, void *user_data
  * @brief Trains a model (structural or AFME, by params->model_kind) on the dataset's training split.
  * AFME uses every feature modality added to the dataset; entities lacking one are completed, and
  * entities with features but no training triple get structural rows from their feature neighbours
- * (params->placement_neighbors).
+ * (params->placement_neighbors) when that raises the validation MRR.
  * @param params   [in] NULL for the defaults.
  * @param progress [in] may be NULL.
  * @param out      [out] receives a new model (also on AFME_ERR_CANCELLED); free with afme_model_free().

@@ -66,6 +66,51 @@ final class PlacementTests: XCTestCase {
         XCTAssertGreaterThan(warmAfter, warmBefore - 0.01)
     }
 
+    func placementTraining(_ kg: KnowledgeGraph, neighbors: Int, keep: Float) throws -> (AFMEModel, TrainingResult) {
+        var c = TrainingConfig()
+        c.dim = 64; c.epochs = 15; c.learningRate = 0.003; c.batchSize = 512; c.negatives = 16
+        c.validateEvery = 15; c.threads = 2; c.seed = 3
+        var a = AFMEConfig(); a.placementNeighbors = neighbors; a.placementKeep = keep
+        return try AFMETraining.train(graph: kg, training: c, config: a)
+    }
+
+    /// Training keeps the placement when the validation split (here holding half of the cold entities'
+    /// triples) says it helps, and the model returned is the placed one.
+    func testTrainingKeepsPlacementThatRaisesValidationMRR() throws {
+        let cold = Set(stride(from: 0, to: 2000, by: 20))
+        var kg = try coldStartGraph(cold: cold)
+        let half = kg.test.count / 2
+        kg.valid += kg.test[..<half]; kg.test = Array(kg.test[half...])
+        let (m, r) = try placementTraining(kg, neighbors: 10, keep: 0.5)
+        let p = try XCTUnwrap(r.placement)
+        print("placement on validation: \(p.validationBefore.mrr) → \(p.validationAfter.mrr), kept \(p.kept)")
+        XCTAssertTrue(p.kept)
+        XCTAssertGreaterThan(p.validationAfter.mrr, p.validationBefore.mrr)
+        let now = FilteredRanker.evaluate(AFMEScorer(model: m), triples: kg.valid, filter: FilterIndex(graph: kg), threads: 2).metrics()
+        XCTAssertEqual(now.mrr, p.validationAfter.mrr, accuracy: 1e-12, "the returned model carries the placed rows")
+    }
+
+    /// A harmful placement is reverted: cold entities whose features copy those of unrelated entities,
+    /// placed as exact copies of them (k = 1, keep = 0), tie with those entities on every query.
+    func testTrainingRevertsPlacementThatLowersValidationMRR() throws {
+        let cold = Array(stride(from: 0, to: 2000, by: 20))
+        var kg = try coldStartGraph(cold: Set(cold))
+        for (i, u) in cold.enumerated() {
+            let source = u + 1 + i % 7   // an entity with triples (cold ids are multiples of 20)
+            for (m, mod) in kg.modalities.enumerated() {
+                for c in 0..<mod.dim { kg.modalities[m].values[u * mod.dim + c] = mod.values[source * mod.dim + c] }
+                kg.modalities[m].present[u] = mod.present[source]
+            }
+        }
+        let (m, r) = try placementTraining(kg, neighbors: 1, keep: 0)
+        let p = try XCTUnwrap(r.placement)
+        print("harmful placement on validation: \(p.validationBefore.mrr) → \(p.validationAfter.mrr), kept \(p.kept)")
+        XCTAssertFalse(p.kept)
+        XCTAssertLessThan(p.validationAfter.mrr, p.validationBefore.mrr)
+        let now = FilteredRanker.evaluate(AFMEScorer(model: m), triples: kg.valid, filter: FilterIndex(graph: kg), threads: 2).metrics()
+        XCTAssertEqual(now.mrr, p.validationBefore.mrr, accuracy: 1e-12, "the returned model is the unplaced one")
+    }
+
     func testPlacementSettingsAreValidated() {
         var a = AFMEConfig()
         a.placementNeighbors = 257

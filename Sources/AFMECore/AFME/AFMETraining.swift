@@ -68,13 +68,25 @@ public enum AFMETraining {
             if training.timeLimitSeconds > 0 && monotonicSeconds() - start >= training.timeLimitSeconds { break }
         }
         if let best = stopper.snapshot { model.restore(best) }
-        if model.config.placementNeighbors > 0 {
-            UnseenPlacement.apply(to: model, train: graph.train, neighbors: model.config.placementNeighbors,
-                                  keep: model.config.placementKeep)
+        // Cold-start placement is model selection like early stopping: kept only if the validation MRR of
+        // the restored model rises with it; without a validation there is no evidence, and it is not applied.
+        var placement: PlacementOutcome? = nil
+        if model.config.placementNeighbors > 0, let before = stopper.best, stopper.snapshot != nil {
+            let trained = model.structural
+            let placed = UnseenPlacement.apply(to: model, train: graph.train, neighbors: model.config.placementNeighbors,
+                                               keep: model.config.placementKeep)
+            if placed > 0 {
+                let after = FilteredRanker.evaluate(AFMEScorer(model: model, threads: threads), triples: validation, filter: filter,
+                                                    threads: threads).metrics(training.validationTies)
+                let kept = after.mrr > before.mrr
+                if !kept { model.structural = trained }
+                placement = PlacementOutcome(entities: placed, validationBefore: before, validationAfter: after, kept: kept)
+            }
         }
         let result = TrainingResult(epochsRun: epochsRun, bestEpoch: stopper.snapshot == nil ? epochsRun : stopper.bestEpoch,
                                     bestValidation: stopper.best, stoppedEarly: stoppedEarly,
-                                    stoppedByCallback: stoppedByCallback, history: history, seconds: monotonicSeconds() - start)
+                                    stoppedByCallback: stoppedByCallback, history: history, seconds: monotonicSeconds() - start,
+                                    placement: placement)
         return (model, result)
     }
 }

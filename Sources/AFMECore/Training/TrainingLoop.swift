@@ -20,6 +20,17 @@ public struct TrainingResult: Sendable {
     public var stoppedByCallback: Bool
     public var history: [EpochReport]
     public var seconds: Double
+    /// AFME cold-start placement, when it was tried (UnseenPlacement); nil otherwise.
+    public var placement: PlacementOutcome? = nil
+}
+
+/// What cold-start placement did: how many entities it placed, the validation metrics of the restored
+/// model without and with it, and whether it was kept (only if it raised the validation MRR).
+public struct PlacementOutcome: Sendable {
+    public var entities: Int
+    public var validationBefore: RankingMetrics
+    public var validationAfter: RankingMetrics
+    public var kept: Bool
 }
 
 /// Return false to stop training after this epoch (the best weights so far are kept).
