@@ -13,6 +13,8 @@
 // trained row matters: it is what training learned about u (never a positive), and without it the
 // placed rows sit among the typical answers and crowd the true answers of other queries (measured:
 // −2 MRR on queries without cold-start entities at keep = 0; BENCHMARKS.md "Fourth pass").
+// Whether neighbours place entities well depends on the graph, so AFMETraining keeps the placement only
+// if it raises the validation MRR (docs/MODEL.md "Cold-start entities").
 
 public enum UnseenPlacement {
     /// Softmax sharpness on cosine similarities in [−1, 1]: neighbours 0.05 less similar weigh e⁻¹ less.
