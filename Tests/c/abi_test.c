@@ -221,38 +221,30 @@ int main(void) {
         afme_model_free(back);
         afme_model_free(am);
         afme_model *none = NULL;
-        ap.attention_layers = 9;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
-        ap.attention_layers = 1; ap.attention_tokens = 7;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
-        ap.attention_tokens = 8; ap.lambda_penalty = NAN;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_NON_FINITE);
-        ap.lambda_penalty = 1e-3f; ap.fusion = 7;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
-        ap.fusion = 0; ap.model_kind = 5;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
-        ap.model_kind = AFME_MODEL_AFME; ap.denoise_strength = 2;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
-        ap.denoise_strength = 1; ap.completion_dropout = 1;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
-        ap.completion_dropout = INFINITY;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_NON_FINITE);
-        ap.completion_dropout = 0; ap.synthetic_negative_weight = -1;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
-        ap.synthetic_negative_weight = NAN;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_NON_FINITE);
-        ap.synthetic_negative_weight = 0; ap.noise_scale = -1;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
-        ap.noise_scale = 1; ap.negative_pool = 0;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
-        ap.negative_pool = 65;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
-        ap.negative_pool = 1; ap.placement_neighbors = 257;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
-        ap.placement_neighbors = 10; ap.placement_keep = NAN;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_NON_FINITE);
-        ap.placement_keep = -0.5f;
-        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        /* Each field set to a bad value alone must be refused with its status, then put back. */
+#define EXPECT_TRAIN_REFUSED(field, bad, good, want)                                       \
+    do {                                                                                   \
+        ap.field = (bad);                                                                  \
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), want);                 \
+        ap.field = (good);                                                                 \
+    } while (0)
+        EXPECT_TRAIN_REFUSED(attention_layers, 9, 1, AFME_ERR_INVALID_ARGUMENT);
+        EXPECT_TRAIN_REFUSED(attention_tokens, 7, 8, AFME_ERR_INVALID_ARGUMENT);
+        EXPECT_TRAIN_REFUSED(lambda_penalty, NAN, 1e-3f, AFME_ERR_NON_FINITE);
+        EXPECT_TRAIN_REFUSED(fusion, 7, 0, AFME_ERR_INVALID_ARGUMENT);
+        EXPECT_TRAIN_REFUSED(model_kind, 5, AFME_MODEL_AFME, AFME_ERR_INVALID_ARGUMENT);
+        EXPECT_TRAIN_REFUSED(denoise_strength, 2, 1, AFME_ERR_INVALID_ARGUMENT);
+        EXPECT_TRAIN_REFUSED(completion_dropout, 1, 0, AFME_ERR_INVALID_ARGUMENT);
+        EXPECT_TRAIN_REFUSED(completion_dropout, INFINITY, 0, AFME_ERR_NON_FINITE);
+        EXPECT_TRAIN_REFUSED(synthetic_negative_weight, -1, 0, AFME_ERR_INVALID_ARGUMENT);
+        EXPECT_TRAIN_REFUSED(synthetic_negative_weight, NAN, 0, AFME_ERR_NON_FINITE);
+        EXPECT_TRAIN_REFUSED(noise_scale, -1, 1, AFME_ERR_INVALID_ARGUMENT);
+        EXPECT_TRAIN_REFUSED(negative_pool, 0, 1, AFME_ERR_INVALID_ARGUMENT);
+        EXPECT_TRAIN_REFUSED(negative_pool, 65, 1, AFME_ERR_INVALID_ARGUMENT);
+        EXPECT_TRAIN_REFUSED(placement_neighbors, 257, 10, AFME_ERR_INVALID_ARGUMENT);
+        EXPECT_TRAIN_REFUSED(placement_keep, NAN, 0.5f, AFME_ERR_NON_FINITE);
+        EXPECT_TRAIN_REFUSED(placement_keep, -0.5f, 0.5f, AFME_ERR_INVALID_ARGUMENT);
+#undef EXPECT_TRAIN_REFUSED
         EXPECT(none == NULL, "refused AFME training leaves the output untouched");
         EXPECT_STATUS(afme_model_kind_of(model, &kind), AFME_OK);
         EXPECT(kind == AFME_MODEL_STRUCTURAL, "structural model kind");
