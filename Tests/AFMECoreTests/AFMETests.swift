@@ -197,8 +197,16 @@ final class AFMETests: XCTestCase {
             all.withUnsafeMutableBufferPointer { scorer.scoreAllCandidates(q, out: $0.baseAddress!) }
         }
         XCTAssertTrue(all.allSatisfy(\.isFinite))
-        // Both scoring paths agree.
-        XCTAssertEqual(all[5], scores[5] , accuracy: 1e-3 * max(1, abs(scores[5])))
+        // Both scoring paths agree: triples fuse their own rows; candidate scans read relation tables
+        // built from projections the scorer computed once (with its first table) for every relation.
+        for r in [1, 0, 2] {
+            let rowTriples = (0..<kg.entityCount).map { Triple(missing, r, $0) }
+            rowTriples.withUnsafeBufferPointer { tb in scores.withUnsafeMutableBufferPointer { scorer.scoreTriples(tb, out: $0.baseAddress!) } }
+            [Query(entity: missing, relation: r, direction: .tail)].withUnsafeBufferPointer { q in
+                all.withUnsafeMutableBufferPointer { scorer.scoreAllCandidates(q, out: $0.baseAddress!) }
+            }
+            for e in 0..<kg.entityCount { XCTAssertEqual(all[e], scores[e], accuracy: 1e-4 * max(1, abs(scores[e])), "relation \(r), entity \(e)") }
+        }
     }
 
     /// Synthetic entities: the fusion side gets the true gradient, the generator the reversed one (it

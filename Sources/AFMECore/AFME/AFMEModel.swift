@@ -141,16 +141,20 @@ public final class AFMEModel {
     var completesWithGenerator: Bool { config.enhancement && config.missingFill == .generator }
 
     /// Joint rows for `rows`. `structural` holds the rows of `rows.entities`; `noise` is nil at inference (z = 0).
-    func fuse(_ rows: PairRows, structural s: Var, relations rel: Var, noise: inout SplitMix64?) -> FusionOutput {
+    /// `projected` (inference only): every entity's projected modality vectors, from `projectedFeatures()`.
+    func fuse(_ rows: PairRows, structural s: Var, relations rel: Var, noise: inout SplitMix64?,
+              projected: [[Float]]? = nil) -> FusionOutput {
         let n = rows.count
         let es = gatherRows(s, rows.rowEntity)
         var vectors: [Var] = []
         for (m, mod) in modalities.enumerated() {
-            var x = Tensor(zeros: [rows.entities.count, mod.dim])
-            mod.values.withUnsafeBufferPointer { v in
-                for (i, e) in rows.entities.enumerated() { for j in 0..<mod.dim { x.data[i * mod.dim + j] = v[e * mod.dim + j] } }
+            let projectedRows: Var
+            if let projected {
+                projectedRows = Var(Self.rows(rows.entities, of: projected[m], width: score.entityWidth))
+            } else {
+                projectedRows = projections[m](Var(Self.rows(rows.entities, of: mod.values, width: mod.dim)))
             }
-            var h = gatherRows(projections[m](Var(x)), rows.rowEntity)
+            var h = gatherRows(projectedRows, rows.rowEntity)
             if !gates.isEmpty { h = gates[m](h, context: context.apply(h, table: rel, rows: rows.rowRelation)) }
             vectors.append(h)
         }
@@ -238,35 +242,58 @@ public final class AFMEModel {
         return h
     }
 
-    /// Structural rows of `entities` as a [count, W] tensor.
-    func structuralRows(_ entities: [Int]) -> Tensor {
-        let W = score.entityWidth
-        var t = Tensor(zeros: [entities.count, W])
-        structural.withUnsafeBufferPointer { s in
-            for (i, e) in entities.enumerated() { for j in 0..<W { t.data[i * W + j] = s[e * W + j] } }
+    /// Rows `entities` of a row-major table of the given width, as a [count, width] tensor.
+    static func rows(_ entities: [Int], of table: [Float], width: Int) -> Tensor {
+        var t = Tensor(zeros: [entities.count, width])
+        table.withUnsafeBufferPointer { s in
+            for (i, e) in entities.enumerated() { for j in 0..<width { t.data[i * width + j] = s[e * width + j] } }
         }
         return t
     }
 
+    /// Structural rows of `entities` as a [count, W] tensor.
+    func structuralRows(_ entities: [Int]) -> Tensor { Self.rows(entities, of: structural, width: score.entityWidth) }
+
+    /// Every entity's projected vector of each modality ([E, W] per modality), before the relation's gate.
+    /// They do not depend on the relation, so a scorer computes them once for all its relation tables
+    /// instead of once per table (the projections are most of a table's products).
+    public func projectedFeatures() -> [[Float]] {
+        let W = score.entityWidth, block = 4096
+        return GradMode.withDisabled {
+            modalities.enumerated().map { m, mod in
+                var out = [Float](repeating: 0, count: entityCount * W)
+                var start = 0
+                while start < entityCount {
+                    let end = min(start + block, entityCount)
+                    let p = projections[m](Var(Self.rows(Array(start..<end), of: mod.values, width: mod.dim))).value.data
+                    out.withUnsafeMutableBufferPointer { o in for i in 0..<p.count { o[start * W + i] = p[i] } }
+                    start = end
+                }
+                return out
+            }
+        }
+    }
+
     /// Joint rows of entities `range` under relation `r` at inference, and the fusion weights. Graph-free.
-    func jointRows(relation r: Int, range: Range<Int>) -> (rows: [Float], weights: [Float]?) {
+    func jointRows(relation r: Int, range: Range<Int>, projected: [[Float]]? = nil) -> (rows: [Float], weights: [Float]?) {
         GradMode.withDisabled {
             let ents = Array(range)
             let pairs = PairRows(entities: ents, rowEntity: Array(0..<ents.count), rowRelation: [Int](repeating: r, count: ents.count))
             var none: SplitMix64? = nil
-            let out = fuse(pairs, structural: Var(structuralRows(ents)), relations: relations, noise: &none)
+            let out = fuse(pairs, structural: Var(structuralRows(ents)), relations: relations, noise: &none, projected: projected)
             return (out.joint.value.data, out.weights?.value.data)
         }
     }
 
     /// The joint table [E, W] of every entity under relation `r`, computed in blocks to bound memory.
-    public func jointTable(relation r: Int) -> [Float] {
+    /// `projected`: `projectedFeatures()` of this model's current weights, if the caller keeps them.
+    public func jointTable(relation r: Int, projected: [[Float]]? = nil) -> [Float] {
         let W = score.entityWidth, block = 4096
         var table = [Float](repeating: 0, count: entityCount * W)
         var start = 0
         while start < entityCount {
             let end = min(start + block, entityCount)
-            let rows = jointRows(relation: r, range: start..<end).rows
+            let rows = jointRows(relation: r, range: start..<end, projected: projected).rows
             table.withUnsafeMutableBufferPointer { t in for i in 0..<rows.count { t[start * W + i] = rows[i] } }
             start = end
         }
@@ -282,12 +309,13 @@ public final class AFMEModel {
         guard weighting != nil else { return nil }
         let M1 = modalities.count + 1, block = 4096
         var out = [Float](repeating: 0, count: relationCount * M1)
+        let projected = projectedFeatures()
         for r in 0..<relationCount {
             var acc = [Double](repeating: 0, count: M1)
             var start = 0
             while start < entityCount {
                 let end = min(start + block, entityCount)
-                let w = jointRows(relation: r, range: start..<end).weights!
+                let w = jointRows(relation: r, range: start..<end, projected: projected).weights!
                 for i in 0..<(end - start) { for j in 0..<M1 { acc[j] += Double(w[i * M1 + j]) } }
                 start = end
             }

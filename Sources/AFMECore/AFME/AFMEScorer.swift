@@ -1,7 +1,8 @@
-// Inference on a trained AFME model. Everything that does not depend on the query is computed once
-// per relation: the joint table of all entities under r (projections, gates, completion, weights,
-// batched through sgemm). A query block of relation r then costs one anchor per query and one scan
-// of that table, exactly like a structural model.
+// Inference on a trained AFME model. Everything that does not depend on the query is computed once:
+// the modality projections of all entities once per scorer, and per relation the joint table of all
+// entities under r (gates, completion, weights, batched through sgemm). A query block of relation r
+// then costs one anchor per query and one scan of that table, exactly like a structural model.
+// A scorer assumes the model's weights do not change while it lives (training makes a new one).
 import Dispatch
 
 public final class AFMEScorer: LinkScorer {
@@ -12,6 +13,8 @@ public final class AFMEScorer: LinkScorer {
     /// thread, so a few tables give every thread its current relation.
     let capacity: Int
     private var tables: [Int: [Float]] = [:]
+    /// The model's projected modality vectors, shared by every table (computed with the first one).
+    private var projected: [[Float]]? = nil
     private var recent: [Int] = []
     private let lock = DispatchSemaphore(value: 1)
 
@@ -33,7 +36,8 @@ public final class AFMEScorer: LinkScorer {
             recent.removeAll { $0 == r }; recent.append(r)
             return t
         }
-        let t = model.jointTable(relation: r)
+        if projected == nil { projected = model.projectedFeatures() }
+        let t = model.jointTable(relation: r, projected: projected)
         tables[r] = t; recent.append(r)
         if recent.count > capacity { tables[recent.removeFirst()] = nil }
         return t
