@@ -286,7 +286,8 @@ class Model(_Handle):
         return out
 
     def topk(self, entity: int, relation: int, k: int = 10, direction="tail", exclude: Dataset = None):
-        """The k best (ids, scores) for (entity, relation, ?) or (?, relation, entity)."""
+        """The k best (ids, scores) for (entity, relation, ?) or (?, relation, entity).
+        AFME: the first query of a relation builds its joint table (see afme.h); group queries by relation."""
         d = _enum(DIRECTIONS, direction, "direction")
         kk = max(int(k), 0)
         ids = np.empty(kk, dtype=np.int64)
