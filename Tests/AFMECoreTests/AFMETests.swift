@@ -197,15 +197,24 @@ final class AFMETests: XCTestCase {
             all.withUnsafeMutableBufferPointer { scorer.scoreAllCandidates(q, out: $0.baseAddress!) }
         }
         XCTAssertTrue(all.allSatisfy(\.isFinite))
-        // Both scoring paths agree: triples fuse their own rows; candidate scans read relation tables
-        // built from projections the scorer computed once (with its first table) for every relation.
+        // Every scoring path agrees with the plain fusion of a triple's own rows (a fresh scorer, one
+        // triple per call: too few entities to project them all): candidate scans over relation tables
+        // and batched triple scoring, which both read the projections `scorer` computed once.
+        let reference = AFMEScorer(model: m)
         for r in [1, 0, 2] {
             let rowTriples = (0..<kg.entityCount).map { Triple(missing, r, $0) }
+            var plain = [Float](repeating: .nan, count: rowTriples.count)
+            for i in rowTriples.indices {
+                [rowTriples[i]].withUnsafeBufferPointer { tb in plain.withUnsafeMutableBufferPointer { reference.scoreTriples(tb, out: $0.baseAddress! + i) } }
+            }
             rowTriples.withUnsafeBufferPointer { tb in scores.withUnsafeMutableBufferPointer { scorer.scoreTriples(tb, out: $0.baseAddress!) } }
             [Query(entity: missing, relation: r, direction: .tail)].withUnsafeBufferPointer { q in
                 all.withUnsafeMutableBufferPointer { scorer.scoreAllCandidates(q, out: $0.baseAddress!) }
             }
-            for e in 0..<kg.entityCount { XCTAssertEqual(all[e], scores[e], accuracy: 1e-4 * max(1, abs(scores[e])), "relation \(r), entity \(e)") }
+            for e in 0..<kg.entityCount {
+                XCTAssertEqual(all[e], plain[e], accuracy: 1e-4 * max(1, abs(plain[e])), "candidate scan, relation \(r), entity \(e)")
+                XCTAssertEqual(scores[e], plain[e], accuracy: 1e-4 * max(1, abs(plain[e])), "batched triples, relation \(r), entity \(e)")
+            }
         }
     }
 

@@ -13,7 +13,8 @@ public final class AFMEScorer: LinkScorer {
     /// thread, so a few tables give every thread its current relation.
     let capacity: Int
     private var tables: [Int: [Float]] = [:]
-    /// The model's projected modality vectors, shared by every table (computed with the first one).
+    /// The model's projected modality vectors, shared by every table and by triple scoring (computed
+    /// with the first table, or by the first triple-scoring call touching an eighth of the entities).
     private var projected: [[Float]]? = nil
     private var recent: [Int] = []
     private let lock = DispatchSemaphore(value: 1)
@@ -36,11 +37,16 @@ public final class AFMEScorer: LinkScorer {
             recent.removeAll { $0 == r }; recent.append(r)
             return t
         }
-        if projected == nil { projected = model.projectedFeatures() }
-        let t = model.jointTable(relation: r, projected: projected)
+        let t = model.jointTable(relation: r, projected: projectedLocked(compute: true))
         tables[r] = t; recent.append(r)
         if recent.count > capacity { tables[recent.removeFirst()] = nil }
         return t
+    }
+
+    /// `projected`, computed now if `compute` and not yet there. The caller holds `lock`.
+    private func projectedLocked(compute: Bool) -> [[Float]]? {
+        if projected == nil && compute { projected = model.projectedFeatures() }
+        return projected
     }
 
     public func scoreAllCandidates(_ queries: UnsafeBufferPointer<Query>, out: UnsafeMutablePointer<Float>) {
@@ -77,6 +83,11 @@ public final class AFMEScorer: LinkScorer {
         let f = model.score, W = f.entityWidth, RW = f.relationWidth
         // Group by relation so each relation's rows are fused once per call.
         let order = triples.indices.sorted { (triples[$0].r, $0) < (triples[$1].r, $1) }
+        // Projecting every entity pays once a call touches a good share of them; a small call projects
+        // only its own rows (unless the projections are already there).
+        var touched = Set<Int>()
+        for t in triples { touched.insert(t.h); touched.insert(t.t) }
+        let projected: [[Float]]? = { lock.wait(); defer { lock.signal() }; return projectedLocked(compute: touched.count * 8 >= entityCount) }()
         var anchor = [Float](repeating: 0, count: W)
         var s = 0
         while s < order.count {
@@ -94,7 +105,8 @@ public final class AFMEScorer: LinkScorer {
             let rows = GradMode.withDisabled { () -> [Float] in
                 var none: SplitMix64? = nil
                 let pairs = PairRows(entities: ents, rowEntity: Array(0..<ents.count), rowRelation: [Int](repeating: r, count: ents.count))
-                return model.fuse(pairs, structural: Var(model.structuralRows(ents)), relations: model.relations, noise: &none).joint.value.data
+                return model.fuse(pairs, structural: Var(model.structuralRows(ents)), relations: model.relations, noise: &none,
+                                  projected: projected).joint.value.data
             }
             rows.withUnsafeBufferPointer { jb in model.relations.value.data.withUnsafeBufferPointer { rel in anchor.withUnsafeMutableBufferPointer { a in
                 for (j, i) in idx.enumerated() {
