@@ -258,20 +258,25 @@ public final class AFMEModel {
     /// They do not depend on the relation, so a scorer computes them once for all its relation tables
     /// instead of once per table (the projections are most of a table's products).
     public func projectedFeatures() -> [[Float]] {
-        let W = score.entityWidth, block = 4096
-        return GradMode.withDisabled {
+        GradMode.withDisabled {
             modalities.enumerated().map { m, mod in
-                var out = [Float](repeating: 0, count: entityCount * W)
-                var start = 0
-                while start < entityCount {
-                    let end = min(start + block, entityCount)
-                    let p = projections[m](Var(Self.rows(Array(start..<end), of: mod.values, width: mod.dim))).value.data
-                    out.withUnsafeMutableBufferPointer { o in for i in 0..<p.count { o[start * W + i] = p[i] } }
-                    start = end
-                }
-                return out
+                inEntityBlocks { projections[m](Var(Self.rows(Array($0), of: mod.values, width: mod.dim))).value.data }
             }
         }
+    }
+
+    /// An [E, W] table assembled from `rows` of blocks of 4096 entities, to bound the temporaries.
+    private func inEntityBlocks(_ rows: (Range<Int>) -> [Float]) -> [Float] {
+        let W = score.entityWidth, block = 4096
+        var table = [Float](repeating: 0, count: entityCount * W)
+        var start = 0
+        while start < entityCount {
+            let end = min(start + block, entityCount)
+            let part = rows(start..<end)
+            table.withUnsafeMutableBufferPointer { t in for i in 0..<part.count { t[start * W + i] = part[i] } }
+            start = end
+        }
+        return table
     }
 
     /// Joint rows of entities `range` under relation `r` at inference, and the fusion weights. Graph-free.
@@ -288,16 +293,7 @@ public final class AFMEModel {
     /// The joint table [E, W] of every entity under relation `r`, computed in blocks to bound memory.
     /// `projected`: `projectedFeatures()` of this model's current weights, if the caller keeps them.
     public func jointTable(relation r: Int, projected: [[Float]]? = nil) -> [Float] {
-        let W = score.entityWidth, block = 4096
-        var table = [Float](repeating: 0, count: entityCount * W)
-        var start = 0
-        while start < entityCount {
-            let end = min(start + block, entityCount)
-            let rows = jointRows(relation: r, range: start..<end, projected: projected).rows
-            table.withUnsafeMutableBufferPointer { t in for i in 0..<rows.count { t[start * W + i] = rows[i] } }
-            start = end
-        }
-        return table
+        inEntityBlocks { jointRows(relation: r, range: $0, projected: projected).rows }
     }
 
     /// Names of the fused modalities in weight order: "structure" first, then the feature modalities.
