@@ -114,12 +114,19 @@ public func cabi_model_train(_ dataset: OpaquePointer?, _ params: UnsafePointer<
         let width = Double(config.dim) * 2 + 16
         let bytes = Double(box.graph.entityCount) * width * 4 * Double(3 + config.effectiveThreads)
         if bytes > 16e9 { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "dim \(config.dim) with \(box.graph.entityCount) entities needs \(Int(bytes / 1e9)) GB") }
-        if afme != nil {
+        if let afme {
             // One batch's graph: about 2·batch + relations·negatives joint rows, some 40 tensors of them.
             let rows = Double(2 * config.batchSize + min(box.graph.relationCount, config.batchSize) * config.negatives)
             let graphBytes = rows * width * 4 * 40 + Double(box.graph.modalities.reduce(0) { $0 + $1.dim }) * width * 4 * 8
             if graphBytes > 16e9 {
                 throw ABIError(AFME_ERR_INVALID_ARGUMENT, "batch_size \(config.batchSize), negatives \(config.negatives), dim \(config.dim) need about \(Int(graphBytes / 1e9)) GB per AFME step")
+            }
+            // The layers: value, gradient, two Adam moments and the best-weights snapshot per parameter.
+            let score = ScoreFunction(kind: config.scoreFunction, dim: config.dim, gamma: config.gamma, epsilon: config.epsilon)
+            let parameters = AFMEModel.parameterCount(config: afme, score: score, modalityDims: box.graph.modalities.map(\.dim),
+                                                      relations: box.graph.relationCount)
+            if Double(parameters) * 20 > 16e9 {
+                throw ABIError(AFME_ERR_INVALID_ARGUMENT, "dim \(config.dim) with these modalities gives \(parameters) AFME layer parameters, about \(Int(Double(parameters) * 20 / 1e9)) GB to train")
             }
             HeapTuning.reuseLargeBlocks()
         }

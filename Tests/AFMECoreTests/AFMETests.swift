@@ -339,6 +339,55 @@ final class AFMETests: XCTestCase {
         XCTAssertNotEqual(m1.jointTable(relation: 1), m3.jointTable(relation: 1))
     }
 
+    /// The layer count used to refuse unallocatable shapes matches what the constructors build, for
+    /// every switch that changes the layers.
+    func testParameterCountMatchesTheBuiltLayers() throws {
+        let kg = try tinyGraph()
+        let (t, base) = tinyConfig()
+        var variants: [AFMEConfig] = [base]
+        func variant(_ change: (inout AFMEConfig) -> Void) { var a = base; change(&a); variants.append(a) }
+        variant { $0.enhancement = false }
+        variant { $0.fusion = .concatProjection }
+        variant { $0.fusion = .concatProjection; $0.enhancement = false }
+        variant { $0.denoising = false }
+        variant { $0.guide = .onesExtended }
+        variant { $0.completionMix = false }
+        variant { $0.attentionLayers = 0 }
+        variant { $0.attentionLayers = 8; $0.attentionTokens = 2 }
+        variant { $0.noiseDim = 3; $0.discriminatorHidden = 11 }
+        for a in variants {
+            let m = try AFMEModel(graph: kg, training: t, config: a)
+            XCTAssertEqual(AFMEModel.parameterCount(config: a, score: m.score, modalityDims: kg.modalities.map(\.dim),
+                                                    relations: kg.relationCount), m.parameters.count, "\(a)")
+        }
+    }
+
+    /// A checkpoint whose header asks for layers far larger than the file (dim 65536: W×W layers of 2^34
+    /// floats, in a file of under 1 MB) is refused before any layer is allocated.
+    func testCheckpointWhoseLayersExceedTheFileIsRefused() throws {
+        let kg = try tinyGraph()
+        let (t, a) = tinyConfig()
+        let tiny = try AFMEModel(graph: kg, training: t, config: a)
+        let bytes = Checkpoint.encode(tiny)
+        let configStart = 48 + 4 * (tiny.structural.count + tiny.relations.value.count)
+        let configWords = Array(bytes[configStart..<(configStart + 4 * 22)])
+        var out: [UInt8] = []
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+        out += Array("AFMECKPT".utf8); put(UInt32(2)); put(UInt32(1)); put(UInt32(0)); put(UInt32(65536))
+        put(Float(4).bitPattern); put(Float(2).bitPattern); put(UInt64(1)); put(UInt64(1))
+        out += [UInt8](repeating: 0, count: 4 * (2 * 65536 + 65536))      // one entity row, one relation row
+        out += configWords
+        put(UInt32(1)); put(UInt32(1)); out += Array("t".utf8); put(UInt32(1))  // one modality "t" of dim 1
+        out.append(1); put(Float(0.5).bitPattern); put(Float(0.5).bitPattern)
+        put(UInt32(0))
+        put(CRC32.checksum(out))
+        XCTAssertLessThan(out.count, 1 << 20)
+        XCTAssertThrowsError(try Checkpoint.decodeAny(out)) { error in
+            XCTAssertEqual((error as? DataError)?.kind, .truncated)
+            XCTAssertTrue("\(error)".contains("implies"), "\(error)")
+        }
+    }
+
     func testConfigurationIsValidated() throws {
         let kg = try tinyGraph()
         var (t, a) = tinyConfig()

@@ -245,6 +245,11 @@ int main(void) {
         EXPECT_TRAIN_REFUSED(placement_keep, NAN, 0.5f, AFME_ERR_NON_FINITE);
         EXPECT_TRAIN_REFUSED(placement_keep, -0.5f, 0.5f, AFME_ERR_INVALID_ARGUMENT);
 #undef EXPECT_TRAIN_REFUSED
+        /* Layers that could not be allocated are refused before anything is built: at dim 65536 each
+           W×W layer alone is 2^34 floats, though the tables and the one-triple batch are small. */
+        ap.dim = 65536; ap.batch_size = 1; ap.negatives = 1;
+        EXPECT_STATUS(afme_model_train(ds, &ap, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        ap.dim = 16; ap.batch_size = 256; ap.negatives = 8;
         EXPECT(none == NULL, "refused AFME training leaves the output untouched");
         EXPECT_STATUS(afme_model_kind_of(model, &kind), AFME_OK);
         EXPECT(kind == AFME_MODEL_STRUCTURAL, "structural model kind");

@@ -104,6 +104,45 @@ public final class AFMEModel {
         context = RelationContext(score: f, reading: c.gateRelation)
     }
 
+    /// Number of learned floats the layers of a model with this configuration hold (the structural and
+    /// relation tables excluded), computed without building them. It mirrors the constructors above (a
+    /// test checks it against `parameters.count` for every switch); callers use it to refuse a shape whose
+    /// layers could not be allocated (a checkpoint whose file cannot hold them, a training request beyond
+    /// memory) before anything is allocated. Saturates at Int.max rather than overflowing.
+    public static func parameterCount(config c: AFMEConfig, score f: ScoreFunction, modalityDims: [Int], relations: Int) -> Int {
+        let W = f.entityWidth, M = modalityDims.count
+        var total = 0, overflow = false
+        func add(_ terms: Int...) {
+            var product = 1
+            for t in terms {
+                let (p, o) = product.multipliedReportingOverflow(by: t); product = p; overflow = overflow || o
+            }
+            let (s, o) = total.addingReportingOverflow(product); total = s; overflow = overflow || o
+        }
+        func linear(_ fanIn: Int, _ fanOut: Int, bias: Bool = true) { add(fanIn, fanOut); if bias { add(fanOut) } }
+        let tokenWidth = W / max(c.attentionTokens, 1)
+        func attention() { for _ in 0..<3 { linear(tokenWidth, tokenWidth, bias: false) } }
+        for d in modalityDims { linear(d, W); linear(W, W) }                              // projections
+        if c.fusion == .adaptive {
+            if c.denoising { for _ in 0..<M { linear(W, W) } }                           // gates
+            add(W); add(relations)                                                        // U, τ
+        } else {
+            linear((M + 1) * W, W, bias: false)                                           // concat projection
+        }
+        if c.enhancement {
+            for _ in 0..<M {                                                              // generators
+                switch c.guide {
+                case .projected: linear(W + c.noiseDim, W, bias: false); linear(W, W)
+                case .onesExtended: linear(W + c.noiseDim, W)
+                }
+                for _ in 0..<c.attentionLayers { attention() }
+            }
+            for _ in 0..<M { attention(); linear(W, c.discriminatorHidden); linear(c.discriminatorHidden, 1) }
+            if c.completionMix { for _ in 0..<M { add(W) } }
+        }
+        return overflow ? Int.max : total
+    }
+
     /// Fills absent rows: the modality mean, or (MissingFill.random) a fixed random vector per entity
     /// scaled to the mean norm of the present rows.
     static func fill(_ m: FeatureModality, _ mode: MissingFill, rng: inout SplitMix64) -> ModalityFeatures {

@@ -147,6 +147,13 @@ extension Checkpoint {
             let values = try floats(Int(E) * d), mean = try floats(d)
             mods.append(ModalityFeatures(name: name, dim: d, values: values, present: present, mean: mean))
         }
+        // The layers are allocated from the configuration before their stored values are read: refuse a
+        // configuration whose layers the rest of the file cannot hold, so a crafted header cannot make
+        // the decoder allocate more than the file's own size.
+        let implied = AFMEModel.parameterCount(config: config, score: f, modalityDims: mods.map(\.dim), relations: Int(R))
+        guard implied <= (end - at) / 4 else {
+            throw fail(.truncated, "the AFME configuration implies \(implied) parameters; the \(end - at) bytes left hold at most \((end - at) / 4)")
+        }
         let model = try AFMEModel(config: config, score: f, modalities: mods, structural: structural,
                                   relations: Tensor(shape: [Int(R), f.relationWidth], data: relations), seed: 0)
         let P = Int(try u32())
