@@ -32,5 +32,10 @@ set -e
 ppass=$( (grep -oE "[0-9]+ passed" .build/pytest.log || true) | tail -1 | cut -d' ' -f1); ppass=${ppass:-0}
 pfail=$( (grep -oE "[0-9]+ failed" .build/pytest.log || true) | tail -1 | cut -d' ' -f1); pfail=${pfail:-0}
 [ "$pystatus" = 0 ] || [ "$pfail" != 0 ] || pfail=1
+echo "== fuzz (the parsers behind the ABI's file and buffer inputs; libFuzzer + ASan, fixed runs)"
+rm -f .build/fuzz/summary
+bash scripts/fuzz.sh --quick || true
+read -r fpass ffail < .build/fuzz/summary 2>/dev/null || { fpass=0; ffail=1; }
+cpass=$((cpass + fpass)); cfail=$((cfail + ffail))
 echo "total: $((total - failed - skipped + cpass + ppass)) passed, $((failed + cfail + pfail)) failed"
 [ "$((failed + cfail + pfail))" = 0 ]

@@ -388,6 +388,33 @@ final class AFMETests: XCTestCase {
         }
     }
 
+    /// Inputs found by scripts/fuzz.sh, re-sealed with a correct CRC: a stored parameter dimension above
+    /// Int.max trapped the decoder; a presence flag other than 0/1 was read as present (and did not
+    /// round-trip). Both are refused as format errors.
+    func testCheckpointFieldsFoundByFuzzingAreRefused() throws {
+        let kg = try tinyGraph()
+        let (t, a) = tinyConfig()
+        let m = try AFMEModel(graph: kg, training: t, config: a)
+        let good = Checkpoint.encode(m)
+        func resealed(_ change: (inout [UInt8]) -> Void) -> [UInt8] {
+            var b = good
+            change(&b)
+            let crc = CRC32.checksum(b[0..<(b.count - 4)])
+            for i in 0..<4 { b[b.count - 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+            return b
+        }
+        func offset(after text: String) throws -> Int {
+            let s = Array(text.utf8)
+            return try XCTUnwrap((0...(good.count - s.count)).first { Array(good[$0..<($0 + s.count)]) == s }) + s.count
+        }
+        let shapeAt = try offset(after: m.parameters.names[0]) + 4        // first dimension of the first parameter
+        let presenceAt = try offset(after: kg.modalities[0].name) + 4      // first presence flag of the first modality
+        for bad in [resealed { for i in 0..<8 { $0[shapeAt + i] = 0xFF } }, resealed { $0[presenceAt] = 253 }] {
+            XCTAssertThrowsError(try Checkpoint.decodeAny(bad)) { XCTAssertEqual(($0 as? DataError)?.kind, .badFormat, "\($0)") }
+        }
+        guard case .afme = try Checkpoint.decodeAny(resealed { _ in }) else { return XCTFail("the unchanged bytes must load") }
+    }
+
     func testConfigurationIsValidated() throws {
         let kg = try tinyGraph()
         var (t, a) = tinyConfig()

@@ -141,7 +141,8 @@ extension Checkpoint {
             let d = Int(try u32())
             guard d >= 1 && d <= 1 << 20 else { throw fail(.badFormat, "modality dim \(d)") }
             try need(Int(E))
-            let present = bytes[at..<(at + Int(E))].map { $0 != 0 }
+            guard bytes[at..<(at + Int(E))].allSatisfy({ $0 <= 1 }) else { throw fail(.badFormat, "modality \(name): a presence flag is not 0 or 1") }
+            let present = bytes[at..<(at + Int(E))].map { $0 == 1 }
             at += Int(E)
             guard Int(E) * d <= (end - at) / 4 else { throw fail(.truncated, "AFME checkpoint ends inside modality \(name)") }
             let values = try floats(Int(E) * d), mean = try floats(d)
@@ -165,9 +166,9 @@ extension Checkpoint {
             let stored = try string()
             let rank = Int(try u32())
             guard stored == name, rank == v.shape.count else { throw fail(.badFormat, "parameter \(stored) does not match \(name)") }
-            let shape = try (0..<rank).map { _ in Int(try u64()) }
-            guard shape == v.shape else { throw fail(.badFormat, "parameter \(name) has shape \(shape), expected \(v.shape)") }
-            values.append(Tensor(shape: shape, data: try floats(v.value.count)))
+            let shape = try (0..<rank).map { _ in try u64() }   // compared as stored: a u64 need not fit an Int
+            guard shape == v.shape.map({ UInt64($0) }) else { throw fail(.badFormat, "parameter \(name) has shape \(shape), expected \(v.shape)") }
+            values.append(Tensor(shape: v.shape, data: try floats(v.value.count)))
         }
         guard at == end else { throw fail(.badFormat, "\(end - at) unexpected bytes after the parameters") }
         for (v, t) in zip(model.parameters.vars, values) { v.assign(t) }
