@@ -76,7 +76,9 @@ typedef struct afme_dataset afme_dataset;
 /** The three splits. */
 typedef enum afme_split { AFME_SPLIT_TRAIN = 0, AFME_SPLIT_VALID = 1, AFME_SPLIT_TEST = 2 } afme_split;
 
-/** Parameters of the built-in synthetic multi-modal graph. Start from afme_synthetic_default_params(). */
+/** Parameters of the built-in synthetic multi-modal graph. Start from afme_synthetic_default_params().
+    Bounds on the work: n_entities <= 100000, n_entities² × facts_per_entity <= 2e10, and
+    n_entities × (text_dim + image_dim) <= 2^28 feature values; beyond them AFME_ERR_INVALID_ARGUMENT. */
 typedef struct afme_synthetic_params {
     int64_t n_entities;         /**< >= 10 (default 2000) */
     int64_t n_relations;        /**< >= 1 (default 12) */

@@ -34,6 +34,10 @@ public func cabi_dataset_create_synthetic(_ params: UnsafePointer<afme_synthetic
         if Double(spec.entities) * Double(spec.entities) * Double(spec.factsPerEntity) > 2e10 {
             throw ABIError(AFME_ERR_INVALID_ARGUMENT, "n_entities² × facts_per_entity exceeds 2e10 (generation would take minutes)")
         }
+        // The feature matrices are entities × dim floats each: bound them too (1 GiB in all).
+        if Double(spec.entities) * Double(dims.reduce(0, +)) > Double(1 << 28) {
+            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "n_entities × (text_dim + image_dim) exceeds 268435456 feature values (1 GiB)")
+        }
         let graph = try SyntheticGraph.make(spec)
         out.pointee = Handles.register(DatasetBox(graph))
         return AFME_OK

@@ -172,6 +172,8 @@ int main(void) {
     bads = sp;
     bads.feature_noise = NAN;
     EXPECT_STATUS(afme_dataset_create_synthetic(&bads, &tmp), AFME_ERR_NON_FINITE);
+    bads = sp; bads.n_entities = 100000; bads.facts_per_entity = 1; bads.text_dim = 65536; /* 26 GB of features */
+    EXPECT_STATUS(afme_dataset_create_synthetic(&bads, &tmp), AFME_ERR_INVALID_ARGUMENT);
     bads = sp; bads.n_entities = -10;
     EXPECT_STATUS(afme_dataset_create_synthetic(&bads, &tmp), AFME_ERR_INVALID_ARGUMENT);
     EXPECT(tmp == NULL, "failed create leaves the output untouched");
