@@ -295,6 +295,9 @@ typedef int (*afme_progress_fn)(const afme_epoch_report *report, void *user_data
  * AFME uses every feature modality added to the dataset; entities lacking one are completed, and
  * entities with features but no training triple get structural rows from their feature neighbours
  * (params->placement_neighbors) when that raises the validation MRR.
+ * Requests whose memory can be told in advance to exceed about 16 GB (the entity tables, one AFME
+ * batch's graph, or the AFME layers: their parameters grow with dim² and with dim × each modality's
+ * dim) are refused with AFME_ERR_INVALID_ARGUMENT before anything is allocated.
  * @param params   [in] NULL for the defaults.
  * @param progress [in] may be NULL.
  * @param out      [out] receives a new model (also on AFME_ERR_CANCELLED); free with afme_model_free().
