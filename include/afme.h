@@ -314,7 +314,9 @@ afme_status afme_model_n_relations(const afme_model *model, int64_t *out);
 /**
  * @brief Scores triples (higher = more plausible).
  * @param triples [in] n rows of (head, relation, tail).
- * @param out_scores [out] n floats. Finite for every model this library trains; a model loaded from a
+ * @param out_scores [out] n floats, each a function of its own triple and the model alone: the same bits
+ *        whatever else is in the call, whichever calls came before, and from any thread (AFME models
+ *        compute their products row by row for this; docs/MODEL.md "Inference"). Finite for every model this library trains; a model loaded from a
  *        checkpoint whose weights are finite but extreme (a crafted file) can overflow to ±Inf or NaN.
  *        Ranking and evaluation then give a non-finite truth score the worst rank, and top-k skips NaN.
  * @note Thread-safe.

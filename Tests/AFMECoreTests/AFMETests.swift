@@ -326,6 +326,31 @@ final class AFMETests: XCTestCase {
         XCTAssertThrowsError(try Checkpoint.decodeAny(lying))
     }
 
+    /// A triple's score is the same bits alone or among 500 others, before or after the scorer built its
+    /// shared projections and a relation table, and with one thread or two; a relation table is the same
+    /// bits for any thread count. (Through sgemm the row results depended on the call's shape.)
+    func testInferenceIsBitIdenticalWhateverTheCallShape() throws {
+        var spec = SyntheticGraphSpec()
+        spec.entities = 300; spec.relations = 4; spec.modalityDims = [384, 24]; spec.missingFractions = [0.2, 0.4]
+        let kg = try SyntheticGraph.make(spec)
+        var (t, a) = tinyConfig()
+        t.dim = 64; t.epochs = 1; t.threads = 2
+        let (m, _) = try AFMETraining.train(graph: kg, training: t, config: a)
+        let probe = [Triple(3, 1, 250), Triple(17, 2, 5), Triple(299, 0, 0)]
+        let many = probe + (0..<500).map { Triple(($0 * 37) % 300, $0 % 4, ($0 * 101 + 7) % 300) }
+        func bits(_ s: AFMEScorer, _ ts: [Triple]) -> [UInt32] {
+            var out = [Float](repeating: 0, count: ts.count)
+            ts.withUnsafeBufferPointer { p in out.withUnsafeMutableBufferPointer { s.scoreTriples(p, out: $0.baseAddress!) } }
+            return out.map(\.bitPattern)
+        }
+        let alone = bits(AFMEScorer(model: m, threads: 1), probe)
+        XCTAssertEqual(Array(bits(AFMEScorer(model: m, threads: 2), many).prefix(3)), alone, "among 500 others")
+        let warm = AFMEScorer(model: m, threads: 2)
+        let table = warm.table(relation: 1)
+        XCTAssertEqual(bits(warm, probe), alone, "after the projections and a table exist")
+        XCTAssertEqual(AFMEScorer(model: m, threads: 1).table(relation: 1).map(\.bitPattern), table.map(\.bitPattern), "table, 1 vs 2 threads")
+    }
+
     func testTrainingIsDeterministicForASeed() throws {
         let kg = try tinyGraph()
         var (t, a) = tinyConfig(); t.epochs = 2; t.threads = 2

@@ -290,6 +290,10 @@ public final class AFMEModel {
         return t
     }
 
+    /// Inference: no graph, and every product row by row (RowwiseProducts), so an entity's fused vectors
+    /// and a triple's score never depend on what else a call fuses, on cached tables or on threads.
+    static func inference<R>(_ body: () -> R) -> R { GradMode.withDisabled { RowwiseProducts.withRowwise(body) } }
+
     /// Structural rows of `entities` as a [count, W] tensor.
     func structuralRows(_ entities: [Int]) -> Tensor { Self.rows(entities, of: structural, width: score.entityWidth) }
 
@@ -297,7 +301,7 @@ public final class AFMEModel {
     /// They do not depend on the relation, so a scorer computes them once for all its relation tables
     /// instead of once per table (the projections are most of a table's products).
     public func projectedFeatures() -> [[Float]] {
-        GradMode.withDisabled {
+        Self.inference {
             modalities.enumerated().map { m, mod in
                 inEntityBlocks { projections[m](Var(Self.rows(Array($0), of: mod.values, width: mod.dim))).value.data }
             }
@@ -320,7 +324,7 @@ public final class AFMEModel {
 
     /// Joint rows of entities `range` under relation `r` at inference, and the fusion weights. Graph-free.
     func jointRows(relation r: Int, range: Range<Int>, projected: [[Float]]? = nil) -> (rows: [Float], weights: [Float]?) {
-        GradMode.withDisabled {
+        Self.inference {
             let ents = Array(range)
             let pairs = PairRows(entities: ents, rowEntity: Array(0..<ents.count), rowRelation: [Int](repeating: r, count: ents.count))
             var none: SplitMix64? = nil
@@ -362,7 +366,7 @@ public final class AFMEModel {
     /// Generated vector of modality `m` for `entity` under relation `r` with z = 0, and the vector the
     /// fusion actually uses (equal to it when the entity lacks m and the generator completes).
     public func modalityVector(entity: Int, relation r: Int, modality m: Int) -> (used: [Float], generated: [Float]?) {
-        GradMode.withDisabled {
+        Self.inference {
             let pairs = PairRows(entities: [entity], rowEntity: [0], rowRelation: [r])
             var none: SplitMix64? = nil
             let es = Var(structuralRows([entity]))

@@ -1,7 +1,8 @@
 // Inference on a trained AFME model. Everything that does not depend on the query is computed once:
 // the modality projections of all entities once per scorer, and per relation the joint table of all
-// entities under r (gates, completion, weights, batched through sgemm). A query block of relation r
-// then costs one anchor per query and one scan of that table, exactly like a structural model.
+// entities under r (gates, completion, weights). A query block of relation r then costs one anchor per
+// query and one scan of that table, exactly like a structural model. Every product runs row by row
+// (RowwiseProducts), so a triple's score is the same bits whichever path, call or thread computes it.
 // A scorer assumes the model's weights do not change while it lives (training makes a new one).
 import Dispatch
 
@@ -19,7 +20,7 @@ public final class AFMEScorer: LinkScorer {
     private var recent: [Int] = []
     private let lock = DispatchSemaphore(value: 1)
 
-    /// Threads for the candidate scan; table computation splits its products the same way (BLAS.sgemm).
+    /// Threads for the candidate scan; table computation splits its products over rows the same way.
     let threads: Int
     public var parallelizesInternally: Bool { true }
 
@@ -102,7 +103,7 @@ public final class AFMEScorer: LinkScorer {
                 local[x] = ents.count; ents.append(x); return ents.count - 1
             }
             for i in idx { headRow.append(rowOf(triples[i].h)); tailRow.append(rowOf(triples[i].t)) }
-            let rows = GradMode.withDisabled { () -> [Float] in
+            let rows = AFMEModel.inference { () -> [Float] in
                 var none: SplitMix64? = nil
                 let pairs = PairRows(entities: ents, rowEntity: Array(0..<ents.count), rowRelation: [Int](repeating: r, count: ents.count))
                 return model.fuse(pairs, structural: Var(model.structuralRows(ents)), relations: model.relations, noise: &none,

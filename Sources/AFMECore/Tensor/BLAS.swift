@@ -50,9 +50,14 @@ public enum BLAS {
         let k2 = transB ? bc : br, n = transB ? br : bc
         precondition(k == k2, "matmul inner dimensions \(k) and \(k2) differ")
         var out = Tensor(zeros: [m, n])
+        let rowwise = !transA && !transB && RowwiseProducts.isActive
         a.data.withUnsafeBufferPointer { pa in
             b.data.withUnsafeBufferPointer { pb in
                 out.data.withUnsafeMutableBufferPointer { pc in
+                    if rowwise {
+                        if m > 0 && n > 0 { RowwiseProducts.product(m: m, n: n, k: k, a: pa.baseAddress!, lda: ac, b: pb.baseAddress!, ldb: bc, c: pc.baseAddress!, ldc: n) }
+                        return
+                    }
                     sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1,
                           a: pa.baseAddress!, lda: ac, b: pb.baseAddress!, ldb: bc,
                           beta: 0, c: pc.baseAddress!, ldc: n)
