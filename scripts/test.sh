@@ -37,5 +37,10 @@ rm -f .build/fuzz/summary
 bash scripts/fuzz.sh --quick || true
 read -r fpass ffail < .build/fuzz/summary 2>/dev/null || { fpass=0; ffail=1; }
 cpass=$((cpass + fpass)); cfail=$((cfail + ffail))
+echo "== sanitizers (the C tests against AddressSanitizer and ThreadSanitizer builds of libafme.so)"
+rm -f .build/sanitize/summary
+bash scripts/sanitize.sh || true
+read -r spass sfail < .build/sanitize/summary 2>/dev/null || { spass=0; sfail=1; }
+cpass=$((cpass + spass)); cfail=$((cfail + sfail))
 echo "total: $((total - failed - skipped + cpass + ppass)) passed, $((failed + cfail + pfail)) failed"
 [ "$((failed + cfail + pfail))" = 0 ]
