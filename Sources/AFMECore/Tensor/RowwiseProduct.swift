@@ -45,7 +45,7 @@ public enum RowwiseProducts {
     }
 
     /// Tiles of 4 rows × 64 columns keep 16 accumulators in registers while B's rows stream past; the
-    /// leftover rows and columns take narrower loops with the same per-element arithmetic.
+    /// leftover rows (a pair, then one) and columns take narrower loops with the same per-element arithmetic.
     static func rows(_ range: Range<Int>, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                      c: UnsafeMutablePointer<Float>, ldc: Int) {
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
@@ -80,6 +80,28 @@ public enum RowwiseProducts {
             for r in i..<(i + 4) { tail(row: r, from: j, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) }
             i += 4
         }
+        // Two leftover rows share each load of B (a one-triple call fuses exactly two rows).
+        if i + 2 <= range.upperBound {
+            let a0 = a + i * lda, a1 = a0 + lda
+            var j = 0
+            while j + 64 <= vectorCols {
+                var c00 = Lanes(), c01 = Lanes(), c02 = Lanes(), c03 = Lanes()
+                var c10 = Lanes(), c11 = Lanes(), c12 = Lanes(), c13 = Lanes()
+                for p in 0..<k {
+                    let bp = b + p * ldb + j
+                    let b0 = load(bp), b1 = load(bp + 16), b2 = load(bp + 32), b3 = load(bp + 48)
+                    let x0 = Lanes(repeating: a0[p]), x1 = Lanes(repeating: a1[p])
+                    c00.addProduct(x0, b0); c01.addProduct(x0, b1); c02.addProduct(x0, b2); c03.addProduct(x0, b3)
+                    c10.addProduct(x1, b0); c11.addProduct(x1, b1); c12.addProduct(x1, b2); c13.addProduct(x1, b3)
+                }
+                let r0 = c + i * ldc + j, r1 = r0 + ldc
+                store(c00, r0); store(c01, r0 + 16); store(c02, r0 + 32); store(c03, r0 + 48)
+                store(c10, r1); store(c11, r1 + 16); store(c12, r1 + 32); store(c13, r1 + 48)
+                j += 64
+            }
+            for r in i..<(i + 2) { tail(row: r, from: j, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) }
+            i += 2
+        }
         while i < range.upperBound {
             tail(row: i, from: 0, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
             i += 1
@@ -92,7 +114,20 @@ public enum RowwiseProducts {
     static func tail(row i: Int, from j0: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                      c: UnsafeMutablePointer<Float>, ldc: Int) {
         let ar = a + i * lda, cr = c + i * ldc
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
         var j = j0
+        // Four independent accumulators: one would wait on its own fused multiply-add every step.
+        while j + 64 <= n {
+            var c0 = Lanes(), c1 = Lanes(), c2 = Lanes(), c3 = Lanes()
+            for p in 0..<k {
+                let bp = b + p * ldb + j, x = Lanes(repeating: ar[p])
+                c0.addProduct(x, load(bp)); c1.addProduct(x, load(bp + 16)); c2.addProduct(x, load(bp + 32)); c3.addProduct(x, load(bp + 48))
+            }
+            let out = UnsafeMutableRawPointer(cr + j)
+            out.storeBytes(of: c0, as: Lanes.self); out.storeBytes(of: c1, toByteOffset: 64, as: Lanes.self)
+            out.storeBytes(of: c2, toByteOffset: 128, as: Lanes.self); out.storeBytes(of: c3, toByteOffset: 192, as: Lanes.self)
+            j += 64
+        }
         while j + 16 <= n {
             var acc = Lanes()
             for p in 0..<k { acc.addProduct(Lanes(repeating: ar[p]), UnsafeRawPointer(b + p * ldb + j).loadUnaligned(as: Lanes.self)) }
