@@ -276,7 +276,8 @@ class Model(_Handle):
         return out
 
     def score(self, triples) -> np.ndarray:
-        """Scores an int array [n, 3] of (head, relation, tail); no copy if already int64 C-contiguous."""
+        """Scores an int array [n, 3] of (head, relation, tail); no copy if already int64 C-contiguous.
+        Each score depends on its own triple and the model only (same bits whatever else is in the call)."""
         t = np.ascontiguousarray(triples, dtype=np.int64)
         if t.ndim != 2 or t.shape[1] != 3:
             raise ShapeError(f"triples must have shape (n, 3), got {t.shape}")
@@ -287,7 +288,8 @@ class Model(_Handle):
 
     def topk(self, entity: int, relation: int, k: int = 10, direction="tail", exclude: Dataset = None):
         """The k best (ids, scores) for (entity, relation, ?) or (?, relation, entity).
-        AFME: the first query of a relation builds its joint table (see afme.h); group queries by relation."""
+        AFME: the first query of a relation builds its joint table (see afme.h); group queries by relation.
+        Scores equal score() of the completed triples up to float rounding (a few ulp; see afme.h)."""
         d = _enum(DIRECTIONS, direction, "direction")
         kk = max(int(k), 0)
         ids = np.empty(kk, dtype=np.int64)
