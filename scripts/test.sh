@@ -3,9 +3,11 @@
 # tests are fast; one build is shared by every stage).
 source "$(dirname "$0")/common.sh"
 ensure_deps test
-echo "== build (release)"
+# Stage headers carry the seconds since the start, so a slow stage shows in the CI log.
+stage() { echo "== $1 [${SECONDS}s]"; }
+stage "build (release)"
 build_release --build-tests
-echo "== swift test"
+stage "swift test"
 # shellcheck disable=SC2046
 swift test -c release --skip-build --disable-swift-testing $(swift_cpu_flags) 2>&1 | tee .build/swift-test.log
 summary=$(grep -E "^\s*Executed [0-9]+ tests?," .build/swift-test.log | tail -1)
@@ -13,16 +15,16 @@ total=$(sed -E 's/.*Executed ([0-9]+) tests?,.*/\1/' <<<"$summary")
 failed=$(sed -E 's/.* ([0-9]+) failures?.*/\1/' <<<"$summary")
 skipped=$(grep -cE "Test Case .* skipped" .build/swift-test.log || true)
 echo "swift: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
-echo "== libafme.so"
+stage "libafme.so"
 build_library
-echo "== C checks"
+stage "C checks"
 bash Tests/c/run.sh
 read -r cpass cfail < .build/ctests/summary
-echo "== examples (C, C++, Python; the C scorer under valgrind)"
+stage "examples (C, C++, Python; the C scorer under valgrind)"
 bash examples/run.sh
 read -r epass efail < .build/examples/summary
 cpass=$((cpass + epass)); cfail=$((cfail + efail))
-echo "== Python"
+stage "Python"
 python3 -c "import numpy, pytest" 2>/dev/null || python3 -m pip install -q numpy pytest
 set +e
 AFME_LIBRARY="$ROOT/.build/release/libafme.so" PYTHONPATH="$ROOT/bindings/python" \
@@ -32,15 +34,15 @@ set -e
 ppass=$( (grep -oE "[0-9]+ passed" .build/pytest.log || true) | tail -1 | cut -d' ' -f1); ppass=${ppass:-0}
 pfail=$( (grep -oE "[0-9]+ failed" .build/pytest.log || true) | tail -1 | cut -d' ' -f1); pfail=${pfail:-0}
 [ "$pystatus" = 0 ] || [ "$pfail" != 0 ] || pfail=1
-echo "== fuzz (the parsers behind the ABI's file and buffer inputs; libFuzzer + ASan, fixed runs)"
+stage "fuzz (the parsers behind the ABI's file and buffer inputs; libFuzzer + ASan, fixed runs)"
 rm -f .build/fuzz/summary
 bash scripts/fuzz.sh --quick || true
 read -r fpass ffail < .build/fuzz/summary 2>/dev/null || { fpass=0; ffail=1; }
 cpass=$((cpass + fpass)); cfail=$((cfail + ffail))
-echo "== sanitizers (the C tests against AddressSanitizer and ThreadSanitizer builds of libafme.so)"
+stage "sanitizers (the C tests against AddressSanitizer and ThreadSanitizer builds of libafme.so)"
 rm -f .build/sanitize/summary
 bash scripts/sanitize.sh || true
 read -r spass sfail < .build/sanitize/summary 2>/dev/null || { spass=0; sfail=1; }
 cpass=$((cpass + spass)); cfail=$((cfail + sfail))
-echo "total: $((total - failed - skipped + cpass + ppass)) passed, $((failed + cfail + pfail)) failed"
+echo "total: $((total - failed - skipped + cpass + ppass)) passed, $((failed + cfail + pfail)) failed [${SECONDS}s]"
 [ "$((failed + cfail + pfail))" = 0 ]
