@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define THREADS 8
 #define CALLS 200
@@ -62,6 +63,41 @@ static long run_threads(void) {
     return mismatches;
 }
 
+/* Calls racing afme_model_free() on the same handle: each must return AFME_OK (it got in first and
+ * holds the model until it returns) or AFME_ERR_INVALID_HANDLE — never crash or touch freed memory
+ * (run under ASan and TSan by scripts/sanitize.sh). Returns the count of other statuses. */
+static void *racer(void *arg) {
+    (void)arg;
+    long bad = 0;
+    /* Until the free is seen, so the free always lands while calls are running. */
+    for (int i = 0; i < 1000000; i++) {
+        int64_t t[3], ids[K];
+        float s, scores[K];
+        int64_t n = 0;
+        query(i, t);
+        afme_status a = afme_model_score(model, t, 1, &s);
+        afme_status b = afme_model_topk(model, t[0], t[1], AFME_PREDICT_TAIL, K, NULL, ids, scores, &n);
+        bad += (a != AFME_OK && a != AFME_ERR_INVALID_HANDLE) + (b != AFME_OK && b != AFME_ERR_INVALID_HANDLE);
+        if (a == AFME_ERR_INVALID_HANDLE && b == AFME_ERR_INVALID_HANDLE) return (void *)bad;
+    }
+    bad++; /* never saw the free */
+    return (void *)bad;
+}
+
+static long free_while_in_use(void) {
+    pthread_t th[4];
+    for (long t = 0; t < 4; t++) pthread_create(&th[t], NULL, racer, NULL);
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    long bad = afme_model_free(model) == AFME_OK ? 0 : 1;
+    for (int t = 0; t < 4; t++) {
+        void *r;
+        pthread_join(th[t], &r);
+        bad += (long)r;
+    }
+    return bad;
+}
+
 int main(void) {
     afme_synthetic_params sp = afme_synthetic_default_params();
     sp.n_entities = 1000;
@@ -79,10 +115,10 @@ int main(void) {
         afme_model_n_entities(model, &n_entities);
         afme_model_n_relations(model, &n_relations);
         long mismatches = run_threads();
-        afme_model_free(model);
-        printf("threads_test (%s): %d threads x %d calls, %ld mismatches\n", kind == AFME_MODEL_AFME ? "AFME" : "structural",
-               THREADS, CALLS, mismatches);
-        failed |= mismatches != 0;
+        long bad = free_while_in_use();
+        printf("threads_test (%s): %d threads x %d calls, %ld mismatches; freed while in use by 4 threads: %ld bad statuses\n",
+               kind == AFME_MODEL_AFME ? "AFME" : "structural", THREADS, CALLS, mismatches, bad);
+        failed |= mismatches != 0 || bad != 0;
     }
     afme_dataset_free(dataset);
     return failed;
