@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Inference products: RowwiseProducts against OpenBLAS sgemm, one thread, on AFME's inference shapes
-# (GFLOP/s of each and their ratio; the machine's single-thread sgemm ceiling is ~105 GFLOP/s,
-# ../shared/notes/platform.md). Usage: bash bench/products.sh
+# (GFLOP/s of each and their ratio) and the core's register-only fused multiply-add ceiling (sgemm reaches
+# ~105 GFLOP/s single-thread with this environment's Haswell pin, ~210 without, ../shared/notes/platform.md).
+# Usage: bash bench/products.sh
 source "$(dirname "$0")/../scripts/common.sh"
 ensure_deps
 out="$ROOT/.build/bench"; mkdir -p "$out"

@@ -44,68 +44,116 @@ public enum RowwiseProducts {
         }
     }
 
-    /// Tiles of 4 rows × 64 columns keep 16 accumulators in registers while B's rows stream past; the
-    /// leftover rows (a pair, then one) and columns take narrower loops with the same per-element arithmetic.
+    /// Rows from this many on, B is packed into column strips (below); fewer rows (one triple's two)
+    /// could not repay the copy of B.
+    static let packingRows = 16
+    /// Rows of B per packed block: 128 × 64 floats = 32 KiB, resident in a 48 KiB L1 while every row
+    /// tile of the call streams past it.
+    static let packedDepth = 128
+
+    /// Strips of 64 columns, each in blocks of `packedDepth` rows of B copied contiguous (their rows are
+    /// ldb apart in B: at ldb = 512 a strip's rows alias a few L1 sets and evict each other), then tiles
+    /// of 4 rows × 64 columns keeping 16 accumulators in registers, a pair of rows, single rows. Between
+    /// blocks an accumulator goes through C unchanged, so every element is still one chain of fused
+    /// multiply-adds in ascending k from +0. Columns past the last strip take `tail`.
     static func rows(_ range: Range<Int>, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                      c: UnsafeMutablePointer<Float>, ldc: Int) {
-        @inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
-        @inline(__always) func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self) }
-        let vectorCols = n / 16 * 16
-        var i = range.lowerBound
-        while i + 4 <= range.upperBound {
-            let a0 = a + i * lda, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda
-            var j = 0
-            while j + 64 <= vectorCols {
-                var c00 = Lanes(), c01 = Lanes(), c02 = Lanes(), c03 = Lanes()
-                var c10 = Lanes(), c11 = Lanes(), c12 = Lanes(), c13 = Lanes()
-                var c20 = Lanes(), c21 = Lanes(), c22 = Lanes(), c23 = Lanes()
-                var c30 = Lanes(), c31 = Lanes(), c32 = Lanes(), c33 = Lanes()
-                for p in 0..<k {
-                    let bp = b + p * ldb + j
-                    let b0 = load(bp), b1 = load(bp + 16), b2 = load(bp + 32), b3 = load(bp + 48)
-                    let x0 = Lanes(repeating: a0[p]), x1 = Lanes(repeating: a1[p])
-                    let x2 = Lanes(repeating: a2[p]), x3 = Lanes(repeating: a3[p])
-                    c00.addProduct(x0, b0); c01.addProduct(x0, b1); c02.addProduct(x0, b2); c03.addProduct(x0, b3)
-                    c10.addProduct(x1, b0); c11.addProduct(x1, b1); c12.addProduct(x1, b2); c13.addProduct(x1, b3)
-                    c20.addProduct(x2, b0); c21.addProduct(x2, b1); c22.addProduct(x2, b2); c23.addProduct(x2, b3)
-                    c30.addProduct(x3, b0); c31.addProduct(x3, b1); c32.addProduct(x3, b2); c33.addProduct(x3, b3)
+        let strips = n / 64
+        let packing = range.count >= packingRows && k > 0
+        let depth = packing ? packedDepth : max(k, 1)
+        let panel = UnsafeMutablePointer<Float>.allocate(capacity: packing ? depth * 64 : 0)
+        defer { panel.deallocate() }
+        for s in 0..<strips {
+            let j = s * 64
+            var p0 = 0
+            repeat {
+                let kc = min(depth, k - p0)
+                let bb: UnsafePointer<Float>, bs: Int
+                if packing {
+                    for p in 0..<kc { (panel + p * 64).update(from: b + (p0 + p) * ldb + j, count: 64) }
+                    bb = UnsafePointer(panel); bs = 64
+                } else {
+                    bb = b + p0 * ldb + j; bs = ldb
                 }
-                let r0 = c + i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc
-                store(c00, r0); store(c01, r0 + 16); store(c02, r0 + 32); store(c03, r0 + 48)
-                store(c10, r1); store(c11, r1 + 16); store(c12, r1 + 32); store(c13, r1 + 48)
-                store(c20, r2); store(c21, r2 + 16); store(c22, r2 + 32); store(c23, r2 + 48)
-                store(c30, r3); store(c31, r3 + 16); store(c32, r3 + 32); store(c33, r3 + 48)
-                j += 64
-            }
-            for r in i..<(i + 4) { tail(row: r, from: j, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) }
-            i += 4
-        }
-        // Two leftover rows share each load of B (a one-triple call fuses exactly two rows).
-        if i + 2 <= range.upperBound {
-            let a0 = a + i * lda, a1 = a0 + lda
-            var j = 0
-            while j + 64 <= vectorCols {
-                var c00 = Lanes(), c01 = Lanes(), c02 = Lanes(), c03 = Lanes()
-                var c10 = Lanes(), c11 = Lanes(), c12 = Lanes(), c13 = Lanes()
-                for p in 0..<k {
-                    let bp = b + p * ldb + j
-                    let b0 = load(bp), b1 = load(bp + 16), b2 = load(bp + 32), b3 = load(bp + 48)
-                    let x0 = Lanes(repeating: a0[p]), x1 = Lanes(repeating: a1[p])
-                    c00.addProduct(x0, b0); c01.addProduct(x0, b1); c02.addProduct(x0, b2); c03.addProduct(x0, b3)
-                    c10.addProduct(x1, b0); c11.addProduct(x1, b1); c12.addProduct(x1, b2); c13.addProduct(x1, b3)
+                let resume = p0 > 0
+                var i = range.lowerBound
+                while i + 4 <= range.upperBound {
+                    tile4(a + i * lda + p0, lda, bb, bs, kc, c + i * ldc + j, ldc, resume)
+                    i += 4
                 }
-                let r0 = c + i * ldc + j, r1 = r0 + ldc
-                store(c00, r0); store(c01, r0 + 16); store(c02, r0 + 32); store(c03, r0 + 48)
-                store(c10, r1); store(c11, r1 + 16); store(c12, r1 + 32); store(c13, r1 + 48)
-                j += 64
-            }
-            for r in i..<(i + 2) { tail(row: r, from: j, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) }
-            i += 2
+                if i + 2 <= range.upperBound {
+                    tile2(a + i * lda + p0, lda, bb, bs, kc, c + i * ldc + j, ldc, resume)
+                    i += 2
+                }
+                while i < range.upperBound {
+                    tile1(a + i * lda + p0, bb, bs, kc, c + i * ldc + j, resume)
+                    i += 1
+                }
+                p0 += kc
+            } while p0 < k
         }
-        while i < range.upperBound {
-            tail(row: i, from: 0, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
-            i += 1
+        for r in range { tail(row: r, from: strips * 64, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) }
+    }
+
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
+    @inline(__always) static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self) }
+    /// The accumulator of a block: from +0 on the first, else the partial sum the previous block left in C.
+    @inline(__always) static func start(_ p: UnsafeMutablePointer<Float>, _ resume: Bool) -> Lanes { resume ? load(UnsafePointer(p)) : Lanes() }
+
+    /// C[4 rows, 64 columns] (+)= A[4 rows, kc] · B[kc, 64]; 8 loads per 16 fused multiply-adds.
+    @inline(__always)
+    static func tile4(_ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ kc: Int,
+                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ resume: Bool) {
+        let a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda
+        let r0 = c, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc
+        var c00 = start(r0, resume), c01 = start(r0 + 16, resume), c02 = start(r0 + 32, resume), c03 = start(r0 + 48, resume)
+        var c10 = start(r1, resume), c11 = start(r1 + 16, resume), c12 = start(r1 + 32, resume), c13 = start(r1 + 48, resume)
+        var c20 = start(r2, resume), c21 = start(r2 + 16, resume), c22 = start(r2 + 32, resume), c23 = start(r2 + 48, resume)
+        var c30 = start(r3, resume), c31 = start(r3 + 16, resume), c32 = start(r3 + 32, resume), c33 = start(r3 + 48, resume)
+        for p in 0..<kc {
+            let bp = b + p * ldb
+            let b0 = load(bp), b1 = load(bp + 16), b2 = load(bp + 32), b3 = load(bp + 48)
+            let x0 = Lanes(repeating: a0[p]), x1 = Lanes(repeating: a1[p])
+            let x2 = Lanes(repeating: a2[p]), x3 = Lanes(repeating: a3[p])
+            c00.addProduct(x0, b0); c01.addProduct(x0, b1); c02.addProduct(x0, b2); c03.addProduct(x0, b3)
+            c10.addProduct(x1, b0); c11.addProduct(x1, b1); c12.addProduct(x1, b2); c13.addProduct(x1, b3)
+            c20.addProduct(x2, b0); c21.addProduct(x2, b1); c22.addProduct(x2, b2); c23.addProduct(x2, b3)
+            c30.addProduct(x3, b0); c31.addProduct(x3, b1); c32.addProduct(x3, b2); c33.addProduct(x3, b3)
         }
+        store(c00, r0); store(c01, r0 + 16); store(c02, r0 + 32); store(c03, r0 + 48)
+        store(c10, r1); store(c11, r1 + 16); store(c12, r1 + 32); store(c13, r1 + 48)
+        store(c20, r2); store(c21, r2 + 16); store(c22, r2 + 32); store(c23, r2 + 48)
+        store(c30, r3); store(c31, r3 + 16); store(c32, r3 + 32); store(c33, r3 + 48)
+    }
+
+    /// Two rows share each load of B (a one-triple call fuses exactly two rows).
+    @inline(__always)
+    static func tile2(_ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ kc: Int,
+                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ resume: Bool) {
+        let a0 = a, a1 = a0 + lda, r0 = c, r1 = r0 + ldc
+        var c00 = start(r0, resume), c01 = start(r0 + 16, resume), c02 = start(r0 + 32, resume), c03 = start(r0 + 48, resume)
+        var c10 = start(r1, resume), c11 = start(r1 + 16, resume), c12 = start(r1 + 32, resume), c13 = start(r1 + 48, resume)
+        for p in 0..<kc {
+            let bp = b + p * ldb
+            let b0 = load(bp), b1 = load(bp + 16), b2 = load(bp + 32), b3 = load(bp + 48)
+            let x0 = Lanes(repeating: a0[p]), x1 = Lanes(repeating: a1[p])
+            c00.addProduct(x0, b0); c01.addProduct(x0, b1); c02.addProduct(x0, b2); c03.addProduct(x0, b3)
+            c10.addProduct(x1, b0); c11.addProduct(x1, b1); c12.addProduct(x1, b2); c13.addProduct(x1, b3)
+        }
+        store(c00, r0); store(c01, r0 + 16); store(c02, r0 + 32); store(c03, r0 + 48)
+        store(c10, r1); store(c11, r1 + 16); store(c12, r1 + 32); store(c13, r1 + 48)
+    }
+
+    /// One row; four independent accumulators (one would wait on its own fused multiply-add every step).
+    @inline(__always)
+    static func tile1(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ ldb: Int, _ kc: Int,
+                      _ c: UnsafeMutablePointer<Float>, _ resume: Bool) {
+        var c0 = start(c, resume), c1 = start(c + 16, resume), c2 = start(c + 32, resume), c3 = start(c + 48, resume)
+        for p in 0..<kc {
+            let bp = b + p * ldb, x = Lanes(repeating: a[p])
+            c0.addProduct(x, load(bp)); c1.addProduct(x, load(bp + 16)); c2.addProduct(x, load(bp + 32)); c3.addProduct(x, load(bp + 48))
+        }
+        store(c0, c); store(c1, c + 16); store(c2, c + 32); store(c3, c + 48)
     }
 
     /// Columns from `from` of one row: 16-wide vectors, then single columns (a lane of a vector fused
@@ -114,24 +162,11 @@ public enum RowwiseProducts {
     static func tail(row i: Int, from j0: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                      c: UnsafeMutablePointer<Float>, ldc: Int) {
         let ar = a + i * lda, cr = c + i * ldc
-        @inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
         var j = j0
-        // Four independent accumulators: one would wait on its own fused multiply-add every step.
-        while j + 64 <= n {
-            var c0 = Lanes(), c1 = Lanes(), c2 = Lanes(), c3 = Lanes()
-            for p in 0..<k {
-                let bp = b + p * ldb + j, x = Lanes(repeating: ar[p])
-                c0.addProduct(x, load(bp)); c1.addProduct(x, load(bp + 16)); c2.addProduct(x, load(bp + 32)); c3.addProduct(x, load(bp + 48))
-            }
-            let out = UnsafeMutableRawPointer(cr + j)
-            out.storeBytes(of: c0, as: Lanes.self); out.storeBytes(of: c1, toByteOffset: 64, as: Lanes.self)
-            out.storeBytes(of: c2, toByteOffset: 128, as: Lanes.self); out.storeBytes(of: c3, toByteOffset: 192, as: Lanes.self)
-            j += 64
-        }
         while j + 16 <= n {
             var acc = Lanes()
-            for p in 0..<k { acc.addProduct(Lanes(repeating: ar[p]), UnsafeRawPointer(b + p * ldb + j).loadUnaligned(as: Lanes.self)) }
-            UnsafeMutableRawPointer(cr + j).storeBytes(of: acc, as: Lanes.self)
+            for p in 0..<k { acc.addProduct(Lanes(repeating: ar[p]), load(b + p * ldb + j)) }
+            store(acc, cr + j)
             j += 16
         }
         while j < n {
