@@ -31,34 +31,40 @@ struct ProductsBench {
         print("register-only fused multiply-adds (the core's ceiling): \((2.0 * 16 * Double(steps) / peak / 1e8).rounded() / 10) GFLOP/s")
         sink = acc.reduce(0) { $0 + $1.sum() }   // keeps the loop's results alive
         print("shape (M × K · K × N)        rowwise GFLOP/s   sgemm GFLOP/s   rowwise/sgemm")
-        let shapes = [(4096, 384, 512, "text projection, first layer (384 → W = 512)"),
-                      (4096, 512, 512, "second layer / relation gate (W × W)"),
-                      (4096, 576, 512, "generator guide ((W + 64) → W)"),
-                      (2, 512, 512, "one triple's two rows (W × W)")]
+        let shapes = [(4096, 384, 512, false, false, "text projection, first layer (384 → W = 512)"),
+                      (4096, 512, 512, false, false, "second layer / relation gate (W × W)"),
+                      (4096, 576, 512, false, false, "generator guide ((W + 64) → W)"),
+                      (2, 512, 512, false, false, "one triple's two rows (W × W)"),
+                      (4608, 512, 384, false, true, "training: input gradient dY·Wᵀ of the text projection"),
+                      (4608, 512, 512, false, true, "training: input gradient dY·Wᵀ of a gate"),
+                      (512, 4608, 512, true, false, "training: weight gradient Xᵀ·dY of a gate"),
+                      (384, 4608, 512, true, false, "training: weight gradient Xᵀ·dY of the text projection")]
         var rng = SplitMix64(seed: 7)
-        for (m, k, n, what) in shapes {
+        for (m, k, n, transA, transB, what) in shapes {
             let a = (0..<(m * k)).map { _ in rng.unit() - 0.5 }, b = (0..<(k * n)).map { _ in rng.unit() - 0.5 }
+            let lda = transA ? m : k, ldb = transB ? k : n
             var c = [Float](repeating: 0, count: m * n)
             let reps = max(1, 4096 / m)
             let rowwise = seconds {
                 for _ in 0..<reps {
                     a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-                        RowwiseProducts.product(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n)
+                        RowwiseProducts.product(transA: transA, transB: transB, m: m, n: n, k: k, a: pa.baseAddress!, lda: lda,
+                                                b: pb.baseAddress!, ldb: ldb, c: pc.baseAddress!, ldc: n)
                     } } }
                 }
             }
             let blas = seconds {
                 for _ in 0..<reps {
                     a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-                        BLAS.sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: k,
-                                   b: pb.baseAddress!, ldb: n, beta: 0, c: pc.baseAddress!, ldc: n)
+                        BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: lda,
+                                   b: pb.baseAddress!, ldb: ldb, beta: 0, c: pc.baseAddress!, ldc: n)
                     } } }
                 }
             }
             let flops = 2.0 * Double(m * n * k * reps)
             func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: max(0, w - s.count)) }
             func col(_ x: Double, _ w: Int) -> String { pad("\((x * 100).rounded() / 100)", w) }
-            let label = pad("\(m) × \(k) · \(k) × \(n)", 28)
+            let label = pad("\(m) × \(k) · \(k) × \(n)\(transA ? " (Aᵀ)" : transB ? " (Bᵀ)" : "")", 28)
             print("\(label) \(col(flops / rowwise / 1e9, 17)) \(col(flops / blas / 1e9, 15)) \(col(blas / rowwise, 6))  \(what)")
         }
     }

@@ -1,4 +1,4 @@
-// Matrix products through OpenBLAS sgemm, and the batched form used by attention.
+// Matrix products (BLAS.matmul: the engine's own kernel or OpenBLAS sgemm), and the batched form used by attention.
 
 /// op(A)·op(B) for 2-D tensors (leading dims of a rank-3 input are folded into rows).
 public func matmul(_ a: Var, _ b: Var, transA: Bool = false, transB: Bool = false) -> Var {

@@ -1,4 +1,4 @@
-// The one place the core calls OpenBLAS: C = alpha * op(A) * op(B) + beta * C, row-major.
+// The engine's products: OpenBLAS sgemm, and BLAS.matmul, which takes RowwiseProducts where it is faster or required.
 import COpenBLAS
 
 public enum BLAS {
@@ -50,12 +50,16 @@ public enum BLAS {
         let k2 = transB ? bc : br, n = transB ? br : bc
         precondition(k == k2, "matmul inner dimensions \(k) and \(k2) differ")
         var out = Tensor(zeros: [m, n])
-        let rowwise = !transA && !transB && RowwiseProducts.isActive
+        // Inference: always the fixed-order kernel (bit-identical rows). Training: the same kernel wherever
+        // its 64-column strips are mostly full — it runs at or above OpenBLAS's own AVX-512 kernels and at
+        // twice the Haswell-pinned ones (BENCHMARKS.md "Eighth pass"); narrow products stay with sgemm.
+        let rowwise = RowwiseProducts.isActive || n >= RowwiseProducts.trainingMinColumns
         a.data.withUnsafeBufferPointer { pa in
             b.data.withUnsafeBufferPointer { pb in
                 out.data.withUnsafeMutableBufferPointer { pc in
                     if rowwise {
-                        if m > 0 && n > 0 { RowwiseProducts.product(m: m, n: n, k: k, a: pa.baseAddress!, lda: ac, b: pb.baseAddress!, ldb: bc, c: pc.baseAddress!, ldc: n) }
+                        if m > 0 && n > 0 { RowwiseProducts.product(transA: transA, transB: transB, m: m, n: n, k: k, a: pa.baseAddress!, lda: ac,
+                                                                        b: pb.baseAddress!, ldb: bc, c: pc.baseAddress!, ldc: n) }
                         return
                     }
                     sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1,
