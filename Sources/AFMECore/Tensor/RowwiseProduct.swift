@@ -52,7 +52,7 @@ public enum RowwiseProducts {
     struct Operand {
         let a: UnsafePointer<Float>, lda: Int, transA: Bool
         let b: UnsafePointer<Float>, ldb: Int, transB: Bool
-        /// Row i of op(A) from column p: its elements are `aStep` apart, consecutive rows `aRow` apart.
+        /// Row i of op(A) from column p; its elements are `aStep` apart, consecutive rows `aNext` apart.
         func aRow(_ i: Int, _ p: Int) -> UnsafePointer<Float> { transA ? a + p * lda + i : a + i * lda + p }
         var aStep: Int { transA ? lda : 1 }
         var aNext: Int { transA ? 1 : lda }
