@@ -172,7 +172,10 @@ afme_status afme_dataset_free(afme_dataset *dataset);
 typedef struct afme_model afme_model;
 
 /** Score functions. */
-typedef enum afme_score_function { AFME_ROTATE = 0, AFME_TRANSE = 1 } afme_score_function;
+/** Score function of the (joint) entity rows. AFME_ROTATE sums per-dimension complex moduli, as RotatE's
+ *  reference code does; AFME_ROTATE_L2 takes the Euclidean norm that afme.txt eq. 13 prints
+ *  (docs/MODEL.md "Scoring and loss"). */
+typedef enum afme_score_function { AFME_ROTATE = 0, AFME_TRANSE = 1, AFME_ROTATE_L2 = 2 } afme_score_function;
 
 /** Which model afme_model_train() builds. */
 typedef enum afme_model_kind {

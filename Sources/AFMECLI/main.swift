@@ -28,7 +28,7 @@ struct Options {
 
 func usage() -> Never {
     print("""
-    usage: afme-cli [--data DIR] [--model rotate|transe] [--dim N] [--gamma G] [--negatives K] [--batch B]
+    usage: afme-cli [--data DIR] [--model rotate|transe|rotate-l2] [--dim N] [--gamma G] [--negatives K] [--batch B]
                     [--epochs N] [--lr LR] [--adv-temperature A] [--bernoulli] [--filter-negatives] [--l2 L]
                     [--seed S] [--threads T] [--validate-every N] [--patience P] [--time-limit SECONDS]
                     [--examples N] [--topk K] [--json]
@@ -60,7 +60,11 @@ func parse() -> Options {
         case "--data": o.data = next(a) as String
         case "--model":
             let m: String = next(a)
-            o.config.scoreFunction = m.lowercased() == "transe" ? .transE : .rotatE
+            switch m.lowercased() {
+            case "transe": o.config.scoreFunction = .transE
+            case "rotate-l2", "rotate_l2": o.config.scoreFunction = .rotatEEuclidean
+            default: o.config.scoreFunction = .rotatE
+            }
         case "--dim": o.config.dim = next(a)
         case "--gamma": o.config.gamma = next(a)
         case "--negatives": o.config.negatives = next(a)

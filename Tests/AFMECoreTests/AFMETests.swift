@@ -300,6 +300,10 @@ final class AFMETests: XCTestCase {
         XCTAssertLessThan(l2.norm, 0.9 * plain.norm, "L2 must shrink the joint rows")
         XCTAssertNotEqual(try run { $0.negativeSampling = .bernoulli }.losses, plain.losses)
         XCTAssertNotEqual(try run { $0.filterNegatives = true }.losses, plain.losses)
+        // Eq. 13's Euclidean reading: a different loss, and the joint rows keep RotatE's layout.
+        let euclidean = try run { $0.scoreFunction = .rotatEEuclidean }
+        XCTAssertNotEqual(euclidean.losses, plain.losses)
+        XCTAssertTrue(euclidean.losses.allSatisfy(\.isFinite) && euclidean.norm.isFinite)
     }
 
     /// AFME checkpoints of format version 1 (before the completion mix) still load, as the model they

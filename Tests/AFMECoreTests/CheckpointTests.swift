@@ -17,6 +17,7 @@ final class CheckpointTests: XCTestCase {
             XCTAssertEqual(back.entities, m.entities)
             XCTAssertEqual(back.relations, m.relations)
             XCTAssertEqual(back.score.epsilon, 1.5)
+            XCTAssertEqual(back.score.kind, kind)
             for (h, r, t) in [(0, 0, 1), (5, 3, 29), (29, 1, 0)] {
                 XCTAssertEqual(back.score(h, r, t).bitPattern, m.score(h, r, t).bitPattern)
             }

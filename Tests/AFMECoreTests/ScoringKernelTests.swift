@@ -11,17 +11,18 @@ final class ScoringKernelTests: XCTestCase {
         func dist(_ h: Int, _ r: Int, _ t: Int) -> Double {
             var s = 0.0
             for d in 0..<f.dim {
-                if f.kind == .rotatE {
+                if f.kind.isRotation {
                     let ph = R[r * RW + d] * Double(f.phaseScale)
                     let hr = E[h * W + d], hi = E[h * W + P + d]
                     let re = hr * _cos(ph) - hi * _sin(ph) - E[t * W + d]
                     let im = hr * _sin(ph) + hi * _cos(ph) - E[t * W + P + d]
-                    s += (re * re + im * im).squareRoot()
+                    // Sum of moduli (RotatE's code) or the Euclidean norm (eq. 13 read literally).
+                    s += f.kind == .rotatE ? (re * re + im * im).squareRoot() : re * re + im * im
                 } else {
                     s += abs(E[h * W + d] + R[r * RW + d] - E[t * W + d])
                 }
             }
-            return s
+            return f.kind == .rotatEEuclidean ? Double(f.dim).squareRoot() * s.squareRoot() : s
         }
         func logSig(_ x: Double) -> Double { -log1p(exp(-x)) }
         var total = 0.0
@@ -86,6 +87,11 @@ final class ScoringKernelTests: XCTestCase {
     func testRotatEGradientsMatchReference() {
         check(.rotatE, temperature: 1, l2: 0, threads: 1)
         check(.rotatE, temperature: 0, l2: 0.01, threads: 2)
+    }
+
+    func testEuclideanRotatEGradientsMatchReference() {
+        check(.rotatEEuclidean, temperature: 1, l2: 0, threads: 2)
+        check(.rotatEEuclidean, temperature: 0, l2: 0.01, threads: 1)
     }
 
     func testTransEGradientsMatchReference() {

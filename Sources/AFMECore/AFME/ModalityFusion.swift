@@ -30,7 +30,7 @@ struct RelationContext {
         switch score.kind {
         case .transE:
             return h * gatherRows(table, rows)
-        case .rotatE:
+        case .rotatE, .rotatEEuclidean:
             let theta = scale(table, score.phaseScale)
             switch reading {
             case .phases:

@@ -45,6 +45,6 @@ public struct KGEModel: Sendable {
 extension ScoreFunction {
     /// Column ranges of an entity row that hold live values (the rest is padding).
     public var entityColumns: [Range<Int>] {
-        kind == .rotatE ? [0..<dim, paddedDim..<(paddedDim + dim)] : [0..<dim]
+        kind.isRotation ? [0..<dim, paddedDim..<(paddedDim + dim)] : [0..<dim]
     }
 }

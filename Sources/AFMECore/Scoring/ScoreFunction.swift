@@ -16,9 +16,21 @@ public typealias Lanes = SIMD16<Float>
 @inline(__always) func paddedDim(_ d: Int) -> Int { (d + kernelLanes - 1) / kernelLanes * kernelLanes }
 
 public enum ScoreFunctionKind: Int, Sendable, CaseIterable {
+    /// RotatE as its reference code scores it: dist = Σ_d |a_d − c_d|, the sum of per-dimension complex moduli.
     case rotatE = 0
     case transE = 1
-    public var name: String { self == .rotatE ? "RotatE" : "TransE" }
+    /// RotatE with the Euclidean norm of afme.txt eq. 13 read literally: dist = (Σ_d |a_d − c_d|²)^½.
+    /// Same rows and rotations as `rotatE`; only the distance differs (docs/MODEL.md "Scoring and loss").
+    case rotatEEuclidean = 2
+    public var name: String {
+        switch self {
+        case .rotatE: return "RotatE"
+        case .transE: return "TransE"
+        case .rotatEEuclidean: return "RotatE-L2"
+        }
+    }
+    /// Complex rows rotated by relation phases (both RotatE distances).
+    public var isRotation: Bool { self != .transE }
 }
 
 /// The geometry of one score function at one embedding dimension.
@@ -43,8 +55,13 @@ public struct ScoreFunction: Sendable {
         self.phaseScale = Float.pi / ((gamma + epsilon) / Float(dim))
     }
 
+    /// RotatE-L2 scores γ − √D·‖a − c‖₂: the factor √D keeps distances on the scale of the sum of moduli
+    /// (√D‖x‖₂ ≥ Σ_d |x_d|, equal when all moduli are equal), so γ, ε, the initialisation and the learning
+    /// rate mean what they mean for RotatE. Rankings are those of ‖·‖₂ itself.
+    var euclideanScale: Float { Float(dim).squareRoot() }
+
     /// Floats per entity row: [re | im] blocks for RotatE, one block for TransE.
-    public var entityWidth: Int { kind == .rotatE ? 2 * paddedDim : paddedDim }
+    public var entityWidth: Int { kind.isRotation ? 2 * paddedDim : paddedDim }
     /// Floats per relation row (phases for RotatE, translations for TransE).
     public var relationWidth: Int { paddedDim }
     /// Floats per anchor (same as an entity row).
@@ -56,7 +73,7 @@ public struct ScoreFunction: Sendable {
                        out a: UnsafeMutablePointer<Float>) {
         let P = paddedDim
         switch kind {
-        case .rotatE:
+        case .rotatE, .rotatEEuclidean:
             let sign: Float = direction == .tail ? 1 : -1
             for d in 0..<dim {
                 let phase = r[d] * phaseScale
@@ -79,7 +96,7 @@ public struct ScoreFunction: Sendable {
                                dEntity ge: UnsafeMutablePointer<Float>, dRelation gr: UnsafeMutablePointer<Float>) {
         let P = paddedDim
         switch kind {
-        case .rotatE:
+        case .rotatE, .rotatEEuclidean:
             let sign: Float = direction == .tail ? 1 : -1
             for d in 0..<dim {
                 let phase = r[d] * phaseScale
@@ -99,7 +116,8 @@ public struct ScoreFunction: Sendable {
         }
     }
 
-    /// dist(anchor, candidate): Σ_d |a_d − c_d| with complex modulus (RotatE) or absolute value (TransE).
+    /// dist(anchor, candidate): Σ_d |a_d − c_d| with complex modulus (RotatE) or absolute value (TransE); the Euclidean
+    /// norm over complex dimensions for RotatE-L2.
     @inline(__always)
     public func distance(_ a: UnsafePointer<Float>, _ c: UnsafePointer<Float>) -> Float {
         let P = paddedDim
@@ -112,6 +130,14 @@ public struct ScoreFunction: Sendable {
                 acc += (dr * dr + di * di).squareRoot()
                 d += kernelLanes
             }
+        case .rotatEEuclidean:
+            var d = 0
+            while d < P {
+                let dr = load(a + d) - load(c + d), di = load(a + P + d) - load(c + P + d)
+                acc += dr * dr + di * di
+                d += kernelLanes
+            }
+            return euclideanScale * acc.sum().squareRoot()
         case .transE:
             var d = 0
             while d < P {
@@ -127,8 +153,18 @@ public struct ScoreFunction: Sendable {
     /// so training takes one square root per element instead of two. TransE needs no cache.
     @inline(__always)
     public func distance(_ a: UnsafePointer<Float>, _ c: UnsafePointer<Float>, moduli: UnsafeMutablePointer<Float>) -> Float {
-        guard kind == .rotatE else { return distance(a, c) }
         let P = paddedDim
+        switch kind {
+        case .transE: return distance(a, c)
+        case .rotatEEuclidean:
+            // dist = s‖x‖ (s = euclideanScale) has ∂dist/∂x_d = x_d / (dist / s²) for every d: storing
+            // dist / s² as every dimension's "modulus" lets distanceBackward serve both RotatE distances.
+            let dist = distance(a, c), v = Lanes(repeating: dist / (euclideanScale * euclideanScale))
+            var d = 0
+            while d < P { store(v, moduli + d); d += kernelLanes }
+            return dist
+        case .rotatE: break
+        }
         var acc = Lanes()
         var d = 0
         while d < P {
@@ -149,7 +185,7 @@ public struct ScoreFunction: Sendable {
         let P = paddedDim
         let gv = Lanes(repeating: g), zero = Lanes()
         switch kind {
-        case .rotatE:
+        case .rotatE, .rotatEEuclidean:
             var d = 0
             while d < P {
                 let dr = load(a + d) - load(c + d), di = load(a + P + d) - load(c + P + d)

@@ -60,7 +60,7 @@ public enum RowwiseProducts {
 
     /// Outside inference, BLAS.matmul takes this kernel for products at least this wide (narrower ones
     /// would waste most of a 64-column strip) and OpenBLAS sgemm for the rest.
-    public static let trainingMinColumns = 48
+    static let trainingMinColumns = 48
 
     /// Rows from this many on, B is packed into column strips (below); fewer rows (one triple's two)
     /// could not repay the copy of B. A transposed B is always packed (its columns are not contiguous).

@@ -15,7 +15,7 @@ from ._lib import (AfmeError, AfmeIOError, CancelledError, EpochReport, FormatEr
 
 SPLITS = {"train": 0, "valid": 1, "test": 2}
 TIES = {"realistic": 0, "optimistic": 1, "pessimistic": 2, "openke": 3}
-SCORE_FUNCTIONS = {"rotate": 0, "transe": 1}
+SCORE_FUNCTIONS = {"rotate": 0, "transe": 1, "rotate_l2": 2}
 MODEL_KINDS = {"structural": 0, "afme": 1}
 FUSIONS = {"adaptive": 0, "concat": 1}
 GATE_READINGS = {"rotation": 0, "phases": 1}
@@ -202,7 +202,7 @@ class Model(_Handle):
     def train(cls, dataset: Dataset, progress=None, show_progress=False, **params) -> "Model":
         """Trains on dataset's train split. `progress(info) -> False` stops early (the model is still returned).
         Keyword arguments override afme_train_default_params(); enum fields take their names
-        (score_function='rotate'|'transe', model_kind='structural'|'afme', fusion='adaptive'|'concat',
+        (score_function='rotate'|'transe'|'rotate_l2', model_kind='structural'|'afme', fusion='adaptive'|'concat',
         gate_reading='rotation'|'phases', guide_reading='projected'|'ones', missing_fill='generator'|'random')."""
         p = lib.afme_train_default_params()
         for k, v in params.items():

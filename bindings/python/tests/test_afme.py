@@ -70,6 +70,17 @@ def test_checkpoint_round_trips_bit_identically(model, ds, tmp_path):
         afme.Model.load(tmp_path / "absent.afme")
 
 
+def test_euclidean_rotate_trains_and_round_trips(ds):
+    # eq. 13 read literally (Euclidean norm): learns on the built-in graph, and the kind survives a save.
+    with afme.Model.train(ds, **dict(FAST, epochs=40, score_function="rotate_l2")) as m:
+        assert m.evaluate(ds, "test")["both"]["mrr"] > 10 * 2 / ds.n_entities
+        t = ds.triples("test")[:20]
+        with afme.Model.from_bytes(m.to_bytes()) as back:
+            assert np.array_equal(back.score(t), m.score(t))
+    with pytest.raises(afme.InvalidArgumentError, match="score_function"):
+        afme.Model.train(ds, **dict(FAST, score_function="rotate_l3"))
+
+
 def test_error_paths(model, ds, tmp_path):
     with pytest.raises(afme.OutOfRangeError):
         model.score([[0, 0, 500]])
