@@ -173,8 +173,8 @@ typedef struct afme_model afme_model;
 
 /** Score functions. */
 /** Score function of the (joint) entity rows. AFME_ROTATE sums per-dimension complex moduli, as RotatE's
- *  reference code does; AFME_ROTATE_L2 takes the Euclidean norm that afme.txt eq. 13 prints
- *  (docs/MODEL.md "Scoring and loss"). */
+ *  reference code does; AFME_ROTATE_L2 takes the Euclidean norm that afme.txt eq. 13 prints, times
+ *  sqrt(dim) so that gamma keeps its scale (docs/MODEL.md "Scoring and loss"). */
 typedef enum afme_score_function { AFME_ROTATE = 0, AFME_TRANSE = 1, AFME_ROTATE_L2 = 2 } afme_score_function;
 
 /** Which model afme_model_train() builds. */
