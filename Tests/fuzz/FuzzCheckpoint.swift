@@ -18,8 +18,9 @@ public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMut
     var rng = SplitMix64(seed: 1)
     let rotate = KGEModel(score: ScoreFunction(kind: .rotatE, dim: 3, gamma: 4, epsilon: 2), entityCount: 4, relationCount: 2, rng: &rng)
     let transe = KGEModel(score: ScoreFunction(kind: .transE, dim: 2, gamma: 4, epsilon: 2), entityCount: 3, relationCount: 1, rng: &rng)
+    let euclidean = KGEModel(score: ScoreFunction(kind: .rotatEEuclidean, dim: 2, gamma: 4, epsilon: 2), entityCount: 3, relationCount: 2, rng: &rng)
     writeSeeds([("afme.ckpt", Checkpoint.encode(afme)), ("rotate.ckpt", Checkpoint.encode(rotate)),
-                ("transe.ckpt", Checkpoint.encode(transe))])
+                ("transe.ckpt", Checkpoint.encode(transe)), ("rotate-l2.ckpt", Checkpoint.encode(euclidean))])
     return 0
 }
 
