@@ -19,7 +19,7 @@ public enum ScoreFunctionKind: Int, Sendable, CaseIterable {
     /// RotatE as its reference code scores it: dist = Σ_d |a_d − c_d|, the sum of per-dimension complex moduli.
     case rotatE = 0
     case transE = 1
-    /// RotatE with the Euclidean norm of afme.txt eq. 13 read literally: dist = (Σ_d |a_d − c_d|²)^½.
+    /// RotatE with the Euclidean norm of afme.txt eq. 13: dist = √D·(Σ_d |a_d − c_d|²)^½ (see `euclideanScale`).
     /// Same rows and rotations as `rotatE`; only the distance differs (docs/MODEL.md "Scoring and loss").
     case rotatEEuclidean = 2
     public var name: String {
