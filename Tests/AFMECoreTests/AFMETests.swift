@@ -368,6 +368,27 @@ final class AFMETests: XCTestCase {
         XCTAssertNotEqual(m1.jointTable(relation: 1), m3.jointTable(relation: 1))
     }
 
+    /// MoIEn draws from its own random stream: where every entity has every modality it has nothing to
+    /// complete, so AFME and w/o MoIEn must train the same fusion bit for bit (a paired ablation); where
+    /// some entity lacks one, completion changes the joint rows.
+    func testMoIEnLeavesTheKGCTrainingAloneWhenNoModalityIsMissing() throws {
+        var spec = SyntheticGraphSpec()
+        spec.entities = 40; spec.relations = 3; spec.modalityDims = [6, 5]; spec.missingFractions = [0, 0]
+        let complete = try SyntheticGraph.make(spec)
+        var (t, a) = tinyConfig(); t.epochs = 2
+        var plain = a; plain.enhancement = false
+        let (m1, r1) = try AFMETraining.train(graph: complete, training: t, config: a)
+        let (m2, r2) = try AFMETraining.train(graph: complete, training: t, config: plain)
+        XCTAssertEqual(r1.history.map(\.meanLoss), r2.history.map(\.meanLoss))
+        for r in 0..<complete.relationCount {
+            XCTAssertTrue(m1.jointTable(relation: r) == m2.jointTable(relation: r), "joint rows of relation \(r) differ")
+        }
+        let partial = try tinyGraph()
+        let (m3, _) = try AFMETraining.train(graph: partial, training: t, config: a)
+        let (m4, _) = try AFMETraining.train(graph: partial, training: t, config: plain)
+        XCTAssertFalse(m3.jointTable(relation: 1) == m4.jointTable(relation: 1), "completion left the joint rows unchanged")
+    }
+
     /// The layer count used to refuse unallocatable shapes matches what the constructors build, for
     /// every switch that changes the layers.
     func testParameterCountMatchesTheBuiltLayers() throws {

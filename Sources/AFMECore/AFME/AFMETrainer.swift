@@ -16,6 +16,11 @@ public final class AFMETrainer {
     var parameterAdam: [AdamState]
     /// Bernoulli head/tail choice and known-triple filtering, as for structural models.
     let sampler: NegativeSampler
+    /// MoIEn's draws (discriminator samples, interpolation weights, generator noise) come from their own
+    /// stream, so switching MoIEn off or on leaves the batches, negatives and fusion noise of the KGC loss
+    /// unchanged: an ablation is a paired comparison, and where no entity lacks a modality (MoIEn then has
+    /// no row to complete) AFME and w/o MoIEn train the same fusion bit for bit.
+    var adversarialRNG: SplitMix64
 
     public init(model: AFMEModel, training: TrainingConfig, graph: KnowledgeGraph) {
         self.model = model
@@ -24,6 +29,7 @@ public final class AFMETrainer {
         structuralAdam = RowSparseAdam(rows: model.entityCount, width: model.score.entityWidth)
         relationAdam = AdamState(count: model.relations.value.count)
         parameterAdam = model.parameters.vars.map { AdamState(count: $0.value.count) }
+        adversarialRNG = SplitMix64(seed: training.seed ^ 0xAD5E_12A1_0F3E_7C01)
     }
 
     /// The rows and queries of one batch: relation groups, their rows and shared negatives.
@@ -127,7 +133,7 @@ public final class AFMETrainer {
             // The synthetic rows' generator passes double as the adversarial samples: the generator's
             // eq. 15 term joins the main backward pass (one traversal of G for both uses), and the
             // discriminator gets its own gradient, as below.
-            let (gLoss, dGrads) = sharedAdversarialTerms(out, L.pairs, rng: &rng)
+            let (gLoss, dGrads) = sharedAdversarialTerms(out, L.pairs, rng: &adversarialRNG)
             let root = gLoss.map { dot(out.joint, seedVar) + $0 } ?? dot(out.joint, seedVar)
             grads = gradients(of: root, wrt: [s, model.relations] + params)
             paramGrads = grads[2...].map { $0.value.data }
@@ -136,7 +142,7 @@ public final class AFMETrainer {
         } else {
             grads = gradients(of: out.joint, wrt: [s, model.relations] + params, seed: seedVar)
             paramGrads = grads[2...].map { $0.value.data }
-            if model.config.enhancement { adversarialGradients(out, L.pairs, into: &paramGrads, rng: &rng) }
+            if model.config.enhancement { adversarialGradients(out, L.pairs, into: &paramGrads, rng: &adversarialRNG) }
         }
 
         // Updates: structural rows (row-sparse Adam), relations, then each parameter with its group's rate.
