@@ -26,6 +26,10 @@ public func cabi_dataset_create_synthetic(_ params: UnsafePointer<afme_synthetic
         for (name, v) in [("text_missing", p.text_missing), ("image_missing", p.image_missing), ("feature_noise", p.feature_noise)] where !v.isFinite {
             throw ABIError(AFME_ERR_NON_FINITE, "\(name) is not finite")
         }
+        // Checked even for a modality of dim 0, so a bad value is never silently ignored.
+        for (name, v) in [("text_missing", p.text_missing), ("image_missing", p.image_missing)] where !(v >= 0 && v < 1) {
+            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "\(name) = \(v) must be in [0, 1)")
+        }
         spec.modalityDims = dims.filter { $0 > 0 }
         spec.missingFractions = zip(dims, missing).filter { $0.0 > 0 }.map { $0.1 }
         spec.featureNoise = p.feature_noise

@@ -27,11 +27,27 @@ enum LastError {
         return UnsafePointer(p)
     }()
 
+    /// Longest message kept, in bytes: messages quote at most ~80 characters of a bad token, so this only
+    /// bounds what a caller-supplied string (a path, a name) could otherwise blow up.
+    static let maxBytes = 1024
+
     static func set(_ message: String) {
         let old = pthread_getspecific(key)
-        let copy = strdup(message)
+        let copy = strdup(capped(message))
         pthread_setspecific(key, copy)
         free(old)
+    }
+
+    /// `message` cut at a UTF-8 character boundary to at most `maxBytes` bytes, marked with "…" when cut.
+    static func capped(_ message: String) -> String {
+        if message.utf8.count <= maxBytes { return message }
+        var out = "", size = 0
+        for scalar in message.unicodeScalars {
+            let w = UTF8.width(scalar)
+            if size + w > maxBytes - 20 { break }
+            out.unicodeScalars.append(scalar); size += w
+        }
+        return out + "… (message cut)"
     }
 
     static var current: UnsafePointer<CChar> {

@@ -47,41 +47,51 @@ final class ModelBox {
     func encode() -> [UInt8] { afme.map { Checkpoint.encode($0) } ?? Checkpoint.encode(structural!) }
 }
 
+/// The registry of live handles. A handle is not an address but a token: a serial number, never reused
+/// in the life of the process, times 8 plus a type tag. A freed handle therefore stays refused even when
+/// the allocator gives its object's memory to a new one, and a handle of one type passed as the other is
+/// refused as well.
 enum Handles {
     private static var lock = pthread_mutex_t()
-    private static var live: [UnsafeMutableRawPointer: ObjectIdentifier] = [:]
+    private static var live: [UInt: AnyObject] = [:]
+    private static var serial: UInt = 0
     private static let once: Void = { pthread_mutex_init(&lock, nil) }()
+
+    static func tag<T: AnyObject>(_ type: T.Type) -> UInt { T.self == DatasetBox.self ? 1 : 2 }
+    static func typeName<T: AnyObject>(_ type: T.Type) -> String { T.self == DatasetBox.self ? "afme_dataset" : "afme_model" }
 
     static func register<T: AnyObject>(_ object: T) -> OpaquePointer {
         _ = once
-        let p = Unmanaged.passRetained(object).toOpaque()
-        pthread_mutex_lock(&lock); live[p] = ObjectIdentifier(T.self); pthread_mutex_unlock(&lock)
-        return OpaquePointer(p)
+        pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
+        serial += 1
+        let token = serial << 3 | tag(T.self)
+        live[token] = object
+        return OpaquePointer(bitPattern: token)!
     }
 
     static func get<T: AnyObject>(_ handle: OpaquePointer?, _ type: T.Type, _ name: String) throws -> T {
         _ = once
         let h = try nonNull(handle, name)
-        let p = UnsafeMutableRawPointer(h)
+        let token = UInt(bitPattern: h)
         pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
-        guard live[p] == ObjectIdentifier(T.self) else {
-            throw ABIError(AFME_ERR_INVALID_HANDLE, "\(name) is not a live \(T.self == DatasetBox.self ? "afme_dataset" : "afme_model") (freed, or never created)")
+        guard token & 7 == tag(T.self), let object = live[token] as? T else {
+            throw ABIError(AFME_ERR_INVALID_HANDLE, "\(name) is not a live \(typeName(T.self)) (freed, or never created)")
         }
-        return Unmanaged<T>.fromOpaque(p).takeUnretainedValue()
+        return object
     }
 
-    /// Unregisters and releases; NULL is a no-op.
+    /// Unregisters; the object goes when the last call using it returns. NULL is a no-op.
     static func free<T: AnyObject>(_ handle: OpaquePointer?, _ type: T.Type, _ name: String) throws {
         _ = once
         guard let h = handle else { return }
-        let p = UnsafeMutableRawPointer(h)
+        let token = UInt(bitPattern: h)
+        var object: AnyObject?
         pthread_mutex_lock(&lock)
-        guard live[p] == ObjectIdentifier(T.self) else {
-            pthread_mutex_unlock(&lock)
-            throw ABIError(AFME_ERR_INVALID_HANDLE, "\(name) is not a live handle of this type (double free?)")
-        }
-        live[p] = nil
+        if token & 7 == tag(T.self) { object = live.removeValue(forKey: token) }
         pthread_mutex_unlock(&lock)
-        Unmanaged<T>.fromOpaque(p).release()
+        guard object != nil else {
+            throw ABIError(AFME_ERR_INVALID_HANDLE, "\(name) is not a live \(typeName(T.self)) (double free, or never created)")
+        }
+        object = nil  // released outside the lock: a model's deinit may take time
     }
 }

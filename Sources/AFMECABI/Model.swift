@@ -31,8 +31,9 @@ public func cabi_train_default_params() -> afme_train_params {
                              placement_neighbors: Int32(a.placementNeighbors), placement_keep: a.placementKeep)
 }
 
-/// The AFME part of the C parameters, or nil for a structural model.
-func afmeConfig(_ p: afme_train_params) throws -> AFMEConfig? {
+/// The AFME part of the C parameters, or nil for a structural model; validated in full before it is
+/// returned, so no field is used (to size layers, say) before its domain is checked.
+func afmeConfig(_ p: afme_train_params, training c: TrainingConfig) throws -> AFMEConfig? {
     guard p.model_kind == Int32(AFME_MODEL_AFME.rawValue) else {
         if p.model_kind != Int32(AFME_MODEL_STRUCTURAL.rawValue) {
             throw ABIError(AFME_ERR_INVALID_ARGUMENT, "model_kind \(p.model_kind) is not an afme_model_kind")
@@ -66,6 +67,8 @@ func afmeConfig(_ p: afme_train_params) throws -> AFMEConfig? {
     a.syntheticNegativeWeight = p.synthetic_negative_weight; a.noiseScale = p.noise_scale
     a.completionMix = flag(p.completion_mix); a.negativePool = Int(p.negative_pool)
     a.placementNeighbors = Int(p.placement_neighbors); a.placementKeep = p.placement_keep
+    let score = ScoreFunction(kind: c.scoreFunction, dim: c.dim, gamma: c.gamma, epsilon: c.epsilon)
+    try a.validate(entityWidth: score.entityWidth)
     return a
 }
 
@@ -110,7 +113,7 @@ public func cabi_model_train(_ dataset: OpaquePointer?, _ params: UnsafePointer<
         let out = try nonNull(out, "out")
         let p = params?.pointee ?? cabi_train_default_params()
         let config = try trainingConfig(p)
-        let afme = try afmeConfig(p)
+        let afme = try afmeConfig(p, training: config)
         let width = Double(config.dim) * 2 + 16
         let bytes = Double(box.graph.entityCount) * width * 4 * Double(3 + config.effectiveThreads)
         if bytes > 16e9 { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "dim \(config.dim) with \(box.graph.entityCount) entities needs \(Int(bytes / 1e9)) GB") }
@@ -236,11 +239,15 @@ public func cabi_model_evaluate(_ model: OpaquePointer?, _ dataset: OpaquePointe
         let m = try Handles.get(model, ModelBox.self, "model").model
         let box = try Handles.get(dataset, DatasetBox.self, "dataset")
         let s = try split(which), t = try ties(tieMode)
+        let nThreads = try count(Int64(threads), "threads", max: 1024)
+        let queries = triples(box.graph, s)
+        if queries.isEmpty {
+            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "the \(["train", "valid", "test"][s]) split has no triples: there is nothing to rank")
+        }
         if box.graph.entityCount != m.entityCount || box.graph.relationCount != m.relationCount {
             throw ABIError(AFME_ERR_SHAPE, "the dataset has \(box.graph.entityCount) entities / \(box.graph.relationCount) relations, the model \(m.entityCount) / \(m.relationCount)")
         }
-        let nThreads = try count(Int64(threads), "threads", max: 1024)
-        let report = FilteredRanker.evaluate(m, triples: triples(box.graph, s), filter: box.filter,
+        let report = FilteredRanker.evaluate(m, triples: queries, filter: box.filter,
                                              threads: nThreads == 0 ? SystemInfo.coreCount : nThreads)
         fill(both, report.metrics(t, .both)); fill(tail, report.metrics(t, .tail)); fill(head, report.metrics(t, .head))
         return AFME_OK

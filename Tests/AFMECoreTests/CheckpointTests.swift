@@ -27,7 +27,7 @@ final class CheckpointTests: XCTestCase {
 
     func testCorruptionsAreRefused() {
         let bytes = Checkpoint.encode(model())
-        assertDataError(.emptyFile) { _ = try Checkpoint.decode([]) }
+        assertDataError(.truncated) { _ = try Checkpoint.decode([]) }
         var magic = bytes; magic[0] = UInt8(ascii: "X")
         assertDataError(.badFormat) { _ = try Checkpoint.decode(magic) }
         assertDataError(.truncated) { _ = try Checkpoint.decode(Array(bytes.prefix(30))) }

@@ -41,7 +41,7 @@ public enum Checkpoint {
 
     public static func decode(_ bytes: [UInt8], path: String? = nil) throws -> KGEModel {
         func fail(_ k: DataError.Kind, _ why: String) -> DataError { DataError(k, why, path: path) }
-        if bytes.isEmpty { throw fail(.emptyFile, "checkpoint is empty") }
+        if bytes.isEmpty { throw fail(.truncated, "checkpoint is empty (0 bytes)") }
         guard bytes.count >= 8, Array(bytes[0..<8]) == magic else { throw fail(.badFormat, "not a libafme checkpoint (bad magic)") }
         guard bytes.count >= headerSize + 4 else { throw fail(.truncated, "checkpoint is truncated (\(bytes.count) bytes)") }
         try verifyEnvelope(bytes, path: path)

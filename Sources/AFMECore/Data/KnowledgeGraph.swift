@@ -77,12 +77,12 @@ public struct KnowledgeGraph: Sendable {
 
 extension FeatureModality {
     func validate(entityCount: Int) throws {
-        if dim <= 0 { throw DataError(.shapeMismatch, "modality '\(name)': dimension must be positive") }
+        if dim <= 0 { throw DataError(.shapeMismatch, "modality \(quoted(name)): dimension must be positive") }
         if present.count != entityCount || values.count != entityCount * dim {
-            throw DataError(.shapeMismatch, "modality '\(name)': \(values.count / max(dim, 1)) rows for \(entityCount) entities")
+            throw DataError(.shapeMismatch, "modality \(quoted(name)): \(values.count / max(dim, 1)) rows for \(entityCount) entities")
         }
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw DataError(.nonFinite, "modality '\(name)': non-finite value at row \(bad / dim), column \(bad % dim)")
+            throw DataError(.nonFinite, "modality \(quoted(name)): non-finite value at row \(bad / dim), column \(bad % dim)")
         }
     }
 }

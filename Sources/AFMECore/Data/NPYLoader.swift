@@ -14,7 +14,7 @@ public enum NPYLoader {
 
     public static func parse(_ bytes: [UInt8], path: String? = nil) throws -> Matrix {
         func fail(_ kind: DataError.Kind, _ why: String) -> DataError { DataError(kind, why, path: path) }
-        if bytes.isEmpty { throw fail(.emptyFile, "file is empty") }
+        if bytes.isEmpty { throw fail(.truncated, "file is empty (0 bytes; a .npy file starts with a 10-byte preamble)") }
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
         guard bytes.count >= 10 else { throw fail(.truncated, "file is shorter than a .npy preamble") }
         guard Array(bytes[0..<6]) == magic else { throw fail(.badFormat, "not a .npy file (bad magic)") }
@@ -41,7 +41,7 @@ public enum NPYLoader {
         switch descr {
         case "'<f4'", "\"<f4\"": elementSize = 4
         case "'<f2'", "\"<f2\"": elementSize = 2
-        default: throw fail(.unsupportedDType, "dtype \(descr) is not little-endian float32 or float16")
+        default: throw fail(.unsupportedDType, "dtype \(quoted(descr)) is not little-endian float32 or float16")
         }
         if fortran.hasPrefix("True") { throw fail(.fortranOrder, "array is in Fortran (column-major) order; save it C-contiguous") }
         guard fortran.hasPrefix("False") else { throw fail(.badFormat, "fortran_order is neither True nor False") }
@@ -49,12 +49,14 @@ public enum NPYLoader {
         let inner = shapeText.drop(while: { $0 == "(" }).prefix(while: { $0 != ")" })
         let dims = inner.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
         guard dims.count == 2, let rows = Int(dims[0]), let cols = Int(dims[1]), rows >= 0, cols >= 0 else {
-            throw fail(.shapeMismatch, "expected a 2-D shape (rows, cols), found \(shapeText)")
+            throw fail(.shapeMismatch, "expected a 2-D shape (rows, cols), found \(quoted(shapeText))")
         }
         let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
         let dataStart = headerStart + headerLen
         guard !overflow, count <= (bytes.count - dataStart) / elementSize else {
-            throw fail(.truncated, "shape (\(rows), \(cols)) needs \(rows &* cols &* elementSize) data bytes, file has \(bytes.count - dataStart)")
+            let (needed, tooBig) = count.multipliedReportingOverflow(by: elementSize)
+            let need = overflow || tooBig ? "more than \(Int.max)" : "\(needed)"
+            throw fail(.truncated, "shape (\(rows), \(cols)) needs \(need) data bytes, file has \(bytes.count - dataStart)")
         }
         var values = [Float](repeating: 0, count: count)
         bytes.withUnsafeBytes { raw in
@@ -120,7 +122,12 @@ extension KnowledgeGraph {
         if m.rows != entityCount {
             throw DataError(.shapeMismatch, "\(m.rows) feature rows for \(entityCount) entities", path: npyPath)
         }
-        try addModality(name: name, dim: m.cols, values: m.values, missingIds: missingIds)
+        do {
+            try addModality(name: name, dim: m.cols, values: m.values, missingIds: missingIds)
+        } catch var e as DataError {
+            if e.path == nil { e.path = npyPath }
+            throw e
+        }
     }
 
     /// Adds a modality from memory ([entityCount, dim] row-major). Validates before changing anything.

@@ -17,25 +17,23 @@ public enum OpenKELoader {
         return kg
     }
 
-    /// Lines of a text file after the count header, checked against the header.
+    /// Lines of a text file after the count header, checked against the header. Lines end in "\n" or
+    /// "\r\n"; a UTF-8 byte-order mark at the start is skipped; trailing blank lines are ignored.
     static func records(_ path: String) throws -> [(line: Int, text: Substring)] {
         let bytes = try FileBytes.read(path)
         if bytes.isEmpty { throw DataError(.emptyFile, "file is empty (expected a count on the first line)", path: path) }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw DataError(.badToken, "file is not valid UTF-8", path: path)
-        }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
-        while let last = lines.last, last.allSatisfy({ $0 == " " || $0 == "\t" }) { lines.removeLast() }
+        var lines = try TextLines.split(bytes, path: path)
+        while let last = lines.last, last.text.allSatisfy({ $0 == " " || $0 == "\t" }) { lines.removeLast() }
         guard let header = lines.first else { throw DataError(.emptyFile, "file has no count line", path: path) }
-        let trimmed = header.trimmingWhitespace()
+        let trimmed = header.text.trimmingWhitespace()
         guard let count = Int(trimmed), count >= 0 else {
-            throw DataError(.badToken, "count header '\(trimmed)' is not a non-negative integer", path: path, line: 1)
+            throw DataError(.badToken, "count header \(quoted(trimmed)) is not a non-negative integer", path: path, line: 1)
         }
         let body = lines.dropFirst()
         if body.count != count {
             throw DataError(.countMismatch, "header says \(count) records but the file has \(body.count)", path: path, line: 1)
         }
-        return body.enumerated().map { (line: $0.offset + 2, text: $0.element) }
+        return Array(body)
     }
 
     /// `name<SEP>id` per line, SEP a space or a tab; names may contain spaces, so the id is after the last separator.
@@ -49,7 +47,7 @@ public enum OpenKELoader {
             }
             let idText = text[text.index(after: sep)...]
             guard let id = Int(idText) else {
-                throw DataError(.badToken, "id '\(idText)' is not an integer", path: path, line: line)
+                throw DataError(.badToken, "id \(quoted(idText)) is not an integer", path: path, line: line)
             }
             guard id >= 0 && id < recs.count else {
                 throw DataError(.idOutOfRange, "id \(id) outside 0..<\(recs.count)", path: path, line: line)
@@ -72,7 +70,7 @@ public enum OpenKELoader {
             var ids = [0, 0, 0]
             for k in 0..<3 {
                 guard let v = Int(fields[k]) else {
-                    throw DataError(.badToken, "'\(fields[k])' is not an integer id", path: path, line: line)
+                    throw DataError(.badToken, "field \(k + 1), \(quoted(fields[k])), is not an integer id", path: path, line: line)
                 }
                 ids[k] = v
             }
@@ -87,17 +85,13 @@ public enum OpenKELoader {
 
     /// Ids listed one per line (e.g. `missing_text.txt`): rows of a modality that are absent.
     public static func readIdList(_ path: String, entities: Int) throws -> [Int] {
-        let bytes = try FileBytes.read(path)
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw DataError(.badToken, "file is not valid UTF-8", path: path)
-        }
         var ids: [Int] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (line, raw) in try TextLines.split(FileBytes.read(path), path: path) {
             let s = raw.trimmingWhitespace()
             if s.isEmpty { continue }
-            guard let id = Int(s) else { throw DataError(.badToken, "'\(s)' is not an integer id", path: path, line: i + 1) }
+            guard let id = Int(s) else { throw DataError(.badToken, "\(quoted(s)) is not an integer id", path: path, line: line) }
             guard id >= 0 && id < entities else {
-                throw DataError(.idOutOfRange, "entity id \(id) outside 0..<\(entities)", path: path, line: i + 1)
+                throw DataError(.idOutOfRange, "entity id \(id) outside 0..<\(entities)", path: path, line: line)
             }
             ids.append(id)
         }

@@ -26,15 +26,29 @@ public struct SyntheticGraphSpec: Sendable {
     public var seed: UInt64 = 42
 
     public init() {}
+
+    /// Every field's domain, checked before any is used; the message names the field.
+    public func validate() throws {
+        func bad(_ s: String) -> DataError { DataError(.invalidArgument, s) }
+        if entities < 10 { throw bad("n_entities = \(entities) must be >= 10") }
+        if relations < 1 { throw bad("n_relations = \(relations) must be >= 1") }
+        if latentDim < 1 { throw bad("latent dim = \(latentDim) must be >= 1") }
+        if factsPerEntity < 1 { throw bad("facts_per_entity = \(factsPerEntity) must be >= 1") }
+        if modalityDims.count != missingFractions.count { throw bad("one missing fraction per modality is needed") }
+        if let d = modalityDims.first(where: { $0 <= 0 }) { throw bad("modality dim = \(d) must be > 0") }
+        if let f = missingFractions.first(where: { !($0 >= 0 && $0 < 1) }) { throw bad("missing fraction = \(f) must be in [0, 1)") }
+        if !(featureNoise.isFinite && featureNoise >= 0 && featureNoise <= 1e6) {
+            throw bad("feature_noise = \(featureNoise) must be finite and in [0, 1e6]")
+        }
+        if !(validFraction >= 0 && testFraction >= 0 && validFraction + testFraction < 0.9) {
+            throw bad("valid and test fractions must be >= 0 and sum to < 0.9")
+        }
+    }
 }
 
 public enum SyntheticGraph {
     public static func make(_ spec: SyntheticGraphSpec = SyntheticGraphSpec()) throws -> KnowledgeGraph {
-        guard spec.entities >= 10, spec.relations >= 1, spec.latentDim >= 1, spec.factsPerEntity >= 1,
-              spec.modalityDims.count == spec.missingFractions.count, spec.modalityDims.allSatisfy({ $0 > 0 }),
-              spec.missingFractions.allSatisfy({ $0 >= 0 && $0 < 1 }),
-              spec.validFraction >= 0, spec.testFraction >= 0, spec.validFraction + spec.testFraction < 0.9
-        else { throw DataError(.invalidArgument, "synthetic graph parameters out of range") }
+        try spec.validate()
         var rng = SplitMix64(seed: spec.seed)
         let E = spec.entities, k = spec.latentDim
         var z = [Float](repeating: 0, count: E * k)
