@@ -30,7 +30,7 @@ python_flow() {
 valgrind_serve() {
     command -v valgrind >/dev/null || { echo "valgrind missing"; return 1; }
     # An AVX2 build of the library in its own scratch directory (valgrind 3.19 lacks AVX-512).
-    AFME_CPU=haswell build_library --scratch-path .build/valgrind >/dev/null
+    build_valgrind_library >/dev/null
     gcc -std=c99 -O1 -g examples/c/serve.c -o "$O/serve_vg" -Iinclude -L.build/valgrind/release -lafme \
         "-Wl,-rpath,$ROOT/.build/valgrind/release"
     printf '%s' "$QUERIES" | OPENBLAS_CORETYPE=Haswell valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=3 \

@@ -6,9 +6,14 @@
  * - Every function returns an ::afme_status, except afme_version() and afme_last_error(), which
  *   return strings with static / thread-local lifetime.
  * - On failure, afme_last_error() returns a message for the calling thread; outputs are untouched.
- * - Objects are opaque handles with a create/free pair. Freeing NULL is a no-op returning AFME_OK;
- *   freeing or using an already-freed handle is detected and refused with AFME_ERR_INVALID_HANDLE
- *   (as long as its address has not been reused by a new handle).
+ * - Objects are opaque handles with a create/free pair. Freeing NULL is a no-op returning AFME_OK.
+ *   A handle is a token, not an address, and no token is issued twice in a process: freeing or using an
+ *   already-freed handle, a handle of the other type or a forged one is refused with
+ *   AFME_ERR_INVALID_HANDLE, also after the freed object's memory has been reused.
+ * - Files are read only if they are regular files (a device, FIFO or socket, or a link to one, is refused
+ *   with AFME_ERR_IO), of at most 16 GiB, and never past the size they had when opened.
+ * - Text files (OpenKE) may end lines in "\n" or "\r\n"; a UTF-8 byte-order mark at the start of a file
+ *   is skipped; a line that is not valid UTF-8 is refused with AFME_ERR_PARSE and its line number.
  * - Arrays are pointer + length. Ids are int64_t in [0, count).
  * - Thread safety is stated per function under @note.
  */
@@ -57,7 +62,10 @@ const char *afme_version(void);
 
 /**
  * @brief The message of the last failed call on this thread.
- * @return a thread-local string, valid until the next failing call on this thread; "" if none.
+ * @return a thread-local string, valid until the next failing call on this thread; "" if none. It names
+ *         the function and, for file input, the file and line; it quotes at most ~80 characters of a bad
+ *         token (control and invisible characters such as a BOM shown as \u{...} escapes) and is at
+ *         most 1024 bytes long.
  * @note Thread-safe (each thread has its own message).
  */
 const char *afme_last_error(void);
@@ -85,9 +93,9 @@ typedef struct afme_synthetic_params {
     int64_t facts_per_entity;   /**< >= 1 (default 6) */
     int64_t text_dim;           /**< first modality's dim; 0 = no such modality (default 32) */
     int64_t image_dim;          /**< second modality's dim; 0 = no such modality (default 16) */
-    float text_missing;         /**< fraction of missing text rows in [0, 1) (default 0.1) */
-    float image_missing;        /**< fraction of missing image rows in [0, 1) (default 0.3) */
-    float feature_noise;        /**< feature noise std, >= 0 (default 0.3) */
+    float text_missing;         /**< fraction of missing text rows in [0, 1), checked even when text_dim is 0 (default 0.1) */
+    float image_missing;        /**< fraction of missing image rows in [0, 1), checked even when image_dim is 0 (default 0.3) */
+    float feature_noise;        /**< feature noise std in [0, 1e6] (default 0.3) */
     uint64_t seed;              /**< default 42 */
 } afme_synthetic_params;
 
@@ -108,6 +116,9 @@ afme_status afme_dataset_create_synthetic(const afme_synthetic_params *params, a
  * @param folder [in] UTF-8 path.
  * @param out    [out] receives a new dataset; untouched on failure.
  * @return AFME_ERR_IO, AFME_ERR_PARSE, AFME_ERR_OUT_OF_RANGE with file and line in afme_last_error().
+ *         Names are UTF-8 (anything else is PARSE, with the line); the id follows the last space or tab.
+ *         An empty split ("0" on the first line) loads: training on an empty train split and evaluating
+ *         an empty split are then refused with AFME_ERR_INVALID_ARGUMENT.
  * @note Thread-safe.
  */
 afme_status afme_dataset_load_openke(const char *folder, afme_dataset **out);
@@ -301,6 +312,8 @@ typedef int (*afme_progress_fn)(const afme_epoch_report *report, void *user_data
  * Requests whose memory can be told in advance to exceed about 16 GB (the entity tables, one AFME
  * batch's graph, or the AFME layers: their parameters grow with dim² and with dim × each modality's
  * dim) are refused with AFME_ERR_INVALID_ARGUMENT before anything is allocated.
+ * Every field is checked before any is used (AFME's fields only when model_kind is AFME_MODEL_AFME; a
+ * structural model does not read them). An empty training split is refused with AFME_ERR_INVALID_ARGUMENT.
  * @param params   [in] NULL for the defaults.
  * @param progress [in] may be NULL.
  * @param out      [out] receives a new model (also on AFME_ERR_CANCELLED); free with afme_model_free().
@@ -331,7 +344,10 @@ afme_status afme_model_score(const afme_model *model, const int64_t *triples, in
  * @brief The k best candidates for (h, r, ?) or (?, r, t), best first.
  * @param exclude [in] may be NULL; if given, entities known (in its train ∪ valid ∪ test) to complete
  *        the query are skipped. Must have the model's entity and relation counts.
- * @param out_ids, out_scores [out] capacity k each; *n_written = min(k, entities). A candidate's score
+ * @param k any value >= 0 (a k above the entity count asks for every entity).
+ * @param out_ids, out_scores [out] capacity min(k, entities) each; *n_written = min(k, entities), less only
+ *        when candidates are excluded or score NaN (possible only for a crafted checkpoint; NaN candidates
+ *        are skipped, so n_written counts the rows actually written). A candidate's score
  *        equals afme_model_score() of the completed triple up to float rounding (a few ulp): the scan
  *        sums in another order and, for head queries, compares t∘r̄ with every h instead of h∘r with t.
  * @note Thread-safe. Cost (AFME models): the first query of a relation builds that relation's joint
@@ -355,6 +371,7 @@ typedef struct afme_metrics {
 
 /**
  * @brief Filtered link prediction on a split (filter = train ∪ valid ∪ test of `dataset`).
+ * @return AFME_ERR_INVALID_ARGUMENT for an empty split (there is no MRR of nothing).
  * @param out_both, out_tail, out_head [out] each may be NULL.
  * @note Thread-safe.
  */
@@ -394,16 +411,21 @@ afme_status afme_model_free(afme_model *model);
  */
 
 /**
- * @brief Saves a model atomically: a temporary file beside `path`, fsync, rename. On failure the
- *        previous file at `path` (if any) is unchanged.
+ * @brief Saves a model atomically: a uniquely named temporary file beside `path` (".<name>.afme-tmp-<pid>-<random>",
+ *        created with O_CREAT|O_EXCL|O_NOFOLLOW, so a planted file or link is never followed), fsync, rename,
+ *        fsync of the directory. On failure the previous file at `path` (if any) is unchanged.
+ *        Concurrent saves to one path from threads or processes all succeed (the last rename wins), and a
+ *        concurrent afme_model_load() reads a complete old or new model. A temporary file left by a killed
+ *        save is never read as a model; the next save to the same path removes it once its process is gone.
  * @note Thread-safe (the model is only read).
  */
 afme_status afme_model_save(const afme_model *model, const char *path);
 
 /**
  * @brief Loads a model saved by afme_model_save().
- * @return AFME_ERR_IO (cannot read), AFME_ERR_FORMAT (bad magic, unsupported version, checksum
- *         mismatch, truncated, out-of-range configuration), AFME_ERR_NON_FINITE; `*out` is untouched on failure.
+ * @return AFME_ERR_IO (cannot read, not a regular file, over 16 GiB), AFME_ERR_FORMAT (empty, bad magic,
+ *         unsupported version, checksum mismatch, truncated, out-of-range configuration), AFME_ERR_NON_FINITE;
+ *         `*out` is untouched on failure.
  * @note Thread-safe.
  */
 afme_status afme_model_load(const char *path, afme_model **out);
@@ -419,7 +441,8 @@ afme_status afme_model_serialized_size(const afme_model *model, size_t *out);
  */
 afme_status afme_model_save_to_buffer(const afme_model *model, uint8_t *buffer, size_t size, size_t *written);
 
-/** @brief Loads a model from bytes produced by afme_model_save_to_buffer() (copied). @note Thread-safe. */
+/** @brief Loads a model from bytes produced by afme_model_save_to_buffer() (copied). 0 bytes (data may then
+ *  be NULL) is AFME_ERR_FORMAT. @note Thread-safe. */
 afme_status afme_model_load_from_buffer(const uint8_t *data, size_t size, afme_model **out);
 
 /** @} */

@@ -2,8 +2,9 @@
 # The C tests against libafme.so built with AddressSanitizer (+ LeakSanitizer) and with
 # ThreadSanitizer: memory errors and leaks across every ABI path abi_test drives (the refused
 # inputs included), and data races while 8 threads score and rank on one structural and one AFME
-# model (threads_test). The sanitizer runtimes are linked into the C host with the toolchain's clang
-# (a sanitized .so does not carry them). Summary in .build/sanitize/summary: "passed failed".
+# model (threads_test); under ASan also every option value (options_test) and the hardening regressions
+# (hardening_test: hostile files, concurrent and killed saves, stale handles). The sanitizer runtimes
+# are linked into the C host with the toolchain's clang (a sanitized .so does not carry them). Summary in .build/sanitize/summary: "passed failed".
 source "$(dirname "$0")/common.sh"
 ensure_deps test
 out="$ROOT/.build/sanitize"; mkdir -p "$out"
@@ -17,7 +18,8 @@ for kind in address thread; do
         -Xlinker -soname=libafme.so > "$out/$kind.build.log" 2>&1 || { cat "$out/$kind.build.log"; exit 1; }
     lib="$ROOT/.build/san-$kind/release"
     extra=(); [ $kind = thread ] && extra=(-L"$swiftlib" -ldispatch -lBlocksRuntime -Wl,-rpath,"$swiftlib")
-    for t in abi_test threads_test; do
+    tests=(abi_test threads_test); [ $kind = address ] && tests+=(options_test hardening_test)
+    for t in "${tests[@]}"; do
         "$clang" -fsanitize=$kind -std=c99 -Iinclude "Tests/c/$t.c" -o "$out/$t-$kind" -L"$lib" -lafme -Wl,-rpath,"$lib" \
             "${extra[@]}" -lpthread -lm 2> "$out/$t-$kind.link.log" || { cat "$out/$t-$kind.link.log"; fail=$((fail + 1)); continue; }
         if ASAN_OPTIONS=detect_leaks=1 TSAN_OPTIONS=halt_on_error=1 "$out/$t-$kind" > "$out/$t-$kind.log" 2>&1 \

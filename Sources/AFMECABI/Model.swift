@@ -204,7 +204,7 @@ public func cabi_model_topk(_ model: OpaquePointer?, _ entity: Int64, _ relation
         guard let dir = Direction(rawValue: Int(direction.rawValue)) else {
             throw ABIError(AFME_ERR_INVALID_ARGUMENT, "direction \(direction.rawValue) is not an afme_direction")
         }
-        let kk = try count(k, "k")
+        let kk = try count(k, "k", max: Int64.max)  // any k >= 0: n_written = min(k, entities)
         let written = try nonNull(written, "n_written")
         var filter: FilterIndex? = nil
         if exclude != nil {

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from ._lib import (AfmeError, AfmeIOError, CancelledError, EpochReport, FormatError, InternalError,
+from ._lib import (AfmeError, AfmeIOError, ArgumentOverflowError, ArgumentTypeError, CancelledError, EpochReport, FormatError, InternalError,
                    InvalidArgumentError, InvalidHandleError, Metrics, NonFiniteError, NullPointerError,
                    OutOfRangeError, ParseError, PROGRESS_FN, ShapeError, SyntheticParams, TrainParams,
                    __version__, check, lib)
@@ -33,9 +33,62 @@ def version() -> str:
 
 def _enum(table, value, what):
     try:
-        return table[value.lower()] if isinstance(value, str) else int(value)
+        return table[value.lower()] if isinstance(value, str) else _int(value, what, C.c_int32)
     except KeyError:
         raise InvalidArgumentError(f"{what} must be one of {sorted(table)}, not {value!r}") from None
+
+
+_INT_RANGES = {C.c_int32: (-2**31, 2**31 - 1), C.c_int64: (-2**63, 2**63 - 1), C.c_uint64: (0, 2**64 - 1),
+               C.c_int: (-2**31, 2**31 - 1)}
+
+
+def _int(value, what, ctype=C.c_int64, minimum=None):
+    """A Python integer for a C integer field or argument: bools and integral NumPy scalars pass; floats,
+    strings and the like raise ArgumentTypeError; values outside the C type (or below `minimum`) raise
+    ArgumentOverflowError / InvalidArgumentError instead of wrapping."""
+    if isinstance(value, (bool, np.bool_)):
+        value = int(value)
+    if not isinstance(value, (int, np.integer)):
+        raise ArgumentTypeError(f"{what} must be an integer, not {type(value).__name__} {value!r}")
+    value = int(value)
+    lo, hi = _INT_RANGES[ctype]
+    if not lo <= value <= hi:
+        raise ArgumentOverflowError(f"{what} = {value} does not fit the C field ({lo}..{hi})")
+    if minimum is not None and value < minimum:
+        raise InvalidArgumentError(f"{what} = {value} must be >= {minimum}")
+    return value
+
+
+def _float(value, what):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ArgumentTypeError(f"{what} must be a number, not {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def _set_field(struct, name, value, what):
+    """Sets a ctypes struct field after checking the value fits it (ctypes itself wraps silently)."""
+    ctype = dict(type(struct)._fields_)[name]
+    if ctype in (C.c_float, C.c_double):
+        value = _float(value, what)
+    else:
+        value = _int(value, what, ctype)
+    setattr(struct, name, value)
+
+
+def _id_array(values, what, columns=None):
+    """An int64 C-contiguous array of ids. Only integer (or bool) arrays pass: float arrays, which NumPy
+    would truncate, and NaN are refused; uint64 values above INT64_MAX are refused, not wrapped."""
+    a = np.asarray(values)
+    if a.size == 0 and a.dtype.kind == "f":
+        a = a.astype(np.int64)
+    if a.dtype.kind not in "iub":
+        raise ArgumentTypeError(f"{what} must be an integer array, not dtype {a.dtype}")
+    if a.dtype.kind == "u" and a.size and a.max() > np.iinfo(np.int64).max:
+        raise ArgumentOverflowError(f"{what} holds ids above INT64_MAX")
+    a = np.ascontiguousarray(a, dtype=np.int64)
+    if columns is not None and (a.ndim != 2 or a.shape[1] != columns):
+        raise ShapeError(f"{what} must have shape (n, {columns}), got {a.shape}")
+    return a
 
 
 def _path(p) -> bytes:
@@ -83,7 +136,7 @@ class Dataset(_Handle):
         for k, v in params.items():
             if k not in dict(SyntheticParams._fields_):
                 raise InvalidArgumentError(f"unknown synthetic parameter {k!r}")
-            setattr(p, k, v)
+            _set_field(p, k, v, k)
         h = C.c_void_p()
         check(lib.afme_dataset_create_synthetic(C.byref(p), C.byref(h)))
         return cls(h)
@@ -96,7 +149,10 @@ class Dataset(_Handle):
 
     def add_modality(self, name: str, values, present=None) -> None:
         """Adds features [n_entities, dim] (copied as float32); `present` is a bool mask (None = all present)."""
-        v = np.ascontiguousarray(values, dtype=np.float32)
+        v = np.asarray(values)
+        if v.dtype.kind not in "fiub":
+            raise ArgumentTypeError(f"features must be numeric, not dtype {v.dtype}")
+        v = np.ascontiguousarray(v, dtype=np.float32)
         if v.ndim != 2:
             raise ShapeError(f"features must be 2-D, got shape {v.shape}")
         mask = None
@@ -109,7 +165,7 @@ class Dataset(_Handle):
                                             v.shape[0], v.shape[1], mask))
 
     def add_modality_npy(self, name: str, path, missing_ids=()) -> None:
-        ids = np.ascontiguousarray(missing_ids, dtype=np.int64)
+        ids = _id_array(missing_ids, "missing_ids").ravel()
         check(lib.afme_dataset_add_modality_npy(self.handle, name.encode(), _path(path),
                                                 ids.ctypes.data_as(C.POINTER(C.c_int64)) if ids.size else None, ids.size))
 
@@ -125,6 +181,15 @@ class Dataset(_Handle):
     @property
     def n_modalities(self) -> int: return self._count(lib.afme_dataset_n_modalities)
 
+    def __copy__(self):
+        raise ArgumentTypeError("a Dataset cannot be copied (it owns a native handle); load or build another")
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
+    def __reduce__(self):
+        raise ArgumentTypeError("a Dataset cannot be pickled (it owns a native handle)")
+
     def n_triples(self, split="train") -> int:
         return self._count(lib.afme_dataset_n_triples, _enum(SPLITS, split, "split"))
 
@@ -138,6 +203,7 @@ class Dataset(_Handle):
         return out[: written.value]
 
     def _name(self, fn, i: int) -> str:
+        i = _int(i, "id")
         needed = C.c_size_t()
         check(fn(self.handle, i, None, 0, C.byref(needed)))
         buf = C.create_string_buffer(needed.value)
@@ -210,9 +276,7 @@ class Model(_Handle):
                 raise InvalidArgumentError(f"unknown training parameter {k!r}")
             if k in _ENUM_FIELDS:
                 v = _enum(_ENUM_FIELDS[k], v, k)
-            elif isinstance(v, bool):
-                v = int(v)
-            setattr(p, k, v)
+            _set_field(p, k, v, k)
         prog = _Progress(p.epochs, progress, show_progress)
         h = C.c_void_p()
         try:
@@ -240,6 +304,17 @@ class Model(_Handle):
         h = C.c_void_p()
         check(lib.afme_model_load_from_buffer(buf, len(data), C.byref(h)))
         return cls(h)
+
+    def __copy__(self) -> "Model":
+        """A real copy (its own native model, through the checkpoint bytes): closing or collecting one
+        never frees the other."""
+        return Model.from_bytes(self.to_bytes())
+
+    def __deepcopy__(self, memo) -> "Model":
+        return self.__copy__()
+
+    def __reduce__(self):
+        return (Model.from_bytes, (self.to_bytes(),))
 
     def save(self, path) -> None:
         check(lib.afme_model_save(self.handle, _path(path)))
@@ -278,9 +353,7 @@ class Model(_Handle):
     def score(self, triples) -> np.ndarray:
         """Scores an int array [n, 3] of (head, relation, tail); no copy if already int64 C-contiguous.
         Each score depends on its own triple and the model only (same bits whatever else is in the call)."""
-        t = np.ascontiguousarray(triples, dtype=np.int64)
-        if t.ndim != 2 or t.shape[1] != 3:
-            raise ShapeError(f"triples must have shape (n, 3), got {t.shape}")
+        t = _id_array(triples, "triples", columns=3)
         out = np.empty(t.shape[0], dtype=np.float32)
         check(lib.afme_model_score(self.handle, t.ctypes.data_as(C.POINTER(C.c_int64)), t.shape[0],
                                    out.ctypes.data_as(C.POINTER(C.c_float))))
@@ -291,7 +364,9 @@ class Model(_Handle):
         AFME: the first query of a relation builds its joint table (see afme.h); group queries by relation.
         Scores equal score() of the completed triples up to float rounding (a few ulp; see afme.h)."""
         d = _enum(DIRECTIONS, direction, "direction")
-        kk = max(int(k), 0)
+        entity, relation = _int(entity, "entity"), _int(relation, "relation")
+        k = _int(k, "k", minimum=0)
+        kk = min(k, self.n_entities)  # the library writes at most one row per entity
         ids = np.empty(kk, dtype=np.int64)
         scores = np.empty(kk, dtype=np.float32)
         n = C.c_int64()
@@ -303,6 +378,7 @@ class Model(_Handle):
     def evaluate(self, dataset: Dataset, split="test", ties="realistic", threads: int = 0) -> dict:
         """Filtered MR/MRR/Hits@k: {'both': {...}, 'tail': {...}, 'head': {...}}."""
         both, tail, head = Metrics(), Metrics(), Metrics()
+        threads = _int(threads, "threads", C.c_int32, minimum=0)
         check(lib.afme_model_evaluate(self.handle, dataset.handle, _enum(SPLITS, split, "split"),
                                       _enum(TIES, ties, "ties"), threads, C.byref(both), C.byref(tail), C.byref(head)))
         as_dict = lambda m: {name: getattr(m, name) for name, _ in Metrics._fields_}

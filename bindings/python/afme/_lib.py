@@ -28,6 +28,12 @@ class CancelledError(AfmeError): status = 10
 class InternalError(AfmeError): status = 11
 
 
+# Refusals made in Python before anything reaches C (same status as the library's INVALID_ARGUMENT),
+# also catchable as the built-in exception a Python programmer expects.
+class ArgumentTypeError(InvalidArgumentError, TypeError): pass
+class ArgumentOverflowError(InvalidArgumentError, OverflowError): pass
+
+
 _ERRORS = {cls.status: cls for cls in (NullPointerError, InvalidArgumentError, OutOfRangeError, InvalidHandleError,
                                         AfmeIOError, ParseError, FormatError, ShapeError, NonFiniteError,
                                         CancelledError, InternalError)}
