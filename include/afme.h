@@ -28,9 +28,9 @@ extern "C" {
 #endif
 
 #define AFME_VERSION_MAJOR 0
-#define AFME_VERSION_MINOR 2
+#define AFME_VERSION_MINOR 3
 #define AFME_VERSION_PATCH 0
-#define AFME_VERSION_STRING "0.2.0"
+#define AFME_VERSION_STRING "0.3.0"
 
 /**
  * @defgroup Library Library: version and errors
@@ -321,6 +321,170 @@ typedef int (*afme_progress_fn)(const afme_epoch_report *report, void *user_data
  */
 afme_status afme_model_train(const afme_dataset *dataset, const afme_train_params *params,
                              afme_progress_fn progress, void *user_data, afme_model **out);
+
+/**
+ * @name Params: training options by name (since 0.3.0)
+ * The contract that grows without breaking callers: a model kind chosen by name, every option set by
+ * name from text (as LightGBM's parameter strings and XGBoost's XGBoosterSetParam), and the common
+ * options also through a struct that carries its size. afme_train_params above is the frozen 0.2.0
+ * layout, kept so programs built against 0.2.0 keep working; new options appear only here.
+ *
+ * Model kinds: "rotate", "transe", "rotate_l2" (structural: the triples only) and "afme" (structure +
+ * the dataset's feature modalities). The options, one table in the library (afme_option_info_get() lists it;
+ * `afme-cli --list-options` prints it; Tests/c/run.sh checks this list against it):
+ *
+ * @verbatim
+ * OPTIONS BEGIN
+ * dim                                   int     all   embedding dim (complex dims for RotatE)
+ * gamma                                 float   all   margin γ of the score γ − distance
+ * epsilon                               float   all   ε of the RotatE initialisation range (γ + ε) / dim
+ * negatives                             int     all   negatives per positive
+ * batch_size                            int     all   positives per step
+ * epochs                                int     all   maximum epochs
+ * learning_rate                         float   all   Adam learning rate
+ * adversarial_temperature               float   all   self-adversarial temperature α; 0 weights negatives uniformly
+ * l2                                    float   all   L2 penalty on the rows of positive triples; 0 = off
+ * seed                                  uint64  all   random seed
+ * threads                               int     all   threads of this model's training and evaluation; 0 = all cores
+ * validate_every                        int     all   validate every N epochs; 0 = never
+ * patience                              int     all   validations without improvement before stopping; 0 = never
+ * validation_ties                       choice  all   tie handling of the early-stopping metric
+ * validation_limit                      int     all   cap on validation triples; 0 = all
+ * time_limit_seconds                    float   all   stop after the epoch that passes this; 0 = none
+ * bernoulli_negatives                   bool    all   per-relation Bernoulli corruption instead of uniform
+ * filter_negatives                      bool    all   redraw negatives that are known training triples
+ * score_function                        choice  afme  score of the joint entity rows (structural kinds fix it by their name)
+ * fusion                                choice  afme  MoIFu, or the w/o MoIFu ablation (concatenate and project)
+ * enhancement                           bool    afme  MoIEn generator + discriminator (off: w/o MoIEn)
+ * denoising                             bool    afme  relation-driven gate, eq. 4-5
+ * denoise_strength                      float   afme  α: 0 raw modality, 1 gated
+ * confidence                            bool    afme  confidence term of eq. 6
+ * relation_smoothing                    bool    afme  σ(τ_r) of eq. 6
+ * attention_layers                      int     afme  generator self-attention layers
+ * attention_tokens                      int     afme  tokens per modality vector; must divide the row width
+ * noise_dim                             int     afme  generator noise z width
+ * gate_reading                          choice  afme  reading of eq. 4's h_m ⊙ r
+ * guide_reading                         choice  afme  reading of eq. 8's (e_s ⊕ z) ⊙ h̃_m
+ * intermodal_includes_self              bool    afme  eq. 10 also attends to the modality itself
+ * missing_fill                          choice  afme  what fills absent modality rows
+ * lambda_adversarial                    float   afme  λ1 of eq. 17
+ * lambda_penalty                        float   afme  λ2 of eq. 17
+ * penalty_weight                        float   afme  λ of eq. 16
+ * generator_learning_rate               float   afme  generator Adam learning rate
+ * discriminator_learning_rate           float   afme  discriminator Adam learning rate
+ * adversarial_samples                   int     afme  rows per batch fed to the discriminator
+ * discriminator_hidden                  int     afme  discriminator hidden width
+ * noise_scale                           float   afme  std of z in units of the structural init std
+ * completion_mix                        bool    afme  absent rows are prior + β ⊙ (G − prior), β learned from 0
+ * negative_pool                         int     afme  per-relation negative pool, in multiples of negatives
+ * placement_neighbors                   int     afme  cold-start entities placed from this many feature neighbours after training; 0 = off
+ * placement_keep                        float   afme  share of a cold-start entity's own row kept
+ * experimental.enhance_all              bool    afme  every modality vector is the generator's refinement (measured: a loss)
+ * experimental.completion_dropout       float   afme  share of present rows completed as if absent per batch (measured: a loss)
+ * experimental.synthetic_negative_weight float  afme  weight of generated-modality negatives (measured: a loss)
+ * OPTIONS END
+ * @endverbatim
+ * Domains and defaults: afme_option_info_get() or `afme-cli --list-options`. Values are text: integers,
+ * numbers ("1e-3"; NaN/Inf refused with AFME_ERR_NON_FINITE), "true"/"false" (also 1/0, yes/no, on/off),
+ * or a choice's name. The 0.2.0 struct's enhance_all, completion_dropout and synthetic_negative_weight
+ * are the experimental.* options (levers that BENCHMARKS.md measured as losses).
+ * @{
+ */
+
+typedef struct afme_params afme_params;
+
+/**
+ * @brief New training parameters for a model kind, holding every option's default.
+ * @param model [in] a kind name ("rotate", "transe", "rotate_l2", "afme"); NULL = "rotate".
+ * @return AFME_ERR_INVALID_ARGUMENT for an unknown kind (the message lists the kinds).
+ * @note Thread-safe.
+ */
+afme_status afme_params_create(const char *model, afme_params **out);
+
+/** @brief Frees parameters. NULL is a no-op. */
+afme_status afme_params_free(afme_params *params);
+
+/**
+ * @brief Sets one option from its text form, e.g. afme_params_set(p, "attention_layers", "4").
+ * @return AFME_ERR_INVALID_ARGUMENT for an unknown key (the message lists the kind's valid keys), an
+ *         option of another kind, or a value outside its domain (the message states it);
+ *         AFME_ERR_NON_FINITE for NaN/Inf. The parameters are unchanged on failure.
+ * @note Not thread-safe on the same parameters.
+ */
+afme_status afme_params_set(afme_params *params, const char *key, const char *value);
+
+/**
+ * @brief Sets several options from "key=value" items separated by spaces, tabs, newlines or commas,
+ *        all or nothing: on failure no option is changed.
+ * @note Not thread-safe on the same parameters.
+ */
+afme_status afme_params_set_string(afme_params *params, const char *settings);
+
+/**
+ * @brief An option's current value as text ("model" gives the kind); buffer/size/needed as
+ *        afme_dataset_entity_name(). @note Thread-safe.
+ */
+afme_status afme_params_get(const afme_params *params, const char *key, char *buffer, size_t size, size_t *needed);
+
+/** The options every kind shares, in a struct that carries its size: the library reads only the fields
+ *  the caller's struct_size covers (an older, shorter struct leaves the rest at their defaults) and
+ *  accepts a longer struct from a newer header only if the fields it does not know are zero. */
+typedef struct afme_common_params {
+    uint64_t struct_size;          /**< sizeof(afme_common_params), set by afme_common_default_params() */
+    int32_t dim;
+    int32_t negatives;
+    int32_t batch_size;
+    int32_t epochs;
+    float gamma;
+    float epsilon;
+    float learning_rate;
+    float adversarial_temperature;
+    float l2;
+    int32_t threads;
+    uint64_t seed;
+    int32_t validate_every;
+    int32_t patience;
+    int32_t validation_ties;       /**< one of afme_ties */
+    int32_t validation_limit;
+    double time_limit_seconds;
+} afme_common_params;
+
+/** @brief The defaults of the common options, struct_size set. @note Thread-safe. */
+afme_common_params afme_common_default_params(void);
+
+/**
+ * @brief Sets the common options from a sized struct, each checked as afme_params_set() checks it;
+ *        all or nothing.
+ * @note Not thread-safe on the same parameters.
+ */
+afme_status afme_params_set_common(afme_params *params, const afme_common_params *common);
+
+/** One row of the option table. Strings have static lifetime. The caller sets struct_size; the library
+ *  writes only the fields that size covers. */
+typedef struct afme_option_info {
+    uint64_t struct_size;          /**< sizeof(afme_option_info) */
+    const char *name;
+    const char *type;              /**< "int", "uint64", "float", "bool" or "choice" */
+    const char *domain;            /**< e.g. "integer in 0...8", "number in (0, 10)", "one of adaptive, concat" */
+    const char *default_value;
+    const char *kinds;             /**< "all", or the kinds that read it, comma-separated */
+    const char *doc;
+} afme_option_info;
+
+/** @brief Number of options in the table. @note Thread-safe. */
+afme_status afme_option_count(int64_t *out);
+/** @brief Row `index` of the option table. @note Thread-safe. */
+afme_status afme_option_info_get(int64_t index, afme_option_info *out);
+
+/**
+ * @brief Trains a model as afme_model_train() does, from parameters by name.
+ * @param params [in] NULL = "rotate" with the defaults.
+ * @note Thread-safe with respect to other calls; params and dataset are only read.
+ */
+afme_status afme_model_train_with(const afme_dataset *dataset, const afme_params *params, afme_progress_fn progress,
+                                  void *user_data, afme_model **out);
+
+/** @} */
 
 /** @brief Entity count of the model. @note Thread-safe. */
 afme_status afme_model_n_entities(const afme_model *model, int64_t *out);

@@ -18,7 +18,7 @@ for kind in address thread; do
         -Xlinker -soname=libafme.so > "$out/$kind.build.log" 2>&1 || { cat "$out/$kind.build.log"; exit 1; }
     lib="$ROOT/.build/san-$kind/release"
     extra=(); [ $kind = thread ] && extra=(-L"$swiftlib" -ldispatch -lBlocksRuntime -Wl,-rpath,"$swiftlib")
-    tests=(abi_test threads_test); [ $kind = address ] && tests+=(options_test hardening_test)
+    tests=(abi_test threads_test); [ $kind = address ] && tests+=(options_test params_test hardening_test)
     for t in "${tests[@]}"; do
         "$clang" -fsanitize=$kind -std=c99 -Iinclude "Tests/c/$t.c" -o "$out/$t-$kind" -L"$lib" -lafme -Wl,-rpath,"$lib" \
             "${extra[@]}" -lpthread -lm 2> "$out/$t-$kind.link.log" || { cat "$out/$t-$kind.link.log"; fail=$((fail + 1)); continue; }

@@ -57,8 +57,12 @@ enum Handles {
     private static var serial: UInt = 0
     private static let once: Void = { pthread_mutex_init(&lock, nil) }()
 
-    static func tag<T: AnyObject>(_ type: T.Type) -> UInt { T.self == DatasetBox.self ? 1 : 2 }
-    static func typeName<T: AnyObject>(_ type: T.Type) -> String { T.self == DatasetBox.self ? "afme_dataset" : "afme_model" }
+    static func tag<T: AnyObject>(_ type: T.Type) -> UInt {
+        T.self == DatasetBox.self ? 1 : T.self == ModelBox.self ? 2 : 3
+    }
+    static func typeName<T: AnyObject>(_ type: T.Type) -> String {
+        T.self == DatasetBox.self ? "afme_dataset" : T.self == ModelBox.self ? "afme_model" : "afme_params"
+    }
 
     static func register<T: AnyObject>(_ object: T) -> OpaquePointer {
         _ = once

@@ -31,77 +31,41 @@ public func cabi_train_default_params() -> afme_train_params {
                              placement_neighbors: Int32(a.placementNeighbors), placement_keep: a.placementKeep)
 }
 
-/// The AFME part of the C parameters, or nil for a structural model; validated in full before it is
-/// returned, so no field is used (to size layers, say) before its domain is checked.
-func afmeConfig(_ p: afme_train_params, training c: TrainingConfig) throws -> AFMEConfig? {
-    guard p.model_kind == Int32(AFME_MODEL_AFME.rawValue) else {
-        if p.model_kind != Int32(AFME_MODEL_STRUCTURAL.rawValue) {
-            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "model_kind \(p.model_kind) is not an afme_model_kind")
-        }
-        return nil
-    }
-    func flag(_ v: Int32) -> Bool { v != 0 }
-    func choice<T: RawRepresentable>(_ v: Int32, _ name: String) throws -> T where T.RawValue == Int {
-        guard let t = T(rawValue: Int(v)) else { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "\(name) \(v) is out of range") }
-        return t
-    }
-    for (name, v) in [("denoise_strength", p.denoise_strength), ("lambda_adversarial", p.lambda_adversarial),
-                      ("lambda_penalty", p.lambda_penalty), ("penalty_weight", p.penalty_weight),
-                      ("generator_learning_rate", p.generator_learning_rate),
-                      ("discriminator_learning_rate", p.discriminator_learning_rate),
-                      ("completion_dropout", p.completion_dropout),
-                      ("synthetic_negative_weight", p.synthetic_negative_weight),
-                      ("noise_scale", p.noise_scale), ("placement_keep", p.placement_keep)] where !v.isFinite {
-        throw ABIError(AFME_ERR_NON_FINITE, "\(name) is not finite")
-    }
-    var a = AFMEConfig()
-    a.fusion = try choice(p.fusion, "fusion"); a.enhancement = flag(p.enhancement); a.denoising = flag(p.denoising)
-    a.denoiseStrength = p.denoise_strength; a.confidence = flag(p.confidence); a.relationSmoothing = flag(p.relation_smoothing)
-    a.attentionLayers = Int(p.attention_layers); a.attentionTokens = Int(p.attention_tokens); a.noiseDim = Int(p.noise_dim)
-    a.gateRelation = try choice(p.gate_reading, "gate_reading"); a.guide = try choice(p.guide_reading, "guide_reading")
-    a.interModalIncludesSelf = flag(p.intermodal_includes_self); a.missingFill = try choice(p.missing_fill, "missing_fill")
-    a.lambdaAdversarial = p.lambda_adversarial; a.lambdaPenalty = p.lambda_penalty; a.penaltyWeight = p.penalty_weight
-    a.generatorLearningRate = p.generator_learning_rate; a.discriminatorLearningRate = p.discriminator_learning_rate
-    a.adversarialSamples = Int(p.adversarial_samples); a.discriminatorHidden = Int(p.discriminator_hidden)
-    a.enhanceAll = flag(p.enhance_all); a.completionDropout = p.completion_dropout
-    a.syntheticNegativeWeight = p.synthetic_negative_weight; a.noiseScale = p.noise_scale
-    a.completionMix = flag(p.completion_mix); a.negativePool = Int(p.negative_pool)
-    a.placementNeighbors = Int(p.placement_neighbors); a.placementKeep = p.placement_keep
-    let score = ScoreFunction(kind: c.scoreFunction, dim: c.dim, gamma: c.gamma, epsilon: c.epsilon)
-    try a.validate(entityWidth: score.entityWidth)
-    return a
-}
+/// Fields of the 0.2.0 struct whose option has another name in the table.
+private let legacyNames = ["enhance_all": "experimental.enhance_all", "completion_dropout": "experimental.completion_dropout",
+                           "synthetic_negative_weight": "experimental.synthetic_negative_weight"]
 
-/// C parameters → engine configuration; every field is checked (the engine re-checks its domain).
-func trainingConfig(_ p: afme_train_params) throws -> TrainingConfig {
-    var c = TrainingConfig()
-    guard let kind = ScoreFunctionKind(rawValue: Int(p.score_function)) else {
-        throw ABIError(AFME_ERR_INVALID_ARGUMENT, "score_function \(p.score_function) is not an afme_score_function")
+/// The 0.2.0 struct as a request: every field goes through the option table (so it is checked exactly as
+/// afme_params_set checks it) before anything uses it. AFME's fields are not read for a structural model.
+func request(fromLegacy p: afme_train_params) throws -> ModelRequest {
+    let structural = ["rotate", "transe", "rotate_l2"]
+    var r: ModelRequest
+    switch p.model_kind {
+    case Int32(AFME_MODEL_STRUCTURAL.rawValue):
+        guard structural.indices.contains(Int(p.score_function)) else {
+            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "score_function \(p.score_function) is not an afme_score_function")
+        }
+        r = try ModelRequest(kind: structural[Int(p.score_function)])
+    case Int32(AFME_MODEL_AFME.rawValue): r = try ModelRequest(kind: "afme")
+    default: throw ABIError(AFME_ERR_INVALID_ARGUMENT, "model_kind \(p.model_kind) is not an afme_model_kind")
     }
-    guard let ties = TieHandling(rawValue: Int(p.validation_ties)) else {
-        throw ABIError(AFME_ERR_INVALID_ARGUMENT, "validation_ties \(p.validation_ties) is not an afme_ties")
+    for child in Mirror(reflecting: p).children {
+        guard let field = child.label, field != "model_kind" else { continue }
+        let name = legacyNames[field] ?? field
+        guard let spec = OptionTable.named(name) else { throw ABIError(AFME_ERR_INTERNAL, "field \(field) has no option") }
+        guard spec.applies(to: r.kind) else { continue }
+        let text: String
+        switch child.value {
+        case let v as Int32:
+            if case .flag = spec.type { text = v != 0 ? "true" : "false" } else { text = try choiceName(name, String(v)) }
+        case let v as Float: text = "\(v)"
+        case let v as Double: text = "\(v)"
+        case let v as UInt64: text = String(v)
+        default: throw ABIError(AFME_ERR_INTERNAL, "field \(field) has an unexpected type")
+        }
+        try r.set(name, text)
     }
-    for (name, v) in [("gamma", Double(p.gamma)), ("epsilon", Double(p.epsilon)), ("learning_rate", Double(p.learning_rate)),
-                      ("adversarial_temperature", Double(p.adversarial_temperature)), ("l2", Double(p.l2)),
-                      ("time_limit_seconds", p.time_limit_seconds)] where !v.isFinite {
-        throw ABIError(AFME_ERR_NON_FINITE, "\(name) is not finite")
-    }
-    c.scoreFunction = kind; c.dim = Int(p.dim); c.gamma = p.gamma; c.epsilon = p.epsilon
-    c.negatives = Int(p.negatives); c.batchSize = Int(p.batch_size); c.epochs = Int(p.epochs)
-    c.learningRate = p.learning_rate; c.adversarialTemperature = p.adversarial_temperature; c.l2 = p.l2
-    c.seed = p.seed; c.threads = Int(p.threads); c.validateEvery = Int(p.validate_every); c.patience = Int(p.patience)
-    c.validationTies = ties; c.validationLimit = Int(p.validation_limit); c.timeLimitSeconds = p.time_limit_seconds
-    c.negativeSampling = p.bernoulli_negatives != 0 ? .bernoulli : .uniform
-    c.filterNegatives = p.filter_negatives != 0
-    try c.validate()
-    // Scratch guards: the negatives of a batch and one thread's distance cache must stay allocatable.
-    if c.batchSize * c.negatives > 1 << 26 {
-        throw ABIError(AFME_ERR_INVALID_ARGUMENT, "batch_size × negatives = \(c.batchSize * c.negatives) exceeds 67108864")
-    }
-    if (c.negatives + 1) * c.dim > 1 << 26 {
-        throw ABIError(AFME_ERR_INVALID_ARGUMENT, "(negatives + 1) × dim exceeds 67108864")
-    }
-    return c
+    return r
 }
 
 @_cdecl("afme_model_train")
@@ -111,49 +75,75 @@ public func cabi_model_train(_ dataset: OpaquePointer?, _ params: UnsafePointer<
     abiCall("afme_model_train") {
         let box = try Handles.get(dataset, DatasetBox.self, "dataset")
         let out = try nonNull(out, "out")
-        let p = params?.pointee ?? cabi_train_default_params()
-        let config = try trainingConfig(p)
-        let afme = try afmeConfig(p, training: config)
-        let width = Double(config.dim) * 2 + 16
-        let bytes = Double(box.graph.entityCount) * width * 4 * Double(3 + config.effectiveThreads)
-        if bytes > 16e9 { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "dim \(config.dim) with \(box.graph.entityCount) entities needs \(Int(bytes / 1e9)) GB") }
-        if let afme {
-            // One batch's graph: about 2·batch + relations·negatives joint rows, some 40 tensors of them.
-            let rows = Double(2 * config.batchSize + min(box.graph.relationCount, config.batchSize) * config.negatives)
-            let graphBytes = rows * width * 4 * 40 + Double(box.graph.modalities.reduce(0) { $0 + $1.dim }) * width * 4 * 8
-            if graphBytes > 16e9 {
-                throw ABIError(AFME_ERR_INVALID_ARGUMENT, "batch_size \(config.batchSize), negatives \(config.negatives), dim \(config.dim) need about \(Int(graphBytes / 1e9)) GB per AFME step")
-            }
-            // The layers: value, gradient, two Adam moments and the best-weights snapshot per parameter.
-            let score = ScoreFunction(kind: config.scoreFunction, dim: config.dim, gamma: config.gamma, epsilon: config.epsilon)
-            let parameters = AFMEModel.parameterCount(config: afme, score: score, modalityDims: box.graph.modalities.map(\.dim),
-                                                      relations: box.graph.relationCount)
-            if Double(parameters) * 20 > 16e9 {
-                throw ABIError(AFME_ERR_INVALID_ARGUMENT, "dim \(config.dim) with these modalities gives \(parameters) AFME layer parameters, about \(Int(Double(parameters) * 20 / 1e9)) GB to train")
-            }
-            HeapTuning.reuseLargeBlocks()
-        }
-        let hook: ProgressHook = { r in
-            guard let progress else { return true }
-            var report = afme_epoch_report(epoch: Int32(r.epoch), mean_loss: r.meanLoss, seconds: r.seconds,
-                                           validated: r.validated ? 1 : 0, valid_mrr: r.validation?.mrr ?? -1,
-                                           valid_hits10: r.validation?.hits10 ?? -1)
-            return progress(&report, user) == 0
-        }
-        let result: TrainingResult
-        if let afme {
-            let (model, r) = try AFMETraining.train(graph: box.graph, training: config, config: afme, progress: hook)
-            out.pointee = Handles.register(ModelBox(model)); result = r
-        } else {
-            let (model, r) = try StructuralTraining.train(graph: box.graph, config: config, progress: hook)
-            out.pointee = Handles.register(ModelBox(model)); result = r
-        }
-        if result.stoppedByCallback {
-            LastError.set("afme_model_train: stopped by the progress callback after epoch \(result.epochsRun)")
-            return AFME_ERR_CANCELLED
-        }
-        return AFME_OK
+        let r = try request(fromLegacy: params?.pointee ?? cabi_train_default_params())
+        return try train(box, r, progress, user, out, "afme_model_train")
     }
+}
+
+@_cdecl("afme_model_train_with")
+public func cabi_model_train_with(_ dataset: OpaquePointer?, _ params: OpaquePointer?, _ progress: afme_progress_fn?,
+                                  _ user: UnsafeMutableRawPointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> afme_status {
+    abiCall("afme_model_train_with") {
+        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+        let out = try nonNull(out, "out")
+        let r = params == nil ? try ModelRequest(kind: "rotate") : try Handles.get(params, ParamsBox.self, "params").request
+        return try train(box, r, progress, user, out, "afme_model_train_with")
+    }
+}
+
+/// Training shared by both entry points: the whole request is validated, the memory it needs is
+/// estimated and refused up front when too large, and only then is anything allocated.
+func train(_ box: DatasetBox, _ r: ModelRequest, _ progress: afme_progress_fn?, _ user: UnsafeMutableRawPointer?,
+           _ out: UnsafeMutablePointer<OpaquePointer?>, _ function: String) throws -> afme_status {
+    try r.validate()
+    let config = r.training
+    // Scratch guards: the negatives of a batch and one thread's distance cache must stay allocatable.
+    if config.batchSize * config.negatives > 1 << 26 {
+        throw ABIError(AFME_ERR_INVALID_ARGUMENT, "batch_size × negatives = \(config.batchSize * config.negatives) exceeds 67108864")
+    }
+    if (config.negatives + 1) * config.dim > 1 << 26 {
+        throw ABIError(AFME_ERR_INVALID_ARGUMENT, "(negatives + 1) × dim exceeds 67108864")
+    }
+    let afme: AFMEConfig? = r.isAFME ? r.afme : nil
+    let width = Double(config.dim) * 2 + 16
+    let bytes = Double(box.graph.entityCount) * width * 4 * Double(3 + config.effectiveThreads)
+    if bytes > 16e9 { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "dim \(config.dim) with \(box.graph.entityCount) entities needs \(Int(bytes / 1e9)) GB") }
+    if let afme {
+        // One batch's graph: about 2·batch + relations·negatives joint rows, some 40 tensors of them.
+        let rows = Double(2 * config.batchSize + min(box.graph.relationCount, config.batchSize) * config.negatives)
+        let graphBytes = rows * width * 4 * 40 + Double(box.graph.modalities.reduce(0) { $0 + $1.dim }) * width * 4 * 8
+        if graphBytes > 16e9 {
+            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "batch_size \(config.batchSize), negatives \(config.negatives), dim \(config.dim) need about \(Int(graphBytes / 1e9)) GB per AFME step")
+        }
+        // The layers: value, gradient, two Adam moments and the best-weights snapshot per parameter.
+        let score = ScoreFunction(kind: config.scoreFunction, dim: config.dim, gamma: config.gamma, epsilon: config.epsilon)
+        let parameters = AFMEModel.parameterCount(config: afme, score: score, modalityDims: box.graph.modalities.map(\.dim),
+                                                  relations: box.graph.relationCount)
+        if Double(parameters) * 20 > 16e9 {
+            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "dim \(config.dim) with these modalities gives \(parameters) AFME layer parameters, about \(Int(Double(parameters) * 20 / 1e9)) GB to train")
+        }
+        HeapTuning.reuseLargeBlocks()
+    }
+    let hook: ProgressHook = { r in
+        guard let progress else { return true }
+        var report = afme_epoch_report(epoch: Int32(r.epoch), mean_loss: r.meanLoss, seconds: r.seconds,
+                                       validated: r.validated ? 1 : 0, valid_mrr: r.validation?.mrr ?? -1,
+                                       valid_hits10: r.validation?.hits10 ?? -1)
+        return progress(&report, user) == 0
+    }
+    let result: TrainingResult
+    if let afme {
+        let (model, res) = try AFMETraining.train(graph: box.graph, training: config, config: afme, progress: hook)
+        out.pointee = Handles.register(ModelBox(model)); result = res
+    } else {
+        let (model, res) = try StructuralTraining.train(graph: box.graph, config: config, progress: hook)
+        out.pointee = Handles.register(ModelBox(model)); result = res
+    }
+    if result.stoppedByCallback {
+        LastError.set("\(function): stopped by the progress callback after epoch \(result.epochsRun)")
+        return AFME_ERR_CANCELLED
+    }
+    return AFME_OK
 }
 
 @_cdecl("afme_model_n_entities")

@@ -17,6 +17,8 @@ struct Options {
     var dropRows: Float = 0
     var noiseRows: Float = 0
     var weights = false
+    /// --set KEY=VALUE pairs, applied through the option table after every flag.
+    var settings: [(String, String)] = []
 
     /// Any AFME flag selects AFME and edits its configuration.
     mutating func setAFME(_ edit: (inout AFMEConfig) -> Void) {
@@ -26,9 +28,9 @@ struct Options {
     }
 }
 
-func usage() -> Never {
+func usage(_ status: Int32 = 2) -> Never {
     print("""
-    usage: afme-cli [--data DIR] [--model rotate|transe|rotate-l2] [--dim N] [--gamma G] [--negatives K] [--batch B]
+    usage: afme-cli [--data DIR] [--model rotate|transe|rotate_l2|afme] [--set KEY=VALUE ...] [--list-options] [--dim N] [--gamma G] [--negatives K] [--batch B]
                     [--epochs N] [--lr LR] [--adv-temperature A] [--bernoulli] [--filter-negatives] [--l2 L]
                     [--seed S] [--threads T] [--validate-every N] [--patience P] [--time-limit SECONDS]
                     [--examples N] [--topk K] [--json]
@@ -42,9 +44,20 @@ func usage() -> Never {
     Without --data the built-in synthetic multi-modal graph is used. --text adds DIR/text.npy as a modality;
     --random-modality adds a random DIM-wide one; --drop-rows removes that fraction of the first modality's
     rows (seed 12345); --noise-rows adds Gaussian noise of the row's own norm to that fraction of every
-    modality's rows (seed 54321). Any AFME flag selects AFME.
+    modality's rows (seed 54321). Any AFME flag selects AFME. --set takes any option of the table by name
+    (--list-options prints it: name, type, kinds, domain, default, doc); it is applied after the flags.
     """)
-    exit(2)
+    exit(status)
+}
+
+/// The option table as tab-separated lines: name, type, kinds, domain, default, doc.
+func listOptions() -> Never {
+    print("name\ttype\tkinds\tdomain\tdefault\tdoc")
+    for o in OptionTable.all {
+        print([o.name, o.type.typeName, o.kinds.isEmpty ? "all" : o.kinds.joined(separator: ","), o.type.domain,
+               o.defaultValue, o.doc].joined(separator: "\t"))
+    }
+    exit(0)
 }
 
 func parse() -> Options {
@@ -58,13 +71,18 @@ func parse() -> Options {
         let a = args.removeFirst()
         switch a {
         case "--data": o.data = next(a) as String
+        case "--help", "-h": usage(0)
+        case "--list-options": listOptions()
+        case "--set":
+            let kv: String = next(a)
+            guard let eq = kv.firstIndex(of: "=") else { print("--set takes KEY=VALUE, not \(kv)"); usage() }
+            o.settings.append((String(kv[..<eq]), String(kv[kv.index(after: eq)...])))
         case "--model":
             let m: String = next(a)
-            switch m.lowercased() {
-            case "transe": o.config.scoreFunction = .transE
-            case "rotate-l2", "rotate_l2": o.config.scoreFunction = .rotatEEuclidean
-            default: o.config.scoreFunction = .rotatE
+            guard let kind = ModelKinds.named(m) else {
+                print("unknown model \(m): the kinds are \(ModelKinds.names.joined(separator: ", "))"); exit(2)
             }
+            if let score = kind.scoreFunction { o.config.scoreFunction = score } else { o.afme = o.afme ?? AFMEConfig() }
         case "--dim": o.config.dim = next(a)
         case "--gamma": o.config.gamma = next(a)
         case "--negatives": o.config.negatives = next(a)
@@ -118,7 +136,24 @@ func parse() -> Options {
         default: print("unknown option \(a)"); usage()
         }
     }
+    if !o.settings.isEmpty {
+        do {
+            var r = try ModelRequest(kind: o.afme != nil ? "afme" : o.config.scoreFunction.optionName)
+            r.training = o.config
+            r.afme = o.afme ?? AFMEConfig()
+            for (k, v) in o.settings { try r.set(k, v) }
+            o.config = r.training
+            if r.isAFME { o.afme = r.afme }
+        } catch {
+            print("error: \(error)"); exit(2)
+        }
+    }
     return o
+}
+
+extension ScoreFunctionKind {
+    /// The structural model kind of this score function in the option table.
+    var optionName: String { ["rotate", "transe", "rotate_l2"][rawValue] }
 }
 
 func pct(_ x: Double) -> String {
@@ -166,7 +201,8 @@ do {
     print("error: \(error)"); exit(1)
 }
 print("dataset: \(opts.data ?? "built-in synthetic") — \(graph.entityCount) entities, \(graph.relationCount) relations, " +
-      "\(graph.train.count)/\(graph.valid.count)/\(graph.test.count) train/valid/test")
+      "\(graph.train.count)/\(graph.valid.count)/\(graph.test.count) train/valid/test" +
+      (graph.duplicateTrainTriplesRemoved > 0 ? " (\(graph.duplicateTrainTriplesRemoved) duplicate training triples dropped)" : ""))
 let c = opts.config
 print("model: \(c.scoreFunction.name) dim \(c.dim) γ \(c.gamma) negatives \(c.negatives) batch \(c.batchSize) lr \(c.learningRate) threads \(c.effectiveThreads)")
 do {

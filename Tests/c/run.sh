@@ -21,6 +21,18 @@ abi_test() {
     gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/c/abi_test.c -o "$OUT/abi_test" \
         -L.build/release -lafme -Wl,-rpath,"$ROOT/.build/release" -lm && env -u LD_LIBRARY_PATH "$OUT/abi_test"
 }
+params_test() {
+    gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/c/params_test.c -o "$OUT/params_test" \
+        -L.build/release -lafme -Wl,-rpath,"$ROOT/.build/release" -lm && "$OUT/params_test"
+}
+# The header's option list against the option table (afme-cli --list-options): name, type, kinds, doc.
+options_match_header() {
+    [ -x .build/release/afme-cli ] || return 1
+    sed -n '/OPTIONS BEGIN/,/OPTIONS END/p' include/afme.h | sed '1d;$d' | sed 's/^ \* //' |
+        awk '{d=""; for (i=4;i<=NF;i++) d=d (i>4?" ":"") $i; print $1 "|" $2 "|" $3 "|" d}' > "$OUT/options-header.txt"
+    .build/release/afme-cli --list-options | tail -n +2 | awk -F'\t' '{print $1 "|" $2 "|" $3 "|" $6}' > "$OUT/options-table.txt"
+    diff -u "$OUT/options-header.txt" "$OUT/options-table.txt"
+}
 options_test() {
     gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/c/options_test.c -o "$OUT/options_test" \
         -L.build/release -lafme -Wl,-rpath,"$ROOT/.build/release" -lm && "$OUT/options_test" > "$OUT/options_test.log" 2>&1
@@ -72,6 +84,8 @@ check header_cxx
 check abi_test
 check threads_test
 check options_test
+check params_test
+check options_match_header
 check hardening_test
 check valgrind_c
 echo "c: $pass passed, $fail failed"

@@ -124,8 +124,10 @@ public enum FileBytes {
         defer { closedir(d) }
         let me = getpid()
         while let entry = readdir(d) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            // Read d_name in place up to its NUL: a dirent record may be shorter than the declared array,
+            // so copying the whole field would read past the record (valgrind catches it).
+            let name = withUnsafeMutablePointer(to: &entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 1) { String(cString: $0) }
             }
             guard name.hasPrefix(prefix) else { continue }
             let rest = name.dropFirst(prefix.count)

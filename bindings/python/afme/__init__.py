@@ -10,7 +10,7 @@ import numpy as np
 
 from ._lib import (AfmeError, AfmeIOError, ArgumentOverflowError, ArgumentTypeError, CancelledError, EpochReport, FormatError, InternalError,
                    InvalidArgumentError, InvalidHandleError, Metrics, NonFiniteError, NullPointerError,
-                   OutOfRangeError, ParseError, PROGRESS_FN, ShapeError, SyntheticParams, TrainParams,
+                   OutOfRangeError, OptionInfo, ParseError, PROGRESS_FN, ShapeError, SyntheticParams, TrainParams,
                    __version__, check, lib)
 
 SPLITS = {"train": 0, "valid": 1, "test": 2}
@@ -215,8 +215,101 @@ class Dataset(_Handle):
 
 
 def default_train_params() -> dict:
+    """The 0.2.0 struct's defaults (afme_train_default_params); options() is the full table."""
     p = lib.afme_train_default_params()
     return {name: getattr(p, name) for name, _ in TrainParams._fields_}
+
+
+def options() -> list:
+    """The option table: one dict per option (name, type, domain, default, kinds, doc), as afme.h lists it."""
+    n = C.c_int64()
+    check(lib.afme_option_count(C.byref(n)))
+    rows = []
+    for i in range(n.value):
+        info = OptionInfo(struct_size=C.sizeof(OptionInfo))
+        check(lib.afme_option_info_get(i, C.byref(info)))
+        rows.append({f: getattr(info, f).decode() for f in ("name", "type", "domain", "default_value", "kinds", "doc")})
+    return rows
+
+
+MODELS = ("rotate", "transe", "rotate_l2", "afme")
+# Keywords of the 0.2.0 struct that are experimental.* options now (levers measured as losses).
+_RENAMED = {"enhance_all": "experimental.enhance_all", "completion_dropout": "experimental.completion_dropout",
+            "synthetic_negative_weight": "experimental.synthetic_negative_weight"}
+_OPTIONS = None
+
+
+def _option_table() -> dict:
+    global _OPTIONS
+    if _OPTIONS is None:
+        _OPTIONS = {o["name"]: o for o in options()}
+    return _OPTIONS
+
+
+def _option_text(name, value) -> str:
+    """A Python value as the text afme_params_set takes, checked for its type first (the library checks
+    the domain): floats are not silently truncated to ints, bools are not numbers, and so on."""
+    spec = _option_table().get(name)
+    if spec is None:
+        return str(value)  # the library refuses it with the list of valid keys
+    t = spec["type"]
+    if t in ("int", "uint64"):
+        return str(_int(value, name, C.c_uint64 if t == "uint64" else C.c_int64))
+    if t == "float":
+        return repr(_float(value, name))
+    if t == "bool":
+        if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and int(value) in (0, 1)):
+            return "true" if value else "false"
+        raise ArgumentTypeError(f"{name} must be True or False, not {value!r}")
+    if t == "choice":
+        names = spec["domain"].removeprefix("one of ").split(", ")
+        if isinstance(value, str):
+            return value
+        i = _int(value, name, C.c_int32)
+        if not 0 <= i < len(names):
+            raise InvalidArgumentError(f"{name} must be one of {names}, not {value!r}")
+        return names[i]
+    return str(value)
+
+
+class Params(_Handle):
+    """Training parameters by name (afme_params): a model kind and every option of the table."""
+    _free = staticmethod(lib.afme_params_free)
+
+    def __init__(self, model: str = "rotate", **options):
+        h = C.c_void_p()
+        check(lib.afme_params_create(str(model).encode(), C.byref(h)))
+        super().__init__(h)
+        for k, v in options.items():
+            self[k] = v
+
+    def __setitem__(self, key, value):
+        name = _RENAMED.get(key, key)
+        if name.startswith("experimental_"):
+            name = "experimental." + name[len("experimental_"):]
+        check(lib.afme_params_set(self.handle, name.encode(), _option_text(name, value).encode()))
+
+    def __getitem__(self, key) -> str:
+        needed = C.c_size_t()
+        check(lib.afme_params_get(self.handle, key.encode(), None, 0, C.byref(needed)))
+        buf = C.create_string_buffer(needed.value)
+        check(lib.afme_params_get(self.handle, key.encode(), buf, needed.value, None))
+        return buf.value.decode()
+
+
+def _model_kind(model, params: dict) -> str:
+    """The kind name from `model` or the 0.2.0 keywords model_kind / score_function."""
+    kind = params.pop("model_kind", None)
+    if model is not None:
+        return model
+    if kind is not None and _enum(MODEL_KINDS, kind, "model_kind") == MODEL_KINDS["afme"]:
+        return "afme"
+    score = params.pop("score_function", "rotate")
+    i = _enum(SCORE_FUNCTIONS, score, "score_function")
+    names = {v: k for k, v in SCORE_FUNCTIONS.items()}
+    if i not in names:
+        raise InvalidArgumentError(f"score_function must be one of {sorted(SCORE_FUNCTIONS)}, not {score!r}")
+    return names[i]
 
 
 class _Progress:
@@ -265,24 +358,18 @@ class Model(_Handle):
     _free = staticmethod(lib.afme_model_free)
 
     @classmethod
-    def train(cls, dataset: Dataset, progress=None, show_progress=False, **params) -> "Model":
+    def train(cls, dataset: Dataset, progress=None, show_progress=False, model=None, **params) -> "Model":
         """Trains on dataset's train split. `progress(info) -> False` stops early (the model is still returned).
-        Keyword arguments override afme_train_default_params(); enum fields take their names
-        (score_function='rotate'|'transe'|'rotate_l2', model_kind='structural'|'afme', fusion='adaptive'|'concat',
-        gate_reading='rotation'|'phases', guide_reading='projected'|'ones', missing_fill='generator'|'random')."""
-        p = lib.afme_train_default_params()
-        for k, v in params.items():
-            if k not in dict(TrainParams._fields_):
-                raise InvalidArgumentError(f"unknown training parameter {k!r}")
-            if k in _ENUM_FIELDS:
-                v = _enum(_ENUM_FIELDS[k], v, k)
-            _set_field(p, k, v, k)
-        prog = _Progress(p.epochs, progress, show_progress)
-        h = C.c_void_p()
-        try:
-            status = lib.afme_model_train(dataset.handle, C.byref(p), prog.c_fn, None, C.byref(h))
-        finally:
-            prog.close()
+        `model` is a kind name ('rotate', 'transe', 'rotate_l2', 'afme'; the 0.2.0 keywords model_kind and
+        score_function still work); keyword arguments are options of the table (afme.options(), afme.h),
+        experimental ones as experimental_<name>. Choices take their names (fusion='adaptive'|'concat', ...)."""
+        with Params(_model_kind(model, params), **params) as p:
+            prog = _Progress(int(p["epochs"]), progress, show_progress)
+            h = C.c_void_p()
+            try:
+                status = lib.afme_model_train_with(dataset.handle, p.handle, prog.c_fn, None, C.byref(h))
+            finally:
+                prog.close()
         model = cls(h) if h.value else None
         if prog.error is not None:
             if model is not None:

@@ -4,7 +4,7 @@ import ctypes as C
 import os
 import pathlib
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # ---- Library: status codes and errors -------------------------------------------------------------
 AFME_OK = 0
@@ -94,6 +94,19 @@ class Metrics(C.Structure):
                 ("hits3", C.c_double), ("hits10", C.c_double)]
 
 
+class CommonParams(C.Structure):
+    _fields_ = [("struct_size", C.c_uint64), ("dim", C.c_int32), ("negatives", C.c_int32), ("batch_size", C.c_int32),
+                ("epochs", C.c_int32), ("gamma", C.c_float), ("epsilon", C.c_float), ("learning_rate", C.c_float),
+                ("adversarial_temperature", C.c_float), ("l2", C.c_float), ("threads", C.c_int32), ("seed", C.c_uint64),
+                ("validate_every", C.c_int32), ("patience", C.c_int32), ("validation_ties", C.c_int32),
+                ("validation_limit", C.c_int32), ("time_limit_seconds", C.c_double)]
+
+
+class OptionInfo(C.Structure):
+    _fields_ = [("struct_size", C.c_uint64), ("name", C.c_char_p), ("type", C.c_char_p), ("domain", C.c_char_p),
+                ("default_value", C.c_char_p), ("kinds", C.c_char_p), ("doc", C.c_char_p)]
+
+
 PROGRESS_FN = C.CFUNCTYPE(C.c_int, C.POINTER(EpochReport), C.c_void_p)
 
 _p = C.c_void_p
@@ -123,6 +136,16 @@ _SIGNATURES = [
     # Model
     ("afme_train_default_params", TrainParams, []),
     ("afme_model_train", _status, [_p, C.POINTER(TrainParams), PROGRESS_FN, _p, C.POINTER(_p)]),
+    ("afme_params_create", _status, [C.c_char_p, C.POINTER(_p)]),
+    ("afme_params_free", _status, [_p]),
+    ("afme_params_set", _status, [_p, C.c_char_p, C.c_char_p]),
+    ("afme_params_set_string", _status, [_p, C.c_char_p]),
+    ("afme_params_get", _status, [_p, C.c_char_p, C.c_char_p, C.c_size_t, C.POINTER(C.c_size_t)]),
+    ("afme_common_default_params", CommonParams, []),
+    ("afme_params_set_common", _status, [_p, C.POINTER(CommonParams)]),
+    ("afme_option_count", _status, [_i64p]),
+    ("afme_option_info_get", _status, [C.c_int64, C.POINTER(OptionInfo)]),
+    ("afme_model_train_with", _status, [_p, _p, PROGRESS_FN, _p, C.POINTER(_p)]),
     ("afme_model_n_entities", _status, [_p, _i64p]),
     ("afme_model_n_relations", _status, [_p, _i64p]),
     ("afme_model_score", _status, [_p, _i64p, C.c_int64, _f32p]),

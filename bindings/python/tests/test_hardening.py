@@ -47,10 +47,13 @@ def test_integer_dtypes_of_any_width_score_alike(model):
         assert np.array_equal(model.score(t.astype(dtype)), want)
 
 
+# Options go to the library by name, as text, so nothing wraps: a value outside an option's domain is
+# refused there (ValueError, with the domain in the message); one that fits no C integer at all, or is
+# of the wrong type, is refused before the call.
 @pytest.mark.parametrize("field,value,error", [
-    ("dim", 2**32 + 8, OverflowError), ("seed", -1, OverflowError), ("threads", 2**40, OverflowError),
-    ("epochs", 2**31, OverflowError), ("dim", 8.0, TypeError), ("gamma", "4", TypeError),
-    ("attention_layers", -1, ValueError), ("model_kind", 2**33, OverflowError),
+    ("dim", 2**32 + 8, ValueError), ("seed", -1, OverflowError), ("threads", 2**40, ValueError),
+    ("epochs", 2**31, ValueError), ("dim", 8.0, TypeError), ("gamma", "4", TypeError), ("dim", 2**64, OverflowError),
+    ("attention_layers", -1, ValueError), ("model_kind", 2**33, OverflowError), ("enhancement", 2, TypeError),
 ])
 def test_training_fields_are_checked_before_conversion(ds, field, value, error):
     params = dict(TINY, model_kind="afme") if field == "attention_layers" else dict(TINY)
@@ -58,6 +61,31 @@ def test_training_fields_are_checked_before_conversion(ds, field, value, error):
     with pytest.raises(error) as e:
         afme.Model.train(ds, **params)
     assert isinstance(e.value, afme.AfmeError)
+
+
+def test_options_table_and_params_by_name(ds):
+    table = {o["name"]: o for o in afme.options()}
+    assert table["attention_layers"]["domain"] == "integer in 0...8" and table["attention_layers"]["kinds"] == "afme"
+    assert table["dim"]["default_value"] == "250" and "experimental.enhance_all" in table
+    p = afme.Params("afme", attention_layers=2, fusion="concat")
+    assert (p["attention_layers"], p["fusion"], p["model"]) == ("2", "concat", "afme")
+    with pytest.raises(afme.InvalidArgumentError, match="valid options: .*dim"):
+        p["no_such_option"] = 1
+    with pytest.raises(afme.InvalidArgumentError, match="applies to afme"):
+        afme.Params("rotate")["attention_layers"] = 2
+    with pytest.raises(afme.InvalidArgumentError, match="kinds are"):
+        afme.Params("nope")
+    with pytest.raises(afme.NonFiniteError):
+        p["denoise_strength"] = float("nan")
+    assert p["attention_layers"] == "2", "a refused value leaves the parameters unchanged"
+    p.close()
+
+
+def test_legacy_keywords_and_kind_names_train_the_same_model(ds):
+    a = afme.Model.train(ds, score_function="transe", **TINY)
+    b = afme.Model.train(ds, model="transe", **TINY)
+    t = np.array([[0, 0, 1], [5, 3, 9]])
+    assert np.array_equal(a.score(t), b.score(t))
 
 
 def test_synthetic_fields_are_checked(ds):

@@ -1,0 +1,166 @@
+// The option table: every training option declared once — name, type and range, default, the model
+// kinds it applies to, one line of doc. The C ABI's afme_params_set, the CLI's --set and --list-options,
+// Python's keywords and afme.options(), and the header's option list all come from it or are checked
+// against it (OptionTableTests, Tests/c/run.sh). Defaults are not written here: each is read from a
+// fresh ModelRequest, so the Swift configs stay the one source of default values.
+
+/// What training is asked to build: a model kind by name and the settings its options edit.
+public struct ModelRequest: Equatable {
+    /// A registry name: "rotate", "transe", "rotate_l2" (structural) or "afme".
+    public var kind: String
+    public var training = TrainingConfig()
+    public var afme = AFMEConfig()
+
+    public init(kind: String = "rotate") throws {
+        guard let k = ModelKinds.named(kind) else {
+            throw DataError(.invalidArgument, "unknown model kind \(quoted(kind)); the kinds are \(ModelKinds.names.joined(separator: ", "))")
+        }
+        self.kind = k.name
+        if let score = k.scoreFunction { training.scoreFunction = score }
+    }
+
+    /// Is this kind multi-modal (reads the AFME options)?
+    public var isAFME: Bool { kind == "afme" }
+}
+
+/// The model kinds training can build, by name.
+public enum ModelKinds {
+    public struct Kind { public let name: String; public let scoreFunction: ScoreFunctionKind?; public let doc: String }
+    public static let all: [Kind] = [
+        Kind(name: "rotate", scoreFunction: .rotatE, doc: "RotatE on the triples only"),
+        Kind(name: "transe", scoreFunction: .transE, doc: "TransE on the triples only"),
+        Kind(name: "rotate_l2", scoreFunction: .rotatEEuclidean, doc: "RotatE with eq. 13's Euclidean norm, on the triples only"),
+        Kind(name: "afme", scoreFunction: nil, doc: "AFME: structure + the dataset's feature modalities (docs/MODEL.md)"),
+    ]
+    public static var names: [String] { all.map(\.name) }
+    public static func named(_ name: String) -> Kind? {
+        let n = name.lowercased().replacingDashes()
+        return all.first { $0.name == n } ?? (n == "structural" ? all[0] : nil)
+    }
+}
+
+extension String {
+    func replacingDashes() -> String { String(map { $0 == "-" ? "_" : $0 }) }
+}
+
+/// An option's type and domain.
+public enum OptionType {
+    case integer(ClosedRange<Int>)
+    case unsigned                                   // any UInt64 (seeds)
+    case real(ClosedRange<Double>, lowerOpen: Bool, upperOpen: Bool)
+    case flag
+    case choice([String])
+
+    /// The domain as the docs and error messages show it.
+    public var domain: String {
+        switch self {
+        case .integer(let r): return "integer in \(r.lowerBound)...\(r.upperBound)"
+        case .unsigned: return "integer in 0...\(UInt64.max)"
+        case .real(let r, let lo, let hi):
+            func f(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)" }
+            return "number in \(lo ? "(" : "[")\(f(r.lowerBound)), \(f(r.upperBound))\(hi ? ")" : "]")"
+        case .flag: return "true or false"
+        case .choice(let names): return "one of " + names.joined(separator: ", ")
+        }
+    }
+
+    public var typeName: String {
+        switch self {
+        case .integer: return "int"
+        case .unsigned: return "uint64"
+        case .real: return "float"
+        case .flag: return "bool"
+        case .choice: return "choice"
+        }
+    }
+}
+
+/// A parsed option value.
+enum OptionValue {
+    case integer(Int), unsigned(UInt64), real(Double), flag(Bool), choice(Int)
+}
+
+public struct OptionSpec {
+    public let name: String
+    public let type: OptionType
+    /// Model kinds that read this option; empty = every kind.
+    public let kinds: [String]
+    public let doc: String
+    let read: (ModelRequest) -> String
+    let write: (inout ModelRequest, OptionValue) -> Void
+
+    public var appliesToEveryKind: Bool { kinds.isEmpty }
+    public func applies(to kind: String) -> Bool { kinds.isEmpty || kinds.contains(kind) }
+    /// The default, read from a fresh request of a kind the option applies to.
+    public var defaultValue: String { read(try! ModelRequest(kind: kinds.first ?? "rotate")) }
+    public var isExperimental: Bool { name.hasPrefix("experimental.") }
+
+    /// Parses `text` against the type and domain; throws a message that names the option and its domain.
+    func parse(_ text: String) throws -> OptionValue {
+        let t = text.trimmingASCIIWhitespace()
+        func bad(_ kind: DataError.Kind = .invalidArgument) -> DataError {
+            DataError(kind, "option \(name) = \(quoted(t)): expected \(type.domain)")
+        }
+        switch type {
+        case .integer(let r):
+            guard let v = Int(t), r.contains(v) else { throw bad() }
+            return .integer(v)
+        case .unsigned:
+            guard let v = UInt64(t) else { throw bad() }
+            return .unsigned(v)
+        case .real(let r, let lo, let hi):
+            guard let v = Double(t) else { throw bad() }
+            if !v.isFinite { throw bad(.nonFinite) }
+            guard r.contains(v), !(lo && v == r.lowerBound), !(hi && v == r.upperBound) else { throw bad() }
+            return .real(v)
+        case .flag:
+            switch t.lowercased() {
+            case "1", "true", "yes", "on": return .flag(true)
+            case "0", "false", "no", "off": return .flag(false)
+            default: throw bad()
+            }
+        case .choice(let names):
+            guard let i = names.firstIndex(of: t.lowercased().replacingDashes()) else { throw bad() }
+            return .choice(i)
+        }
+    }
+}
+
+extension String {
+    func trimmingASCIIWhitespace() -> String {
+        String(Substring(self).trimmingWhitespace())
+    }
+}
+
+extension ModelRequest {
+    /// Sets option `name` from its text form. Unknown names, options of another kind and bad values are
+    /// refused with a message listing the valid names or the domain.
+    public mutating func set(_ name: String, _ value: String) throws {
+        let key = name.trimmingASCIIWhitespace().lowercased()
+        guard let spec = OptionTable.named(key) else {
+            let valid = OptionTable.all.filter { $0.applies(to: kind) }.map(\.name).joined(separator: ", ")
+            throw DataError(.invalidArgument, "unknown option \(quoted(key)) for model \(kind); valid options: \(valid)")
+        }
+        guard spec.applies(to: kind) else {
+            throw DataError(.invalidArgument, "option \(spec.name) applies to \(spec.kinds.joined(separator: ", ")), not to model \(kind)")
+        }
+        spec.write(&self, try spec.parse(value))
+    }
+
+    /// The text form of option `name`'s current value.
+    public func get(_ name: String) throws -> String {
+        guard let spec = OptionTable.named(name.lowercased()) else {
+            throw DataError(.invalidArgument, "unknown option \(quoted(name))")
+        }
+        return spec.read(self)
+    }
+
+    /// Every check of the configs (the table's ranges are checked when set; these catch combinations).
+    public func validate() throws {
+        try training.validate()
+        if isAFME {
+            let score = ScoreFunction(kind: training.scoreFunction, dim: training.dim, gamma: training.gamma, epsilon: training.epsilon)
+            try afme.validate(entityWidth: score.entityWidth)
+        }
+    }
+}

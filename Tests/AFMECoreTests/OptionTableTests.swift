@@ -1,0 +1,75 @@
+// The option table against the Swift configs it edits: every config field has exactly one option, the
+// domain's edges are accepted by the configs' own validation and values just outside are refused, and
+// defaults round-trip through the text form. A field added to a config without an option fails here.
+import XCTest
+@testable import AFMECore
+
+final class OptionTableTests: XCTestCase {
+    /// Config fields whose option is not the snake_case of their name.
+    static let renamed = [
+        "scoreFunction": "score_function", "negativeSampling": "bernoulli_negatives", "gateRelation": "gate_reading",
+        "guide": "guide_reading", "interModalIncludesSelf": "intermodal_includes_self",
+        "enhanceAll": "experimental.enhance_all", "completionDropout": "experimental.completion_dropout",
+        "syntheticNegativeWeight": "experimental.synthetic_negative_weight",
+    ]
+
+    static func snake(_ s: String) -> String {
+        s.reduce(into: "") { out, c in if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) } }
+    }
+
+    func testEveryConfigFieldHasOneOptionAndEveryOptionAField() {
+        var fields: [String] = []
+        for child in Mirror(reflecting: TrainingConfig()).children { fields.append(child.label!) }
+        for child in Mirror(reflecting: AFMEConfig()).children { fields.append(child.label!) }
+        let names = fields.map { Self.renamed[$0] ?? Self.snake($0) }
+        XCTAssertEqual(Set(names).count, names.count)
+        XCTAssertEqual(Set(names), Set(OptionTable.all.map(\.name)), "config fields and options drifted apart")
+        XCTAssertEqual(OptionTable.all.count, Set(OptionTable.all.map(\.name)).count, "option names are unique")
+    }
+
+    func testDomainEdgesAreAcceptedAndValuesOutsideRefused() throws {
+        for o in OptionTable.all {
+            var r = try ModelRequest(kind: o.kinds.first ?? "rotate")
+            var inside: [String] = [], outside: [String] = []
+            switch o.type {
+            case .integer(let range):
+                inside = [String(range.lowerBound), String(range.upperBound)]
+                outside = [String(range.lowerBound - 1), String(range.upperBound + 1), "1.5", "x"]
+            case .real(let range, let lo, let hi):
+                let span = range.upperBound - range.lowerBound
+                inside = [String(lo ? range.lowerBound + span * 1e-6 : range.lowerBound),
+                          String(hi ? range.upperBound - span * 1e-6 : range.upperBound)]
+                outside = [String(lo ? range.lowerBound : range.lowerBound - span * 1e-3 - 1e-6),
+                           String(hi ? range.upperBound : range.upperBound + span * 1e-3 + 1e-6), "nan", "inf", "x"]
+            case .unsigned: inside = ["0", String(UInt64.max)]; outside = ["-1", "18446744073709551616"]
+            case .flag: inside = ["true", "0"]; outside = ["2", "maybe"]
+            case .choice(let names): inside = names; outside = ["nope", "0"]
+            }
+            for v in inside {
+                XCTAssertNoThrow(try r.set(o.name, v), "\(o.name) = \(v) is inside its domain")
+                if o.name != "attention_tokens" {  // must also divide the row width: a combination, not a domain
+                    XCTAssertNoThrow(try r.validate(), "\(o.name) = \(v): the table accepts what the config refuses")
+                }
+                r = try ModelRequest(kind: o.kinds.first ?? "rotate")
+            }
+            for v in outside {
+                XCTAssertThrowsError(try r.set(o.name, v), "\(o.name) = \(v) is outside its domain")
+                XCTAssertEqual(try r.get(o.name), o.defaultValue, "a refused value changes nothing")
+            }
+        }
+    }
+
+    func testDefaultsRoundTripAndUnknownKeysListTheValidOnes() throws {
+        var r = try ModelRequest(kind: "afme")
+        let before = r
+        for o in OptionTable.all { try r.set(o.name, o.defaultValue) }
+        XCTAssertEqual(r, before, "setting every default changes nothing")
+        do { try r.set("atention_layers", "2"); XCTFail("accepted") } catch let e as DataError {
+            XCTAssertTrue(e.reason.contains("valid options:") && e.reason.contains("attention_layers"), e.reason)
+        }
+        var s = try ModelRequest(kind: "transe")
+        XCTAssertEqual(s.training.scoreFunction, .transE)
+        XCTAssertThrowsError(try s.set("fusion", "concat"), "an AFME option on a structural kind")
+        XCTAssertThrowsError(try ModelRequest(kind: "rotatee"))
+    }
+}
