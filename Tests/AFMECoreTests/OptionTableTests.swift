@@ -2,7 +2,7 @@
 // domain's edges are accepted by the configs' own validation and values just outside are refused, and
 // defaults round-trip through the text form. A field added to a config without an option fails here.
 import XCTest
-@testable import AFMECore
+import AFMECore
 
 final class OptionTableTests: XCTestCase {
     /// Config fields whose option is not the snake_case of their name.
