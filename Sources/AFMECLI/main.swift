@@ -219,11 +219,11 @@ do {
               graph.modalities.map { "\($0.name):\($0.dim) (\($0.presentCount) present)" }.joined(separator: ", "))
         let (m, r) = try AFMETraining.train(graph: graph, training: c, config: a, progress: hook)
         model = AFMEScorer(model: m); result = r
-        if let p = r.placement {
-            print("cold-start placement: \(p.entities) entities without training triples placed from \(a.placementNeighbors) " +
-                  "feature neighbours; validation MRR \(pct(p.validationBefore.mrr)) → \(pct(p.validationAfter.mrr)): " +
+        for p in r.postTraining {
+            print("\(p.name): \(p.detail); validation MRR \(pct(p.validationBefore.mrr)) → \(pct(p.validationAfter.mrr)): " +
                   (p.kept ? "kept" : "not kept"))
-        } else if a.placementNeighbors > 0 {
+        }
+        if r.postTraining.isEmpty && a.placementNeighbors > 0 {
             print("cold-start placement: not tried (no entity without training triples has features, or no validation)")
         }
         if opts.weights, let w = m.meanModalityWeights() {

@@ -74,7 +74,7 @@ final class PlacementTests: XCTestCase {
         c.validateEvery = 15; c.threads = 2; c.seed = 3
         var a = AFMEConfig(); a.placementNeighbors = neighbors; a.placementKeep = keep
         let (m, r) = try AFMETraining.train(graph: kg, training: c, config: a)
-        let p = try XCTUnwrap(r.placement)
+        let p = try XCTUnwrap(r.postTraining.first { $0.name == "cold-start placement" })
         print("placement on validation: \(p.validationBefore.mrr) → \(p.validationAfter.mrr), kept \(p.kept)")
         XCTAssertEqual(p.kept, expectKept)
         XCTAssertEqual(p.validationAfter.mrr > p.validationBefore.mrr, expectKept)

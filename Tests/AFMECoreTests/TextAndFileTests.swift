@@ -91,6 +91,17 @@ final class TextAndFileTests: XCTestCase {
         XCTAssertEqual(try FileBytes.read(dir + "/m.afme"), [1, 2, 3])
     }
 
+    func testHugeNPYShapeReportsItsByteCountWithoutWrapping() {
+        do {
+            _ = try NPYLoader.parse(npyBytes(shape: "(4611686018427387904, 4)", data: floatBytes([1, 2])), path: "big.npy")
+            XCTFail("accepted")
+        } catch let e as DataError {
+            XCTAssertEqual(e.kind, .truncated)
+            XCTAssertTrue(e.reason.contains("more than \(Int.max)"), e.reason)
+            XCTAssertFalse(e.reason.contains("needs 0 "), e.reason)
+        } catch { XCTFail("\(error)") }
+    }
+
     func testSyntheticFieldsAreValidatedByName() {
         var spec = SyntheticGraphSpec()
         spec.featureNoise = -1

@@ -20,17 +20,96 @@ public struct TrainingResult: Sendable {
     public var stoppedByCallback: Bool
     public var history: [EpochReport]
     public var seconds: Double
-    /// AFME cold-start placement, when it was tried (UnseenPlacement); nil otherwise.
-    public var placement: PlacementOutcome? = nil
+    /// What the model's post-training steps did (AFME: cold-start placement), in order; empty if none ran.
+    public var postTraining: [PostTrainingOutcome] = []
 }
 
-/// What cold-start placement did: how many entities it placed, the validation metrics of the restored
-/// model without and with it, and whether it was kept (only if it raised the validation MRR).
-public struct PlacementOutcome: Sendable {
-    public var entities: Int
+/// A post-training step of a model (TrainingSession.finish): a change tried on the restored best model
+/// and kept only if it raised the validation MRR.
+public struct PostTrainingOutcome: Sendable {
+    /// The step's name, e.g. "cold-start placement".
+    public var name: String
+    /// What it did, in words (e.g. "412 entities without training triples placed from 10 feature neighbours").
+    public var detail: String
     public var validationBefore: RankingMetrics
     public var validationAfter: RankingMetrics
     public var kept: Bool
+
+    public init(name: String, detail: String, validationBefore: RankingMetrics, validationAfter: RankingMetrics, kept: Bool) {
+        self.name = name; self.detail = detail
+        self.validationBefore = validationBefore; self.validationAfter = validationAfter; self.kept = kept
+    }
+}
+
+/// One model's side of the shared training loop (`TrainingLoop.run`): its optimisation step, the scorer
+/// validation ranks with, best-weight snapshots, and its post-training steps. The loop owns the epochs,
+/// shuffling, validation, early stopping, progress and time limit, and knows no model by name.
+public protocol TrainingSession: AnyObject {
+    associatedtype Snapshot
+    /// One optimisation step on a batch of positives (the session draws its negatives from `rng`); its mean loss.
+    func step(_ batch: ArraySlice<Triple>, rng: inout SplitMix64) -> Float
+    /// The scorer of the current weights, for validation.
+    func validationScorer(threads: Int) -> LinkScorer
+    func snapshot() -> Snapshot
+    func restore(_ snapshot: Snapshot)
+    /// Runs once the best validated weights are restored. `validate` ranks the validation triples with
+    /// the current weights; `best` is the restored model's validation (nil without validation).
+    func finish(best: RankingMetrics?, validate: () -> RankingMetrics) -> [PostTrainingOutcome]
+}
+
+extension TrainingSession {
+    public func finish(best: RankingMetrics?, validate: () -> RankingMetrics) -> [PostTrainingOutcome] { [] }
+}
+
+public enum TrainingLoop {
+    /// Epochs over `graph.train` in a shuffled order drawn from `rng`, validation every
+    /// `config.validateEvery` epochs (and at the last), early stopping after `config.patience` validations
+    /// without a better MRR, the best validated weights restored at the end, then the session's
+    /// post-training steps.
+    public static func run<S: TrainingSession>(_ session: S, graph: KnowledgeGraph, config: TrainingConfig,
+                                               rng: inout SplitMix64, progress: ProgressHook?) -> TrainingResult {
+        let threads = config.effectiveThreads
+        let start = monotonicSeconds()
+        let filter = FilterIndex(graph: graph)
+        let validation = config.validationLimit > 0 ? Array(graph.valid.prefix(config.validationLimit)) : graph.valid
+        func validate() -> RankingMetrics {
+            FilteredRanker.evaluate(session.validationScorer(threads: threads), triples: validation, filter: filter,
+                                    threads: threads).metrics(config.validationTies)
+        }
+        var order = graph.train
+        var stopper = EarlyStopping<S.Snapshot>(patience: config.patience)
+        var history: [EpochReport] = []
+        var stoppedEarly = false, stoppedByCallback = false, epochsRun = 0
+        for epoch in 1...max(config.epochs, 1) where config.epochs > 0 {
+            let t0 = monotonicSeconds()
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
+            var lossSum = 0.0, batches = 0, s = 0
+            while s < order.count {
+                lossSum += Double(session.step(order[s..<min(s + config.batchSize, order.count)], rng: &rng))
+                batches += 1
+                s += config.batchSize
+            }
+            epochsRun = epoch
+            var report = EpochReport(epoch: epoch, meanLoss: Float(lossSum / Double(max(batches, 1))),
+                                     seconds: monotonicSeconds() - t0, validation: history.last?.validation, validated: false)
+            var stop = false
+            if config.validateEvery > 0 && !validation.isEmpty && (epoch % config.validateEvery == 0 || epoch == config.epochs) {
+                let m = validate()
+                report.validation = m; report.validated = true
+                stop = stopper.record(m, epoch: epoch) { session.snapshot() }
+                stoppedEarly = stop
+            }
+            history.append(report)
+            if let progress, !progress(report) { stoppedByCallback = true; break }
+            if stop { break }
+            if config.timeLimitSeconds > 0 && monotonicSeconds() - start >= config.timeLimitSeconds { break }
+        }
+        if let best = stopper.snapshot { session.restore(best) }
+        let post = session.finish(best: stopper.snapshot == nil ? nil : stopper.best, validate: validate)
+        return TrainingResult(epochsRun: epochsRun, bestEpoch: stopper.snapshot == nil ? epochsRun : stopper.bestEpoch,
+                              bestValidation: stopper.best, stoppedEarly: stoppedEarly, stoppedByCallback: stoppedByCallback,
+                              history: history, seconds: monotonicSeconds() - start, postTraining: post)
+    }
 }
 
 /// Return false to stop training after this epoch (the best weights so far are kept).
@@ -52,70 +131,5 @@ struct EarlyStopping<Snapshot> {
         }
         misses += 1
         return patience > 0 && misses >= patience
-    }
-}
-
-public enum StructuralTraining {
-    /// Trains a RotatE/TransE model on `graph.train`; validates on `graph.valid` if configured.
-    public static func train(graph: KnowledgeGraph, config: TrainingConfig,
-                             progress: ProgressHook? = nil) throws -> (KGEModel, TrainingResult) {
-        try config.validate()
-        try graph.validate()
-        if graph.train.isEmpty { throw DataError(.invalidArgument, "the training split is empty") }
-        var rng = SplitMix64(seed: config.seed)
-        let f = ScoreFunction(kind: config.scoreFunction, dim: config.dim, gamma: config.gamma, epsilon: config.epsilon)
-        var initRng = rng.split()
-        let model = KGEModel(score: f, entityCount: graph.entityCount, relationCount: graph.relationCount,
-                             epsilon: config.epsilon, rng: &initRng)
-        return try train(model: model, graph: graph, config: config, rng: &rng, progress: progress)
-    }
-
-    /// Continues training an existing model.
-    public static func train(model: KGEModel, graph: KnowledgeGraph, config: TrainingConfig, rng: inout SplitMix64,
-                             progress: ProgressHook? = nil) throws -> (KGEModel, TrainingResult) {
-        try config.validate()
-        let threads = config.effectiveThreads
-        Parallel.setBLASThreads(threads)
-        let start = monotonicSeconds()
-        let trainer = StructuralTrainer(model: model, config: config)
-        let sampler = NegativeSampler(graph: graph, mode: config.negativeSampling, filter: config.filterNegatives)
-        let filter = FilterIndex(graph: graph)
-        let validation = config.validationLimit > 0 ? Array(graph.valid.prefix(config.validationLimit)) : graph.valid
-        var order = graph.train
-        var stopper = EarlyStopping<KGEModel>(patience: config.patience)
-        var history: [EpochReport] = []
-        var stoppedEarly = false, stoppedByCallback = false, epochsRun = 0
-        for epoch in 1...max(config.epochs, 1) where config.epochs > 0 {
-            let t0 = monotonicSeconds()
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
-            var lossSum = 0.0, batches = 0
-            var s = 0
-            while s < order.count {
-                let batch = order[s..<min(s + config.batchSize, order.count)]
-                lossSum += Double(trainer.step(batch, sampler: sampler, rng: &rng))
-                batches += 1
-                s += config.batchSize
-            }
-            epochsRun = epoch
-            var report = EpochReport(epoch: epoch, meanLoss: Float(lossSum / Double(max(batches, 1))),
-                                     seconds: monotonicSeconds() - t0, validation: history.last?.validation, validated: false)
-            var stop = false
-            if config.validateEvery > 0 && !validation.isEmpty && (epoch % config.validateEvery == 0 || epoch == config.epochs) {
-                let m = FilteredRanker.evaluate(trainer.model, triples: validation, filter: filter, threads: threads)
-                    .metrics(config.validationTies)
-                report.validation = m; report.validated = true
-                stop = stopper.record(m, epoch: epoch) { trainer.model }
-                stoppedEarly = stop
-            }
-            history.append(report)
-            if let progress, !progress(report) { stoppedByCallback = true; break }
-            if stop { break }
-            if config.timeLimitSeconds > 0 && monotonicSeconds() - start >= config.timeLimitSeconds { break }
-        }
-        let final = stopper.snapshot ?? trainer.model
-        let result = TrainingResult(epochsRun: epochsRun, bestEpoch: stopper.snapshot == nil ? epochsRun : stopper.bestEpoch,
-                                    bestValidation: stopper.best, stoppedEarly: stoppedEarly,
-                                    stoppedByCallback: stoppedByCallback, history: history, seconds: monotonicSeconds() - start)
-        return (final, result)
     }
 }

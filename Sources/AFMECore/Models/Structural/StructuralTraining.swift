@@ -1,0 +1,41 @@
+// Structural models (RotatE, TransE, RotatE-L2) in the shared training loop.
+
+public enum StructuralTraining {
+    /// Trains a RotatE/TransE model on `graph.train`; validates on `graph.valid` if configured.
+    public static func train(graph: KnowledgeGraph, config: TrainingConfig,
+                             progress: ProgressHook? = nil) throws -> (KGEModel, TrainingResult) {
+        try config.validate()
+        try graph.validate()
+        if graph.train.isEmpty { throw DataError(.invalidArgument, "the training split is empty") }
+        var rng = SplitMix64(seed: config.seed)
+        let f = ScoreFunction(kind: config.scoreFunction, dim: config.dim, gamma: config.gamma, epsilon: config.epsilon)
+        var initRng = rng.split()
+        let model = KGEModel(score: f, entityCount: graph.entityCount, relationCount: graph.relationCount,
+                             epsilon: config.epsilon, rng: &initRng)
+        return try train(model: model, graph: graph, config: config, rng: &rng, progress: progress)
+    }
+
+    /// Continues training an existing model.
+    public static func train(model: KGEModel, graph: KnowledgeGraph, config: TrainingConfig, rng: inout SplitMix64,
+                             progress: ProgressHook? = nil) throws -> (KGEModel, TrainingResult) {
+        try config.validate()
+        Parallel.setBLASThreads(config.effectiveThreads)
+        let session = StructuralSession(trainer: StructuralTrainer(model: model, config: config),
+                                        sampler: NegativeSampler(graph: graph, mode: config.negativeSampling,
+                                                                 filter: config.filterNegatives))
+        let result = TrainingLoop.run(session, graph: graph, config: config, rng: &rng, progress: progress)
+        return (session.trainer.model, result)
+    }
+}
+
+/// RotatE/TransE in the shared loop: the fused step with the shared negative sampler; a snapshot is the
+/// model value itself (its tables are copy-on-write arrays).
+final class StructuralSession: TrainingSession {
+    let trainer: StructuralTrainer
+    let sampler: NegativeSampler
+    init(trainer: StructuralTrainer, sampler: NegativeSampler) { self.trainer = trainer; self.sampler = sampler }
+    func step(_ batch: ArraySlice<Triple>, rng: inout SplitMix64) -> Float { trainer.step(batch, sampler: sampler, rng: &rng) }
+    func validationScorer(threads: Int) -> LinkScorer { trainer.model }
+    func snapshot() -> KGEModel { trainer.model }
+    func restore(_ snapshot: KGEModel) { trainer.restore(snapshot) }
+}
