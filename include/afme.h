@@ -50,7 +50,8 @@ typedef enum afme_status {
     AFME_ERR_SHAPE = 8,            /**< dimensions do not fit (feature rows vs entities, buffer sizes) */
     AFME_ERR_NON_FINITE = 9,       /**< NaN or Inf where finite numbers are required */
     AFME_ERR_CANCELLED = 10,       /**< the progress callback asked to stop (the result is still valid) */
-    AFME_ERR_INTERNAL = 11         /**< a bug: please report it with afme_last_error() */
+    AFME_ERR_INTERNAL = 11,        /**< a bug: please report it with afme_last_error() */
+    AFME_ERR_NOT_FOUND = 12        /**< a label the model or dataset does not know (since 0.3.0) */
 } afme_status;
 
 /**
@@ -69,6 +70,20 @@ const char *afme_version(void);
  * @note Thread-safe (each thread has its own message).
  */
 const char *afme_last_error(void);
+
+/**
+ * @brief Opts the process into the heap settings AFME training and scoring run fastest with (glibc
+ *        malloc: large blocks kept on one heap instead of returned to the kernel and faulted in again;
+ *        BENCHMARKS.md "heap tuning" measures it). The library never changes malloc settings by itself:
+ *        they are the host's, so this is the host's call. A no-op off glibc and after the first call.
+ * @note Process-wide; call it early (before threads allocate), as afme-cli does.
+ *
+ * Threads: every training and evaluation call takes its thread count from its own arguments and no call
+ * changes another's. The one process-wide setting the library makes is OpenBLAS's own thread count, set
+ * to 1 the first time a model trains or scores (the library splits products over its threads itself;
+ * OpenBLAS has no per-thread setting).
+ */
+afme_status afme_tune_heap(void);
 
 /** @} */
 
@@ -167,6 +182,79 @@ afme_status afme_dataset_get_triples(const afme_dataset *dataset, afme_split spl
 afme_status afme_dataset_entity_name(const afme_dataset *dataset, int64_t id, char *buffer, size_t size, size_t *needed);
 /** @brief A relation's name; as afme_dataset_entity_name(). @note Thread-safe. */
 afme_status afme_dataset_relation_name(const afme_dataset *dataset, int64_t id, char *buffer, size_t size, size_t *needed);
+
+/**
+ * @name Labeled triples
+ * As KG pipelines hold them. Entity and relation ids are given in order of first appearance in the
+ * training triples; labels are exact UTF-8 (no trimming). A valid or test triple with a label that does not
+ * occur in train cannot be ranked: by the option `unseen` it is dropped and counted (`drop`, the default)
+ * or the load is refused with its file, line and label (`refuse`). Repeated training triples are dropped
+ * (counted). Options are "key=value" items separated by spaces or commas; NULL means the defaults:
+ *   header=auto|yes|no   auto skips a first line of column names (head/relation/tail, subject/predicate/object, h/r/t)
+ *   unseen=drop|refuse
+ * Nothing is returned unless everything loaded. @since 0.3.0
+ * @{
+ */
+/**
+ * @brief Loads `head<TAB>relation<TAB>tail` files (PyKEEN / DGL-KE raw format); gzip files (.gz) are read
+ *        as well. `valid_path` and `test_path` may be NULL.
+ * @return AFME_ERR_PARSE (wrong field count, empty field, non-UTF-8, with file:line), AFME_ERR_FORMAT (a
+ *         corrupt gzip), AFME_ERR_OUT_OF_RANGE (an unseen label under unseen=refuse), AFME_ERR_IO.
+ * @note Thread-safe.
+ */
+afme_status afme_dataset_load_tsv(const char *train_path, const char *valid_path, const char *test_path,
+                                  const char *options, afme_dataset **out);
+/**
+ * @brief A dataset from label arrays: `train` holds 3 × n_train NUL-terminated UTF-8 strings (head,
+ *        relation, tail of each triple); valid/test likewise (NULL when their count is 0). Options as above.
+ * @note Thread-safe.
+ */
+afme_status afme_dataset_create_from_labels(const char *const *train, int64_t n_train, const char *const *valid,
+                                            int64_t n_valid, const char *const *test, int64_t n_test,
+                                            const char *options, afme_dataset **out);
+/**
+ * @brief A dataset from id arrays (n × 3 int64: head, relation, tail); every id is checked against
+ *        n_entities / n_relations. `entity_labels` (n_entities strings) and `relation_labels` may be NULL:
+ *        then the labels are "e<id>" and "r<id>". Labels must be unique and non-empty.
+ * @note Thread-safe.
+ */
+afme_status afme_dataset_create_from_ids(const int64_t *train, int64_t n_train, const int64_t *valid, int64_t n_valid,
+                                         const int64_t *test, int64_t n_test, int64_t n_entities, int64_t n_relations,
+                                         const char *const *entity_labels, const char *const *relation_labels,
+                                         afme_dataset **out);
+/**
+ * @brief A reproducible split of a dataset's training triples into new train / valid / test: valid and
+ *        test are drawn by `seed` among triples whose removal keeps every one of their entities and
+ *        relations in train (so every query can be ranked). The dataset's own valid/test are not used;
+ *        its modalities are kept. Fewer triples than the fractions ask are drawn only when too few are
+ *        removable (afme_dataset_n_triples says how many). Fractions in [0, 1), their sum below 1.
+ * @note Thread-safe.
+ */
+afme_status afme_dataset_split(const afme_dataset *dataset, double valid_fraction, double test_fraction, uint64_t seed,
+                               afme_dataset **out);
+/**
+ * @brief Adds a feature modality keyed by entity label: row i of `values` (n_rows × dim, copied) belongs
+ *        to `labels[i]`. Entities without a row are missing rows (normal: AFME completes them). Rows whose
+ *        label the dataset does not have are skipped and counted in *n_unknown (may be NULL), or, with
+ *        refuse_unknown = 1, refused (AFME_ERR_OUT_OF_RANGE). A label with two rows is refused. On any
+ *        error the dataset is unchanged.
+ * @note Not thread-safe with other calls on the same dataset.
+ */
+afme_status afme_dataset_add_modality_labeled(afme_dataset *dataset, const char *name, const float *values, int64_t n_rows,
+                                              int64_t dim, const char *const *labels, int32_t refuse_unknown,
+                                              int64_t *n_unknown);
+
+/** What loading dropped. Set `size = sizeof(afme_load_report)` before the call: the library writes only
+ *  the fields the caller's size covers, so the struct can grow. */
+typedef struct afme_load_report {
+    size_t size;              /**< set by the caller; left as it is */
+    int64_t duplicate_train;  /**< repeated training triples dropped */
+    int64_t unseen_valid;     /**< valid triples dropped: a label not in train */
+    int64_t unseen_test;      /**< test triples dropped: a label not in train */
+} afme_load_report;
+/** @brief The dataset's load report. @note Thread-safe. @since 0.3.0 */
+afme_status afme_dataset_load_report(const afme_dataset *dataset, afme_load_report *out);
+/** @} */
 
 /** @brief Frees a dataset (models trained on it stay valid). NULL is a no-op. */
 afme_status afme_dataset_free(afme_dataset *dataset);
@@ -523,6 +611,26 @@ afme_status afme_model_topk(const afme_model *model, int64_t entity, int64_t rel
                             int64_t k, const afme_dataset *exclude, int64_t *out_ids, float *out_scores,
                             int64_t *n_written);
 
+/**
+ * @brief The k best candidates of many queries in one call, threads used.
+ * @param queries [in] n × 3 int64, row-major: entity, relation, direction (an afme_direction value);
+ *        every row is checked before anything is written.
+ * @param k any value >= 0; rows hold kk = min(k, entities) entries.
+ * @param exclude [in] may be NULL; as afme_model_topk().
+ * @param threads 0 = all cores.
+ * @param out_ids, out_scores [out] n × kk each, row-major, best first; a row with fewer candidates left
+ *        (excluded, NaN) is padded with id -1 and score -INFINITY.
+ * @param out_counts [out] may be NULL; n entries, the real candidates of each row.
+ * @param capacity entries available at out_ids and at out_scores (must be >= n × kk).
+ * @return AFME_ERR_SHAPE if capacity is too small.
+ * @note Thread-safe. Each row equals afme_model_topk() of its query alone, bit for bit. Queries are
+ *       grouped by relation internally, so their order does not matter for speed.
+ * @since 0.3.0
+ */
+afme_status afme_model_topk_batch(const afme_model *model, const int64_t *queries, int64_t n, int64_t k,
+                                  const afme_dataset *exclude, int32_t threads, int64_t *out_ids,
+                                  float *out_scores, int64_t capacity, int64_t *out_counts);
+
 /** Filtered ranking metrics; fractions in [0, 1]. */
 typedef struct afme_metrics {
     int64_t count;   /**< ranked queries */
@@ -561,6 +669,56 @@ afme_status afme_model_kind_of(const afme_model *model, int32_t *out);
  */
 afme_status afme_model_modality_weights(const afme_model *model, float *out, int64_t capacity, int64_t *n_columns);
 
+/**
+ * @brief The model kind's registry name ("rotate", "transe", "rotate_l2", "afme"); buffer/size/needed as
+ *        afme_dataset_entity_name(). @note Thread-safe. @since 0.3.0
+ */
+afme_status afme_model_kind_name(const afme_model *model, char *buffer, size_t size, size_t *needed);
+
+/**
+ * @name Labels
+ * A model trained by this version carries the entity and relation labels of its dataset, and keeps them
+ * in its checkpoint: one file is enough to answer by name. Models loaded from 0.2.0 files have none.
+ * Labels are unique: each names one id.
+ * @{
+ */
+/** @brief *out = 1 if the model carries labels, else 0. @note Thread-safe. @since 0.3.0 */
+afme_status afme_model_has_labels(const afme_model *model, int32_t *out);
+/**
+ * @brief The id of an entity label (exact UTF-8 match).
+ * @return AFME_ERR_NOT_FOUND for a label the model does not know; AFME_ERR_INVALID_ARGUMENT if the model
+ *         carries no labels. @note Thread-safe. @since 0.3.0
+ */
+afme_status afme_model_entity_id(const afme_model *model, const char *label, int64_t *out);
+/** @brief The id of a relation label; as afme_model_entity_id(). @since 0.3.0 */
+afme_status afme_model_relation_id(const afme_model *model, const char *label, int64_t *out);
+/**
+ * @brief An entity's label; buffer/size/needed as afme_dataset_entity_name().
+ * @return AFME_ERR_INVALID_ARGUMENT if the model carries no labels. @note Thread-safe. @since 0.3.0
+ */
+afme_status afme_model_entity_label(const afme_model *model, int64_t id, char *buffer, size_t size, size_t *needed);
+/** @brief A relation's label; as afme_model_entity_label(). @since 0.3.0 */
+afme_status afme_model_relation_label(const afme_model *model, int64_t id, char *buffer, size_t size, size_t *needed);
+/** @} */
+
+/**
+ * @name Embeddings
+ * @{
+ */
+/**
+ * @brief Entity embeddings, one row per entity, padding removed: RotatE kinds give [re(dim), im(dim)]
+ *        (2·dim columns), TransE dim columns; AFME gives its structural rows (the joint row of an entity
+ *        depends on the relation).
+ * @param out [out] n_entities × n_columns floats, row-major; may be NULL to ask for n_columns only.
+ * @param capacity floats available at out.
+ * @param n_columns [out] columns per row.
+ * @return AFME_ERR_SHAPE if capacity is too small (n_columns is still written). @note Thread-safe. @since 0.3.0
+ */
+afme_status afme_model_entity_embeddings(const afme_model *model, float *out, int64_t capacity, int64_t *n_columns);
+/** @brief Relation embeddings: RotatE kinds dim phases in radians (h ∘ e^{iφ}), TransE dim offsets; as afme_model_entity_embeddings(). @since 0.3.0 */
+afme_status afme_model_relation_embeddings(const afme_model *model, float *out, int64_t capacity, int64_t *n_columns);
+/** @} */
+
 /** @brief Frees a model. NULL is a no-op. */
 afme_status afme_model_free(afme_model *model);
 
@@ -568,9 +726,11 @@ afme_status afme_model_free(afme_model *model);
 
 /**
  * @defgroup Checkpoint Checkpoint: save and load trained models
- * Format: magic "AFMECKPT", format version, configuration, entity/relation counts, the weights, and a
- * CRC-32 of all of it (docs in Sources/AFMECore/Checkpoint/Checkpoint.swift). Loading checks every part
- * and builds nothing unless all of it is valid; a loaded model scores bit-identically to the saved one.
+ * Format (version 3): magic "AFMECKPT", format version, then tagged sections: the model kind by name, its
+ * configuration as key=value text, the table sizes, the labels, the weights; a CRC-32 of all of it (docs
+ * in Sources/AFMECore/Checkpoint/SectionedCheckpoint.swift). Files of versions 1 and 2 (libafme 0.1.0 –
+ * 0.2.0) still load. Loading checks every part and builds nothing unless all of it is valid; a loaded
+ * model scores bit-identically to the saved one.
  * @{
  */
 

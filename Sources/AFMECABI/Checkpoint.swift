@@ -15,7 +15,7 @@ public func cabi_model_save(_ model: OpaquePointer?, _ path: UnsafePointer<CChar
 public func cabi_model_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> afme_status {
     abiCall("afme_model_load") {
         let out = try nonNull(out, "out")
-        let m = try Checkpoint.loadAny(from: try string(path, "path"))
+        let m = try Checkpoint.loadFile(from: try string(path, "path"))
         out.pointee = Handles.register(ModelBox(m))
         return AFME_OK
     }
@@ -26,7 +26,7 @@ public func cabi_model_serialized_size(_ model: OpaquePointer?, _ out: UnsafeMut
     abiCall("afme_model_serialized_size") {
         let m = try Handles.get(model, ModelBox.self, "model")
         let out = try nonNull(out, "out")
-        out.pointee = m.structural.map { Checkpoint.encodedSize($0) } ?? m.encode().count
+        out.pointee = m.encode().count
         return AFME_OK
     }
 }
@@ -53,7 +53,7 @@ public func cabi_model_load_from_buffer(_ data: UnsafePointer<UInt8>?, _ size: I
         let out = try nonNull(out, "out")
         guard size >= 0 && Int64(size) <= maxElements else { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "size \(size) is out of range") }
         let bytes = size == 0 ? [] : Array(UnsafeBufferPointer(start: try nonNull(data, "data"), count: size))
-        out.pointee = Handles.register(ModelBox(try Checkpoint.decodeAny(bytes)))
+        out.pointee = Handles.register(ModelBox(try Checkpoint.decodeFile(bytes)))
         return AFME_OK
     }
 }

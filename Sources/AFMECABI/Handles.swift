@@ -25,26 +25,20 @@ final class DatasetBox {
 }
 
 final class ModelBox {
+    let trained: TrainedModel
     /// What scoring, top-k and evaluation read.
     let model: LinkScorer
-    let structural: KGEModel?
-    let afme: AFMEModel?
-    init(_ m: KGEModel) { model = m; structural = m; afme = nil }
-    init(_ m: AFMEModel) { model = AFMEScorer(model: m); structural = nil; afme = m; ModelBox.prepareThreads() }
-    init(_ any: Checkpoint.AnyModel) {
-        switch any {
-        case .structural(let m): model = m; structural = m; afme = nil
-        case .afme(let m): model = AFMEScorer(model: m); structural = nil; afme = m; ModelBox.prepareThreads()
-        }
+    /// Entity and relation labels: from the dataset it was trained on, or from its checkpoint (none in 0.2.0 files).
+    let labels: Labels?
+    init(_ m: TrainedModel, labels: Labels?) {
+        trained = m; model = m.scorer(threads: 0); self.labels = labels
     }
+    convenience init(_ f: ModelFile) { self.init(f.model, labels: f.labels) }
 
-    /// AFME scoring splits its products over the cores itself (OpenBLAS single-threaded, see BLAS.sgemm).
-    static func prepareThreads() {
-        Parallel.setBLASThreads(SystemInfo.coreCount)
-        HeapTuning.reuseLargeBlocks()
-    }
+    /// The 0.2.0 enum's view of the kind, for afme_model_kind_of and modality weights.
+    var afme: AFMEModel? { trained as? AFMEModel }
 
-    func encode() -> [UInt8] { afme.map { Checkpoint.encode($0) } ?? Checkpoint.encode(structural!) }
+    func encode() -> [UInt8] { Checkpoint.encode(trained, labels: labels) }
 }
 
 /// The registry of live handles. A handle is not an address but a token: a serial number, never reused

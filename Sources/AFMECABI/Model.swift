@@ -91,39 +91,10 @@ public func cabi_model_train_with(_ dataset: OpaquePointer?, _ params: OpaquePoi
     }
 }
 
-/// Training shared by both entry points: the whole request is validated, the memory it needs is
-/// estimated and refused up front when too large, and only then is anything allocated.
+/// Training shared by both entry points: ModelRegistry.train validates the whole request and refuses
+/// a shape beyond memory before anything is allocated.
 func train(_ box: DatasetBox, _ r: ModelRequest, _ progress: afme_progress_fn?, _ user: UnsafeMutableRawPointer?,
            _ out: UnsafeMutablePointer<OpaquePointer?>, _ function: String) throws -> afme_status {
-    try r.validate()
-    let config = r.training
-    // Scratch guards: the negatives of a batch and one thread's distance cache must stay allocatable.
-    if config.batchSize * config.negatives > 1 << 26 {
-        throw ABIError(AFME_ERR_INVALID_ARGUMENT, "batch_size × negatives = \(config.batchSize * config.negatives) exceeds 67108864")
-    }
-    if (config.negatives + 1) * config.dim > 1 << 26 {
-        throw ABIError(AFME_ERR_INVALID_ARGUMENT, "(negatives + 1) × dim exceeds 67108864")
-    }
-    let afme: AFMEConfig? = r.isAFME ? r.afme : nil
-    let width = Double(config.dim) * 2 + 16
-    let bytes = Double(box.graph.entityCount) * width * 4 * Double(3 + config.effectiveThreads)
-    if bytes > 16e9 { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "dim \(config.dim) with \(box.graph.entityCount) entities needs \(Int(bytes / 1e9)) GB") }
-    if let afme {
-        // One batch's graph: about 2·batch + relations·negatives joint rows, some 40 tensors of them.
-        let rows = Double(2 * config.batchSize + min(box.graph.relationCount, config.batchSize) * config.negatives)
-        let graphBytes = rows * width * 4 * 40 + Double(box.graph.modalities.reduce(0) { $0 + $1.dim }) * width * 4 * 8
-        if graphBytes > 16e9 {
-            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "batch_size \(config.batchSize), negatives \(config.negatives), dim \(config.dim) need about \(Int(graphBytes / 1e9)) GB per AFME step")
-        }
-        // The layers: value, gradient, two Adam moments and the best-weights snapshot per parameter.
-        let score = ScoreFunction(kind: config.scoreFunction, dim: config.dim, gamma: config.gamma, epsilon: config.epsilon)
-        let parameters = AFMEModel.parameterCount(config: afme, score: score, modalityDims: box.graph.modalities.map(\.dim),
-                                                  relations: box.graph.relationCount)
-        if Double(parameters) * 20 > 16e9 {
-            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "dim \(config.dim) with these modalities gives \(parameters) AFME layer parameters, about \(Int(Double(parameters) * 20 / 1e9)) GB to train")
-        }
-        HeapTuning.reuseLargeBlocks()
-    }
     let hook: ProgressHook = { r in
         guard let progress else { return true }
         var report = afme_epoch_report(epoch: Int32(r.epoch), mean_loss: r.meanLoss, seconds: r.seconds,
@@ -131,14 +102,9 @@ func train(_ box: DatasetBox, _ r: ModelRequest, _ progress: afme_progress_fn?, 
                                        valid_hits10: r.validation?.hits10 ?? -1)
         return progress(&report, user) == 0
     }
-    let result: TrainingResult
-    if let afme {
-        let (model, res) = try AFMETraining.train(graph: box.graph, training: config, config: afme, progress: hook)
-        out.pointee = Handles.register(ModelBox(model)); result = res
-    } else {
-        let (model, res) = try StructuralTraining.train(graph: box.graph, config: config, progress: hook)
-        out.pointee = Handles.register(ModelBox(model)); result = res
-    }
+    let (model, result) = try ModelRegistry.train(graph: box.graph, request: r, progress: hook)
+    let g = box.graph
+    out.pointee = Handles.register(ModelBox(model, labels: try? Labels(entities: g.entityNames, relations: g.relationNames)))
     if result.stoppedByCallback {
         LastError.set("\(function): stopped by the progress callback after epoch \(result.epochsRun)")
         return AFME_ERR_CANCELLED
@@ -196,14 +162,7 @@ public func cabi_model_topk(_ model: OpaquePointer?, _ entity: Int64, _ relation
         }
         let kk = try count(k, "k", max: Int64.max)  // any k >= 0: n_written = min(k, entities)
         let written = try nonNull(written, "n_written")
-        var filter: FilterIndex? = nil
-        if exclude != nil {
-            let box = try Handles.get(exclude, DatasetBox.self, "exclude")
-            if box.graph.entityCount != m.entityCount || box.graph.relationCount != m.relationCount {
-                throw ABIError(AFME_ERR_SHAPE, "exclude has \(box.graph.entityCount) entities / \(box.graph.relationCount) relations, the model \(m.entityCount) / \(m.relationCount)")
-            }
-            filter = box.filter
-        }
+        let filter = try excludeFilter(exclude, m)
         let n = min(kk, m.entityCount)
         if n > 0 {
             let ids = try nonNull(ids, "out_ids"), scores = try nonNull(scores, "out_scores")
@@ -215,6 +174,50 @@ public func cabi_model_topk(_ model: OpaquePointer?, _ entity: Int64, _ relation
         }
         return AFME_OK
     }
+}
+
+@_cdecl("afme_model_topk_batch")
+public func cabi_model_topk_batch(_ model: OpaquePointer?, _ queries: UnsafePointer<Int64>?, _ n: Int64, _ k: Int64,
+                                  _ exclude: OpaquePointer?, _ threads: Int32, _ ids: UnsafeMutablePointer<Int64>?,
+                                  _ scores: UnsafeMutablePointer<Float>?, _ capacity: Int64,
+                                  _ counts: UnsafeMutablePointer<Int64>?) -> afme_status {
+    abiCall("afme_model_topk_batch") {
+        let m = try Handles.get(model, ModelBox.self, "model").model
+        let count = try AFMECABI.count(n, "n", max: maxElements / 3)
+        let kk = min(try AFMECABI.count(k, "k", max: Int64.max), m.entityCount)
+        let nThreads = try AFMECABI.count(Int64(threads), "threads", max: 1024)
+        let filter = try excludeFilter(exclude, m)
+        let cap = try AFMECABI.count(capacity, "capacity")
+        guard count > 0 else { return AFME_OK }
+        let (needed, overflow) = count.multipliedReportingOverflow(by: kk)
+        guard !overflow, cap >= needed else { throw ABIError(AFME_ERR_SHAPE, "capacity \(cap) < \(count) queries × \(kk)") }
+        let q = try nonNull(queries, "queries")
+        var list: [Query] = []
+        list.reserveCapacity(count)
+        for i in 0..<count {
+            let e = try id(q[3 * i], below: m.entityCount, "queries[\(i)].entity")
+            let r = try id(q[3 * i + 1], below: m.relationCount, "queries[\(i)].relation")
+            guard let dir = Direction(rawValue: Int(truncatingIfNeeded: q[3 * i + 2])), q[3 * i + 2] >= 0, q[3 * i + 2] <= 1 else {
+                throw ABIError(AFME_ERR_INVALID_ARGUMENT, "queries[\(i)].direction = \(q[3 * i + 2]) is not an afme_direction")
+            }
+            list.append(Query(entity: e, relation: r, direction: dir))
+        }
+        if kk == 0 { for i in 0..<count { counts?[i] = 0 }; return AFME_OK }
+        let ids = try nonNull(ids, "out_ids"), scores = try nonNull(scores, "out_scores")
+        TopK.predictBatch(m, queries: list, k: kk, exclude: filter, threads: nThreads == 0 ? SystemInfo.coreCount : nThreads,
+                          ids: ids, scores: scores, counts: counts)
+        return AFME_OK
+    }
+}
+
+/// The filter of an `exclude` dataset, which must have the model's shape.
+func excludeFilter(_ exclude: OpaquePointer?, _ m: LinkScorer) throws -> FilterIndex? {
+    guard exclude != nil else { return nil }
+    let box = try Handles.get(exclude, DatasetBox.self, "exclude")
+    if box.graph.entityCount != m.entityCount || box.graph.relationCount != m.relationCount {
+        throw ABIError(AFME_ERR_SHAPE, "exclude has \(box.graph.entityCount) entities / \(box.graph.relationCount) relations, the model \(m.entityCount) / \(m.relationCount)")
+    }
+    return box.filter
 }
 
 func fill(_ out: UnsafeMutablePointer<afme_metrics>?, _ m: RankingMetrics) {
@@ -248,7 +251,7 @@ public func cabi_model_evaluate(_ model: OpaquePointer?, _ dataset: OpaquePointe
 public func cabi_model_kind_of(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?) -> afme_status {
     abiCall("afme_model_kind_of") {
         let m = try Handles.get(model, ModelBox.self, "model")
-        try nonNull(out, "out").pointee = Int32(m.afme == nil ? AFME_MODEL_STRUCTURAL.rawValue : AFME_MODEL_AFME.rawValue)
+        try nonNull(out, "out").pointee = Int32(m.afme == nil ? AFME_MODEL_STRUCTURAL.rawValue : AFME_MODEL_AFME.rawValue)  // 0.2.0 enum
         return AFME_OK
     }
 }

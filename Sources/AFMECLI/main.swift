@@ -17,6 +17,7 @@ struct Options {
     var dropRows: Float = 0
     var noiseRows: Float = 0
     var weights = false
+    var save: String? = nil
     /// --set KEY=VALUE pairs, applied through the option table after every flag.
     var settings: [(String, String)] = []
 
@@ -33,7 +34,7 @@ func usage(_ status: Int32 = 2) -> Never {
     usage: afme-cli [--data DIR] [--model rotate|transe|rotate_l2|afme] [--set KEY=VALUE ...] [--list-options] [--dim N] [--gamma G] [--negatives K] [--batch B]
                     [--epochs N] [--lr LR] [--adv-temperature A] [--bernoulli] [--filter-negatives] [--l2 L]
                     [--seed S] [--threads T] [--validate-every N] [--patience P] [--time-limit SECONDS]
-                    [--examples N] [--topk K] [--json]
+                    [--examples N] [--topk K] [--json] [--save MODEL.afme]
        AFME:        [--afme] [--text] [--random-modality DIM] [--no-moifu] [--no-moien] [--no-denoise]
                     [--no-confidence] [--no-smoothing] [--attention-layers L] [--tokens T] [--alpha A]
                     [--lambda1 X] [--lambda2 X] [--gp-weight X] [--g-lr LR] [--d-lr LR] [--adv-samples N]
@@ -133,6 +134,7 @@ func parse() -> Options {
         case "--placement": o.setAFME { $0.placementNeighbors = next(a) }
         case "--placement-keep": o.setAFME { $0.placementKeep = next(a) }
         case "--missing-random": o.setAFME { $0.missingFill = .random }
+        case "--save": o.save = next(a)
         default: print("unknown option \(a)"); usage()
         }
     }
@@ -143,7 +145,7 @@ func parse() -> Options {
             r.afme = o.afme ?? AFMEConfig()
             for (k, v) in o.settings { try r.set(k, v) }
             o.config = r.training
-            if r.isAFME { o.afme = r.afme }
+            if r.kind == "afme" { o.afme = r.afme }
         } catch {
             print("error: \(error)"); exit(2)
         }
@@ -212,18 +214,22 @@ do {
         print(line)
         return true
     }
-    let model: LinkScorer, result: TrainingResult
+    var request = try ModelRequest(kind: opts.afme != nil ? "afme" : c.scoreFunction.optionName)
+    request.training = c
     if let a = opts.afme {
+        request.afme = a
         print("AFME: fusion \(a.fusion) MoIEn \(a.enhancement) denoise \(a.denoising) (α \(a.denoiseStrength)) confidence \(a.confidence) " +
               "smoothing \(a.relationSmoothing) attention \(a.attentionLayers)×\(a.attentionTokens) tokens, modalities " +
               graph.modalities.map { "\($0.name):\($0.dim) (\($0.presentCount) present)" }.joined(separator: ", "))
-        let (m, r) = try AFMETraining.train(graph: graph, training: c, config: a, progress: hook)
-        model = AFMEScorer(model: m); result = r
-        for p in r.postTraining {
-            print("\(p.name): \(p.detail); validation MRR \(pct(p.validationBefore.mrr)) → \(pct(p.validationAfter.mrr)): " +
-                  (p.kept ? "kept" : "not kept"))
-        }
-        if r.postTraining.isEmpty && a.placementNeighbors > 0 {
+    }
+    let (trained, result) = try ModelRegistry.train(graph: graph, request: request, progress: hook)
+    let model = trained.scorer(threads: c.effectiveThreads)
+    for p in result.postTraining {
+        print("\(p.name): \(p.detail); validation MRR \(pct(p.validationBefore.mrr)) → \(pct(p.validationAfter.mrr)): " +
+              (p.kept ? "kept" : "not kept"))
+    }
+    if let m = trained as? AFMEModel {
+        if result.postTraining.isEmpty && m.config.placementNeighbors > 0 {
             print("cold-start placement: not tried (no entity without training triples has features, or no validation)")
         }
         if opts.weights, let w = m.meanModalityWeights() {
@@ -234,8 +240,10 @@ do {
                 print("  \(graph.relationNames[rel]): \(row.joined(separator: " / "))")
             }
         }
-    } else {
-        (model, result) = try StructuralTraining.train(graph: graph, config: c, progress: hook) as (LinkScorer, TrainingResult)
+    }
+    if let path = opts.save {
+        try Checkpoint.save(trained, labels: try Labels(entities: graph.entityNames, relations: graph.relationNames), to: path)
+        print("saved \(trained.kindName) model with its labels to \(path)")
     }
     let filter = FilterIndex(graph: graph)
     let report = FilteredRanker.evaluate(model, triples: graph.test, filter: filter, threads: c.effectiveThreads)

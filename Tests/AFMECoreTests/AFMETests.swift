@@ -313,21 +313,21 @@ final class AFMETests: XCTestCase {
         var (t, a) = tinyConfig(); t.epochs = 1
         a.completionMix = false
         let (m, _) = try AFMETraining.train(graph: kg, training: t, config: a)
-        let v2 = Checkpoint.encode(m)
+        let v2 = Checkpoint.encodeVersion2(m)
         // Rewrite as version 1: drop the last configuration word, set the version, recompute the CRC.
         let configEnd = 48 + 4 * (m.structural.count + m.relations.value.count) + 4 * 22
         var v1 = Array(v2[0..<(configEnd - 4)]) + Array(v2[configEnd..<(v2.count - 4)])
         v1[8] = 1
         let crc = CRC32.checksum(v1)
         v1 += (0..<4).map { UInt8(truncatingIfNeeded: crc >> (8 * UInt32($0))) }
-        guard case .afme(let back) = try Checkpoint.decodeAny(v1) else { return XCTFail("not an AFME model") }
+        guard let back = try Checkpoint.decodeFile(v1).model as? AFMEModel else { return XCTFail("not an AFME model") }
         XCTAssertFalse(back.config.completionMix)
         XCTAssertEqual(back.jointTable(relation: 2), m.jointTable(relation: 2))
         // The same bytes claiming version 2 are refused (one configuration word short).
         var lying = v1; lying[8] = 2
         let crc2 = CRC32.checksum(lying[0..<(lying.count - 4)])
         for i in 0..<4 { lying[lying.count - 4 + i] = UInt8(truncatingIfNeeded: crc2 >> (8 * UInt32(i))) }
-        XCTAssertThrowsError(try Checkpoint.decodeAny(lying))
+        XCTAssertThrowsError(try Checkpoint.decodeFile(lying))
     }
 
     /// A triple's score is the same bits alone or among 500 others, before or after the scorer built its
@@ -418,7 +418,7 @@ final class AFMETests: XCTestCase {
         let kg = try tinyGraph()
         let (t, a) = tinyConfig()
         let tiny = try AFMEModel(graph: kg, training: t, config: a)
-        let bytes = Checkpoint.encode(tiny)
+        let bytes = Checkpoint.encodeVersion2(tiny)
         let configStart = 48 + 4 * (tiny.structural.count + tiny.relations.value.count)
         let configWords = Array(bytes[configStart..<(configStart + 4 * 22)])
         var out: [UInt8] = []
@@ -432,7 +432,7 @@ final class AFMETests: XCTestCase {
         put(UInt32(0))
         put(CRC32.checksum(out))
         XCTAssertLessThan(out.count, 1 << 20)
-        XCTAssertThrowsError(try Checkpoint.decodeAny(out)) { error in
+        XCTAssertThrowsError(try Checkpoint.decodeFile(out)) { error in
             XCTAssertEqual((error as? DataError)?.kind, .truncated)
             XCTAssertTrue("\(error)".contains("implies"), "\(error)")
         }
@@ -445,7 +445,7 @@ final class AFMETests: XCTestCase {
         let kg = try tinyGraph()
         let (t, a) = tinyConfig()
         let m = try AFMEModel(graph: kg, training: t, config: a)
-        let good = Checkpoint.encode(m)
+        for good in [Checkpoint.encodeVersion2(m), Checkpoint.encode(m)] {
         func resealed(_ change: (inout [UInt8]) -> Void) -> [UInt8] {
             var b = good
             change(&b)
@@ -460,9 +460,10 @@ final class AFMETests: XCTestCase {
         let shapeAt = try offset(after: m.parameters.names[0]) + 4        // first dimension of the first parameter
         let presenceAt = try offset(after: kg.modalities[0].name) + 4      // first presence flag of the first modality
         for bad in [resealed { for i in 0..<8 { $0[shapeAt + i] = 0xFF } }, resealed { $0[presenceAt] = 253 }] {
-            XCTAssertThrowsError(try Checkpoint.decodeAny(bad)) { XCTAssertEqual(($0 as? DataError)?.kind, .badFormat, "\($0)") }
+            XCTAssertThrowsError(try Checkpoint.decodeFile(bad)) { XCTAssertEqual(($0 as? DataError)?.kind, .badFormat, "\($0)") }
         }
-        guard case .afme = try Checkpoint.decodeAny(resealed { _ in }) else { return XCTFail("the unchanged bytes must load") }
+        XCTAssertTrue(try Checkpoint.decodeFile(resealed { _ in }).model is AFMEModel, "the unchanged bytes must load")
+        }
     }
 
     func testConfigurationIsValidated() throws {

@@ -19,12 +19,8 @@ final class FixtureTests: XCTestCase {
         return text.split(separator: "\n").map { UInt32($0, radix: 16)! }
     }
 
-    func scores(_ model: Checkpoint.AnyModel, _ triples: [Triple]) -> [UInt32] {
-        let scorer: LinkScorer
-        switch model {
-        case .structural(let m): scorer = m
-        case .afme(let m): scorer = AFMEScorer(model: m)
-        }
+    func scores(_ model: TrainedModel, _ triples: [Triple]) -> [UInt32] {
+        let scorer = model.scorer(threads: 0)
         var out = [Float](repeating: 0, count: triples.count)
         triples.withUnsafeBufferPointer { t in out.withUnsafeMutableBufferPointer { scorer.scoreTriples(t, out: $0.baseAddress!) } }
         return out.map(\.bitPattern)
@@ -35,9 +31,15 @@ final class FixtureTests: XCTestCase {
         let t = try triples()
         XCTAssertEqual(t.count, 64)
         for name in ["structural-rotate", "structural-transe", "afme"] {
-            let model = try Checkpoint.loadAny(from: Self.dir + "/v0.2.0-\(name).afme")
-            if case .afme = model { XCTAssertEqual(name, "afme") }
-            XCTAssertEqual(scores(model, t), try expectedBits(name), "\(name): scores differ from 0.2.0's")
+            let file = try Checkpoint.loadFile(from: Self.dir + "/v0.2.0-\(name).afme")
+            XCTAssertEqual(file.formatVersion, 2)
+            XCTAssertNil(file.labels, "0.2.0 files carry no labels")
+            XCTAssertEqual(file.model.kindName, ["structural-rotate": "rotate", "structural-transe": "transe", "afme": "afme"][name])
+            XCTAssertEqual(scores(file.model, t), try expectedBits(name), "\(name): scores differ from 0.2.0's")
+            // Re-saved in the current format, the same scores.
+            let resaved = try Checkpoint.decodeFile(Checkpoint.encode(file.model))
+            XCTAssertEqual(resaved.formatVersion, Checkpoint.formatVersion)
+            XCTAssertEqual(scores(resaved.model, t), try expectedBits(name), "\(name): re-saved, the scores changed")
         }
     }
 }

@@ -48,13 +48,15 @@ final class RowwiseProductTests: XCTestCase {
     }
 
     func testThreadSplitDoesNotChangeAnyBit() {
-        defer { Parallel.setBLASThreads(1) }
         for threads in [1, 2, 3] {
-            Parallel.setBLASThreads(threads)
-            for (transA, transB) in [(false, false), (true, false), (false, true)] {
-                // Above the size from which rows are split over threads.
-                check(m: 37, k: 300, n: 200, transA: transA, transB: transB, seed: 99)
+            Parallel.withThreads(threads) {
+                XCTAssertEqual(Parallel.elementwiseThreads, threads)
+                for (transA, transB) in [(false, false), (true, false), (false, true)] {
+                    // Above the size from which rows are split over threads.
+                    check(m: 37, k: 300, n: 200, transA: transA, transB: transB, seed: 99)
+                }
             }
         }
+        XCTAssertEqual(Parallel.elementwiseThreads, 1, "outside a scope the count is 1 again")
     }
 }

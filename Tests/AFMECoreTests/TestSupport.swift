@@ -38,13 +38,15 @@ func npyBytes(descr: String = "<f4", fortran: Bool = false, shape: String, data:
 
 func floatBytes(_ v: [Float]) -> [UInt8] { v.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) } }
 
-func assertDataError(_ kind: DataError.Kind, line: Int? = nil, file: StaticString = #filePath, fline: UInt = #line, _ body: () throws -> Void) {
+func assertDataError(_ kind: DataError.Kind, line: Int? = nil, contains text: String? = nil, file: StaticString = #filePath,
+                     fline: UInt = #line, _ body: () throws -> Void) {
     do {
         try body()
         XCTFail("expected \(kind), got success", file: file, line: fline)
     } catch let e as DataError {
         XCTAssertEqual(e.kind, kind, "\(e)", file: file, line: fline)
         if let line { XCTAssertEqual(e.line, line, "\(e)", file: file, line: fline) }
+        if let text { XCTAssertTrue("\(e)".contains(text), "\(e) does not mention \(text)", file: file, line: fline) }
     } catch {
         XCTFail("unexpected error \(error)", file: file, line: fline)
     }

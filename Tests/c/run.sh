@@ -48,16 +48,20 @@ valgrind_c() {
     command -v valgrind >/dev/null || { echo "valgrind missing"; return 1; }
     build_valgrind_library >/dev/null || return 1
     local lib="$ROOT/.build/valgrind/release" t rc=0
-    for t in abi_test hardening_test; do
+    for t in abi_test hardening_test labels_test; do
         gcc -std=c99 -O1 -g -Iinclude "Tests/c/$t.c" -o "$OUT/$t-vg" -L"$lib" -lafme -Wl,-rpath,"$lib" -lpthread -lm || return 1
         if OPENBLAS_CORETYPE=Haswell valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=3 \
-                --trace-children=no "$OUT/$t-vg" > "$OUT/$t-vg.log" 2>&1; then
+                --trace-children=no "$OUT/$t-vg" "$OUT" light > "$OUT/$t-vg.log" 2>&1; then
             echo "$t under valgrind: $(grep -E 'ERROR SUMMARY' "$OUT/$t-vg.log" | tail -1 | sed 's/^==[0-9]*== //')"
         else
             echo "FAIL: $t under valgrind"; grep -E -B2 -A12 "Invalid|uninitialised|definitely lost|FAIL" "$OUT/$t-vg.log" | head -40; rc=1
         fi
     done
     return $rc
+}
+labels_test() {
+    gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/c/labels_test.c -o "$OUT/labels_test" \
+        -L.build/release -lafme -Wl,-rpath,"$ROOT/.build/release" -lm && "$OUT/labels_test" "$OUT"
 }
 threads_test() {
     gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/c/threads_test.c -o "$OUT/threads_test" \
@@ -85,6 +89,7 @@ check abi_test
 check threads_test
 check options_test
 check params_test
+check labels_test
 check options_match_header
 check hardening_test
 check valgrind_c

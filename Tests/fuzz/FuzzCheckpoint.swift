@@ -1,8 +1,9 @@
-// Fuzz target: Checkpoint.decodeAny, what afme_model_load and afme_model_load_from_buffer run on a file's
+// Fuzz target: Checkpoint.decodeFile, what afme_model_load and afme_model_load_from_buffer run on a file's
 // bytes. Most random mutations would only ever meet the CRC, so the target re-seals each input with a
 // correct checksum first: the decoder's field and size checks are what gets explored. Properties: no
 // trap and no allocation beyond the input's size (the run is limited by -rss_limit_mb); an accepted
-// version-2 input re-encodes to exactly the same bytes; an accepted model scores, ranks and selects a
+// version-2 input re-encodes to exactly the same bytes, and any accepted input re-encodes in the current
+// format to bytes that decode and re-encode to themselves; an accepted model scores, ranks and selects a
 // top-k without a trap.
 
 @_cdecl("LLVMFuzzerInitialize")
@@ -19,8 +20,10 @@ public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMut
     let rotate = KGEModel(score: ScoreFunction(kind: .rotatE, dim: 3, gamma: 4, epsilon: 2), entityCount: 4, relationCount: 2, rng: &rng)
     let transe = KGEModel(score: ScoreFunction(kind: .transE, dim: 2, gamma: 4, epsilon: 2), entityCount: 3, relationCount: 1, rng: &rng)
     let euclidean = KGEModel(score: ScoreFunction(kind: .rotatEEuclidean, dim: 2, gamma: 4, epsilon: 2), entityCount: 3, relationCount: 2, rng: &rng)
-    writeSeeds([("afme.ckpt", Checkpoint.encode(afme)), ("rotate.ckpt", Checkpoint.encode(rotate)),
-                ("transe.ckpt", Checkpoint.encode(transe)), ("rotate-l2.ckpt", Checkpoint.encode(euclidean))])
+    let labels = try! Labels(entities: (0..<4).map { "entity \($0)" }, relations: ["r0", "r1"])
+    writeSeeds([("afme.ckpt", Checkpoint.encode(afme)), ("rotate.ckpt", Checkpoint.encode(rotate, labels: labels)),
+                ("transe.ckpt", Checkpoint.encode(transe)), ("rotate-l2.ckpt", Checkpoint.encode(euclidean)),
+                ("afme-v2.ckpt", Checkpoint.encodeVersion2(afme)), ("rotate-v2.ckpt", Checkpoint.encodeVersion2(rotate))])
     return 0
 }
 
@@ -31,17 +34,16 @@ public func fuzzCheckpoint(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         let crc = CRC32.checksum(input[0..<(input.count - 4)])
         for i in 0..<4 { input[input.count - 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
     }
-    guard let model = try? Checkpoint.decodeAny(input) else { return 0 }
-    let version = input[8]
-    let scorer: LinkScorer
-    let reencoded: [UInt8]
-    switch model {
-    case .structural(let m): scorer = m; reencoded = Checkpoint.encode(m)
-    case .afme(let m): scorer = AFMEScorer(model: m, threads: 1); reencoded = Checkpoint.encode(m)
+    guard let file = try? Checkpoint.decodeFile(input) else { return 0 }
+    let scorer = file.model.scorer(threads: 1)
+    if file.formatVersion == 2 {
+        let reencoded = (file.model as? KGEModel).map(Checkpoint.encodeVersion2) ?? (file.model as? AFMEModel).map(Checkpoint.encodeVersion2)
+        require(reencoded == input, "an accepted version-2 checkpoint re-encodes differently")
     }
-    if version == 2 {
-        require(reencoded == input, "an accepted version-2 checkpoint re-encodes differently: \(input.count) vs \(reencoded.count) bytes, first difference at byte \(input.indices.first { $0 >= reencoded.count || input[$0] != reencoded[$0] } ?? -1)")
-    }
+    // The current format: what the decoder accepted re-encodes to a file that decodes to the same bytes again.
+    let current = Checkpoint.encode(file.model, labels: file.labels)
+    let again = try? Checkpoint.decodeFile(current)
+    require(again.map { Checkpoint.encode($0.model, labels: $0.labels) } == current, "re-encoding an accepted checkpoint is not a fixed point")
     let E = scorer.entityCount, R = scorer.relationCount
     let queries = [Query(entity: 0, relation: 0, direction: .tail), Query(entity: E - 1, relation: R - 1, direction: .head)]
     var out = [Float](repeating: 0, count: 2 * E)

@@ -1,11 +1,13 @@
-// Model checkpoints: a self-describing little-endian byte format with a magic, a format version,
-// the configuration, the table sizes and a CRC-32 over everything before it.
+// Model checkpoints. The current format (version 3, tagged sections) is described in
+// SectionedCheckpoint.swift. This file keeps what every version shares (magic, version word, CRC-32)
+// and the fixed layout of versions 1 and 2, which this library still reads (and writes for tests, so
+// that reading them stays tested without hand-made bytes):
 //
 //   offset  size  field
 //   0       8     magic "AFMECKPT"
-//   8       4     format version (2; version 1 files are read too — see AFMECheckpoint)
-//   12      4     model kind (0 = structural RotatE/TransE)
-//   16      4     score function (0 RotatE, 1 TransE)
+//   8       4     format version (1 or 2)
+//   12      4     model kind (0 = structural RotatE/TransE, 1 = AFME: see AFMECheckpoint)
+//   16      4     score function (0 RotatE, 1 TransE, 2 RotatE-L2)
 //   20      4     dim D
 //   24      4     γ (float32)
 //   28      4     ε (float32)
@@ -20,16 +22,17 @@
 
 public enum Checkpoint {
     public static let magic: [UInt8] = Array("AFMECKPT".utf8)
-    public static let formatVersion: UInt32 = 2
-    /// Versions this library reads. Structural files are the same in both; AFME files of version 1 lack
+    /// The version `encode` writes.
+    public static let formatVersion: UInt32 = 3
+    /// The fixed-layout version `encodeVersion2` writes (libafme 0.1.0–0.2.0).
+    static let fixedLayoutVersion: UInt32 = 2
+    /// Versions this library reads. Structural files are the same in 1 and 2; AFME files of version 1 lack
     /// the last configuration word (completionMix) and load as the model they were: completion = G.
-    static let readableVersions: ClosedRange<UInt32> = 1...2
+    static let readableVersions: ClosedRange<UInt32> = 1...3
     static let headerSize = 48
 
-    /// Exact size of `encode(model)` in bytes.
-    public static func encodedSize(_ model: KGEModel) -> Int { headerSize + 4 * (model.entities.count + model.relations.count) + 4 }
-
-    public static func encode(_ model: KGEModel) -> [UInt8] {
+    /// The version-2 layout of libafme 0.2.0 (tests write old files with it).
+    public static func encodeVersion2(_ model: KGEModel) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(headerSize + 4 * (model.entities.count + model.relations.count) + 4)
         putHeader(&out, kind: 0, score: model.score, entities: model.entityCount, relations: model.relationCount)
@@ -39,7 +42,8 @@ public enum Checkpoint {
         return out
     }
 
-    public static func decode(_ bytes: [UInt8], path: String? = nil) throws -> KGEModel {
+    /// A structural model in the version 1/2 layout.
+    static func decode(_ bytes: [UInt8], path: String? = nil) throws -> KGEModel {
         func fail(_ k: DataError.Kind, _ why: String) -> DataError { DataError(k, why, path: path) }
         if bytes.isEmpty { throw fail(.truncated, "checkpoint is empty (0 bytes)") }
         guard bytes.count >= 8, Array(bytes[0..<8]) == magic else { throw fail(.badFormat, "not a libafme checkpoint (bad magic)") }
@@ -72,7 +76,7 @@ public enum Checkpoint {
     /// The 48-byte header both model kinds start with.
     static func putHeader(_ out: inout [UInt8], kind: UInt32, score f: ScoreFunction, entities: Int, relations: Int) {
         out += magic
-        put(&out, formatVersion)
+        put(&out, fixedLayoutVersion)
         put(&out, kind)
         put(&out, UInt32(f.kind.rawValue))
         put(&out, UInt32(f.dim))
@@ -95,15 +99,6 @@ public enum Checkpoint {
             throw DataError(.checksumMismatch, "checksum mismatch (stored \(hex(stored)), computed \(hex(actual))): the file is corrupted or truncated", path: path)
         }
         return version
-    }
-
-    /// Atomic save: temporary file, fsync, rename (the previous file survives any failure).
-    public static func save(_ model: KGEModel, to path: String) throws {
-        try FileBytes.writeAtomically(encode(model), to: path)
-    }
-
-    public static func load(from path: String) throws -> KGEModel {
-        try decode(FileBytes.read(path), path: path)
     }
 
     static func put<T: FixedWidthInteger>(_ out: inout [UInt8], _ v: T) {

@@ -42,6 +42,8 @@ public struct KnowledgeGraph: Sendable {
     public var modalities: [FeatureModality]
     /// Duplicate training lines dropped at load time (see `TripleDeduplication`).
     public var duplicateTrainTriplesRemoved: Int
+    /// Valid and test triples dropped at load time because a label did not occur in train (LabeledTriples).
+    public var unseenDropped: (valid: Int, test: Int) = (0, 0)
 
     public init(entityCount: Int, relationCount: Int, entityNames: [String]? = nil, relationNames: [String]? = nil,
                 train: [Triple], valid: [Triple], test: [Triple], modalities: [FeatureModality] = []) {

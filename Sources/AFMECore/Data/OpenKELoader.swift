@@ -41,6 +41,7 @@ public enum OpenKELoader {
         let recs = try records(path)
         if recs.isEmpty { throw DataError(.emptyFile, "no records", path: path, line: 1) }
         var names = [String?](repeating: nil, count: recs.count)
+        var lineOf: [Substring: Int] = [:]
         for (line, text) in recs {
             guard let sep = text.lastIndex(where: { $0 == " " || $0 == "\t" }) else {
                 throw DataError(.wrongFieldCount, "expected '<name> <id>'", path: path, line: line)
@@ -53,7 +54,11 @@ public enum OpenKELoader {
                 throw DataError(.idOutOfRange, "id \(id) outside 0..<\(recs.count)", path: path, line: line)
             }
             if names[id] != nil { throw DataError(.idOutOfRange, "id \(id) appears twice", path: path, line: line) }
-            names[id] = String(text[..<sep])
+            let name = text[..<sep]
+            if let first = lineOf.updateValue(line, forKey: name) {
+                throw DataError(.badToken, "name \(quoted(name)) appears twice (lines \(first) and \(line)): a label must name one id", path: path, line: line)
+            }
+            names[id] = String(name)
         }
         return names.map { $0! }
     }

@@ -1,14 +1,22 @@
-// The entries of the option table (OptionTable.swift explains the table). Order: shared options, then
-// AFME's; names are the C header's field names; `experimental.` marks levers that measured as losses
+// The shared entries of the option table (OptionTable.swift explains the table); each model kind
+// declares its own options in its folder (ModelKindEntry.options) and the table lists them after these.
+// Names are the C header's field names; `experimental.` marks levers that measured as losses
 // (BENCHMARKS.md, docs/MODEL.md) and are kept only to reproduce those measurements.
 
 public enum OptionTable {
-    public static let all: [OptionSpec] = shared + afme
+    public static let all: [OptionSpec] = shared + ModelRegistry.entries.flatMap(\.options)
     private static let byName: [String: OptionSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
     public static func named(_ name: String) -> OptionSpec? { byName[name] }
 
     static let every: [String] = []
-    static let afmeOnly = ["afme"]
+
+    /// Shared options a checkpoint stores (the architecture); a kind's own options are all stored.
+    static let sharedStored = ["dim", "gamma", "epsilon"]
+
+    /// The options whose values a checkpoint of `kind` records in its CONF section.
+    static func stored(for kind: String) -> [OptionSpec] {
+        all.filter { sharedStored.contains($0.name) || (!$0.kinds.isEmpty && $0.applies(to: kind)) }
+    }
 
     static let shared: [OptionSpec] = [
         int("dim", \.training.dim, 1...65536, every, "embedding dim (complex dims for RotatE)"),
@@ -32,43 +40,6 @@ public enum OptionTable {
         double("time_limit_seconds", \.training.timeLimitSeconds, 0...1e9, every, "stop after the epoch that passes this; 0 = none"),
         flag("bernoulli_negatives", \.bernoulliNegatives, every, "per-relation Bernoulli corruption instead of uniform"),
         flag("filter_negatives", \.training.filterNegatives, every, "redraw negatives that are known training triples"),
-    ]
-
-    static let afme: [OptionSpec] = [
-        choice("score_function", \.training.scoreFunction, ["rotate", "transe", "rotate_l2"], afmeOnly,
-               "score of the joint entity rows (structural kinds fix it by their name)"),
-        choice("fusion", \.afme.fusion, ["adaptive", "concat"], afmeOnly, "MoIFu, or the w/o MoIFu ablation (concatenate and project)"),
-        flag("enhancement", \.afme.enhancement, afmeOnly, "MoIEn generator + discriminator (off: w/o MoIEn)"),
-        flag("denoising", \.afme.denoising, afmeOnly, "relation-driven gate, eq. 4-5"),
-        real("denoise_strength", \.afme.denoiseStrength, 0...1, afmeOnly, "α: 0 raw modality, 1 gated"),
-        flag("confidence", \.afme.confidence, afmeOnly, "confidence term of eq. 6"),
-        flag("relation_smoothing", \.afme.relationSmoothing, afmeOnly, "σ(τ_r) of eq. 6"),
-        int("attention_layers", \.afme.attentionLayers, 0...8, afmeOnly, "generator self-attention layers"),
-        int("attention_tokens", \.afme.attentionTokens, 1...64, afmeOnly, "tokens per modality vector; must divide the row width"),
-        int("noise_dim", \.afme.noiseDim, 1...1024, afmeOnly, "generator noise z width"),
-        choice("gate_reading", \.afme.gateRelation, ["rotation", "phases"], afmeOnly, "reading of eq. 4's h_m ⊙ r"),
-        choice("guide_reading", \.afme.guide, ["projected", "ones"], afmeOnly, "reading of eq. 8's (e_s ⊕ z) ⊙ h̃_m"),
-        flag("intermodal_includes_self", \.afme.interModalIncludesSelf, afmeOnly, "eq. 10 also attends to the modality itself"),
-        choice("missing_fill", \.afme.missingFill, ["generator", "random"], afmeOnly, "what fills absent modality rows"),
-        real("lambda_adversarial", \.afme.lambdaAdversarial, 0...1e6, afmeOnly, "λ1 of eq. 17"),
-        real("lambda_penalty", \.afme.lambdaPenalty, 0...1e6, afmeOnly, "λ2 of eq. 17"),
-        real("penalty_weight", \.afme.penaltyWeight, 0...1e6, afmeOnly, "λ of eq. 16"),
-        real("generator_learning_rate", \.afme.generatorLearningRate, 0...10, lowerOpen: true, afmeOnly, "generator Adam learning rate"),
-        real("discriminator_learning_rate", \.afme.discriminatorLearningRate, 0...10, lowerOpen: true, afmeOnly,
-             "discriminator Adam learning rate"),
-        int("adversarial_samples", \.afme.adversarialSamples, 1...65536, afmeOnly, "rows per batch fed to the discriminator"),
-        int("discriminator_hidden", \.afme.discriminatorHidden, 1...4096, afmeOnly, "discriminator hidden width"),
-        real("noise_scale", \.afme.noiseScale, 0...1e4, afmeOnly, "std of z in units of the structural init std"),
-        flag("completion_mix", \.afme.completionMix, afmeOnly, "absent rows are prior + β ⊙ (G − prior), β learned from 0"),
-        int("negative_pool", \.afme.negativePool, 1...64, afmeOnly, "per-relation negative pool, in multiples of negatives"),
-        int("placement_neighbors", \.afme.placementNeighbors, 0...256, afmeOnly,
-            "cold-start entities placed from this many feature neighbours after training; 0 = off"),
-        real("placement_keep", \.afme.placementKeep, 0...1, afmeOnly, "share of a cold-start entity's own row kept"),
-        flag("experimental.enhance_all", \.afme.enhanceAll, afmeOnly, "every modality vector is the generator's refinement (measured: a loss)"),
-        real("experimental.completion_dropout", \.afme.completionDropout, 0...1, upperOpen: true, afmeOnly,
-             "share of present rows completed as if absent per batch (measured: a loss)"),
-        real("experimental.synthetic_negative_weight", \.afme.syntheticNegativeWeight, 0...100, afmeOnly,
-             "weight of generated-modality negatives (measured: a loss)"),
     ]
 
     // MARK: Entry builders

@@ -19,19 +19,19 @@ public struct ModelRequest: Equatable {
         if let score = k.scoreFunction { training.scoreFunction = score }
     }
 
-    /// Is this kind multi-modal (reads the AFME options)?
-    public var isAFME: Bool { kind == "afme" }
 }
 
-/// The model kinds training can build, by name.
+/// The model kinds training can build, by name (each declared by its registry entry).
 public enum ModelKinds {
-    public struct Kind { public let name: String; public let scoreFunction: ScoreFunctionKind?; public let doc: String }
-    public static let all: [Kind] = [
-        Kind(name: "rotate", scoreFunction: .rotatE, doc: "RotatE on the triples only"),
-        Kind(name: "transe", scoreFunction: .transE, doc: "TransE on the triples only"),
-        Kind(name: "rotate_l2", scoreFunction: .rotatEEuclidean, doc: "RotatE with eq. 13's Euclidean norm, on the triples only"),
-        Kind(name: "afme", scoreFunction: nil, doc: "AFME: structure + the dataset's feature modalities (docs/MODEL.md)"),
-    ]
+    public struct Kind {
+        public let name: String
+        public let scoreFunction: ScoreFunctionKind?
+        public let doc: String
+        public init(name: String, scoreFunction: ScoreFunctionKind?, doc: String) {
+            self.name = name; self.scoreFunction = scoreFunction; self.doc = doc
+        }
+    }
+    public static let all: [Kind] = ModelRegistry.entries.flatMap(\.kinds)
     public static var names: [String] { all.map(\.name) }
     public static func named(_ name: String) -> Kind? {
         let n = name.lowercased().replacingDashes()
@@ -158,9 +158,6 @@ extension ModelRequest {
     /// Every check of the configs (the table's ranges are checked when set; these catch combinations).
     public func validate() throws {
         try training.validate()
-        if isAFME {
-            let score = ScoreFunction(kind: training.scoreFunction, dim: training.dim, gamma: training.gamma, epsilon: training.epsilon)
-            try afme.validate(entityWidth: score.entityWidth)
-        }
+        try ModelRegistry.entry(for: kind)?.validate(self)
     }
 }

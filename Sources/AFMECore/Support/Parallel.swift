@@ -2,6 +2,9 @@
 // thread count, never on timing, so results are bit-identical for a given thread count.
 import Dispatch
 import COpenBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum Parallel {
     /// Runs `body(chunk)` for chunk in 0..<chunks, on up to `chunks` threads at once.
@@ -20,15 +23,33 @@ public enum Parallel {
         return lo..<hi
     }
 
-    /// Sets the threads large products (BLAS.sgemm) and element-wise graph ops are split over.
-    /// OpenBLAS itself is kept single-threaded: BLAS.sgemm does the splitting.
-    public static func setBLASThreads(_ n: Int) {
-        openblas_set_num_threads(1)
-        elementwiseThreads = max(1, n)
+    /// Runs `body` with `n` threads for the large products (BLAS.sgemm, RowwiseProducts) and element-wise
+    /// graph ops it calls on this thread. The count is per calling thread, so two models trained or scored
+    /// at once with different settings do not see each other's; outside any scope it is 1.
+    public static func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
+        keepOpenBLASSingleThreaded
+        let key = threadsKey, old = pthread_getspecific(key)
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: max(1, n)))
+        defer { pthread_setspecific(key, old) }
+        return try body()
     }
 
-    /// Threads for element-wise ops on large tensors (set by setBLASThreads).
-    nonisolated(unsafe) public static var elementwiseThreads = 1
+    /// Threads of the current `withThreads` scope on this thread (1 outside any).
+    public static var elementwiseThreads: Int {
+        let v = Int(bitPattern: pthread_getspecific(threadsKey))
+        return v > 0 ? v : 1
+    }
+
+    private static let threadsKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// OpenBLAS's own pool stays at one thread, process-wide (OpenBLAS has no per-thread setting): the
+    /// library splits products over its threads itself, and two pools would oversubscribe the cores.
+    /// Set once, the first time a model trains or scores; include/afme.h states it.
+    private static let keepOpenBLASSingleThreaded: Void = { openblas_set_num_threads(1) }()
 
     /// Runs `body` over `0..<count` split into one range per thread when the work is large enough to pay
     /// for the hand-off. Element-wise work has no cross-element reduction, so the split never changes results.
@@ -41,9 +62,9 @@ public enum Parallel {
 }
 
 /// Graph training allocates and frees tensors of several MB per op. With glibc's defaults each of them
-/// comes back as fresh pages the kernel zeroes on first touch (13.5 M page faults and 40 % of the time
-/// in system calls on AFME's MKG-Y step; 0.3 M with these settings); keeping such blocks on one heap
-/// lets them be reused. Process-wide, so it runs once, when AFME training or scoring first starts.
+/// comes back as fresh pages the kernel zeroes on first touch (see BENCHMARKS.md, "heap tuning");
+/// keeping such blocks on one heap lets them be reused. It changes the process's malloc settings, so the
+/// library never calls it by itself: the host opts in (afme_tune_heap(), afme.tune_heap(), the CLI does).
 public enum HeapTuning {
     nonisolated(unsafe) static var done = false
     public static func reuseLargeBlocks() {

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 from ._lib import (AfmeError, AfmeIOError, ArgumentOverflowError, ArgumentTypeError, CancelledError, EpochReport, FormatError, InternalError,
-                   InvalidArgumentError, InvalidHandleError, Metrics, NonFiniteError, NullPointerError,
+                   InvalidArgumentError, InvalidHandleError, LoadReport, Metrics, NonFiniteError, NotFoundError, NullPointerError,
                    OutOfRangeError, OptionInfo, ParseError, PROGRESS_FN, ShapeError, SyntheticParams, TrainParams,
                    __version__, check, lib)
 
@@ -25,6 +25,21 @@ _ENUM_FIELDS = {"score_function": SCORE_FUNCTIONS, "validation_ties": TIES, "mod
                 "fusion": FUSIONS, "gate_reading": GATE_READINGS, "guide_reading": GUIDE_READINGS,
                 "missing_fill": MISSING_FILLS}
 DIRECTIONS = {"tail": 0, "head": 1}
+
+
+def tune_heap() -> None:
+    """Opts this process into the malloc settings AFME trains fastest with (see afme_tune_heap in afme.h).
+    Process-wide, so the library never does it by itself; call it early."""
+    check(lib.afme_tune_heap())
+
+
+def _string(fn, *args) -> str:
+    """A string from a C getter with the (buffer, size, needed) convention."""
+    needed = C.c_size_t()
+    check(fn(*args, None, 0, C.byref(needed)))
+    buf = C.create_string_buffer(needed.value)
+    check(fn(*args, buf, needed.value, None))
+    return buf.value.decode("utf-8", "replace")
 
 
 def version() -> str:
@@ -91,6 +106,36 @@ def _id_array(values, what, columns=None):
     return a
 
 
+def _load_options(header, unseen) -> bytes:
+    if header not in ("auto", "yes", "no"):
+        raise InvalidArgumentError(f"header must be 'auto', 'yes' or 'no', not {header!r}")
+    if unseen not in ("drop", "refuse"):
+        raise InvalidArgumentError(f"unseen must be 'drop' or 'refuse', not {unseen!r}")
+    return f"header={header} unseen={unseen}".encode()
+
+
+def _triple_array(x, what):
+    """[n, 3] from a DataFrame (head / relation / tail columns) or anything array-like; None stays None."""
+    if x is None:
+        return None
+    columns = getattr(x, "columns", None)
+    if columns is not None:
+        missing = [c for c in ("head", "relation", "tail") if c not in columns]
+        if missing:
+            raise ShapeError(f"{what}: the DataFrame has no column {missing[0]!r} (columns: {list(columns)})")
+        x = np.stack([np.asarray(x[c]) for c in ("head", "relation", "tail")], axis=1)
+    a = np.asarray(x)
+    if a.ndim != 2 or a.shape[1] != 3:
+        raise ShapeError(f"{what} must have shape (n, 3), got {a.shape}")
+    return a
+
+
+def _label(value, what) -> bytes:
+    if not isinstance(value, str):
+        raise ArgumentTypeError(f"{what} must be a str, not {type(value).__name__}")
+    return value.encode("utf-8", "surrogateescape")
+
+
 def _path(p) -> bytes:
     return p.encode("utf-8", "surrogateescape") if isinstance(p, str) else bytes(p)
 
@@ -147,14 +192,92 @@ class Dataset(_Handle):
         check(lib.afme_dataset_load_openke(_path(folder), C.byref(h)))
         return cls(h)
 
-    def add_modality(self, name: str, values, present=None) -> None:
-        """Adds features [n_entities, dim] (copied as float32); `present` is a bool mask (None = all present)."""
+    @classmethod
+    def from_tsv(cls, train, valid=None, test=None, header="auto", unseen="drop") -> "Dataset":
+        """Labeled `head<TAB>relation<TAB>tail` files (gzip accepted). header: 'auto' | 'yes' | 'no';
+        unseen: 'drop' (valid/test triples with a label not in train are dropped, see load_report) or 'refuse'."""
+        h = C.c_void_p()
+        check(lib.afme_dataset_load_tsv(_path(train), None if valid is None else _path(valid),
+                                        None if test is None else _path(test), _load_options(header, unseen), C.byref(h)))
+        return cls(h)
+
+    @classmethod
+    def from_triples(cls, train, valid=None, test=None, unseen="drop", n_entities=None, n_relations=None,
+                     entity_labels=None, relation_labels=None) -> "Dataset":
+        """Triples from memory: a pandas DataFrame with head / relation / tail columns, or an array [n, 3] of
+        labels (strings) or of ids (integers). Labels get ids by first appearance in train; with ids,
+        n_entities / n_relations default to the largest id + 1 and labels to "e<id>" / "r<id>"."""
+        splits = [_triple_array(x, name) for x, name in ((train, "train"), (valid, "valid"), (test, "test"))]
+        kinds = {a.dtype.kind for a in splits if a is not None and a.size}
+        h = C.c_void_p()
+        if kinds & set("USO"):
+            if kinds - set("USO"):
+                raise ArgumentTypeError("mix of label and id triples")
+            arrays = []
+            for a, name in zip(splits, ("train", "valid", "test")):
+                flat = [] if a is None else [_label(str(v) if isinstance(v, np.str_) else v, f"{name} label") for v in a.ravel()]
+                arrays.append(((C.c_char_p * len(flat))(*flat) if flat else None, len(flat) // 3))
+            check(lib.afme_dataset_create_from_labels(arrays[0][0], arrays[0][1], arrays[1][0], arrays[1][1], arrays[2][0],
+                                                      arrays[2][1], _load_options("no", unseen), C.byref(h)))
+            return cls(h)
+        ids = [np.zeros((0, 3), dtype=np.int64) if a is None else _id_array(a, name, columns=3)
+               for a, name in zip(splits, ("train", "valid", "test"))]
+        every = np.concatenate(ids)
+        n_entities = int(max(every[:, 0].max(initial=-1), every[:, 2].max(initial=-1)) + 1) if n_entities is None else n_entities
+        n_relations = int(every[:, 1].max(initial=-1) + 1) if n_relations is None else n_relations
+        def labels(values, n, what):
+            if values is None:
+                return None
+            values = [_label(str(v), what) for v in values]
+            if len(values) != n:
+                raise ShapeError(f"{len(values)} {what} for {n} ids")
+            return (C.c_char_p * n)(*values)
+        ptr = lambda a: a.ctypes.data_as(C.POINTER(C.c_int64)) if a.size else None
+        check(lib.afme_dataset_create_from_ids(ptr(ids[0]), ids[0].shape[0], ptr(ids[1]), ids[1].shape[0], ptr(ids[2]),
+                                               ids[2].shape[0], _int(n_entities, "n_entities"), _int(n_relations, "n_relations"),
+                                               labels(entity_labels, n_entities, "entity labels"),
+                                               labels(relation_labels, n_relations, "relation labels"), C.byref(h)))
+        return cls(h)
+
+    def split(self, valid: float = 0.1, test: float = 0.1, seed: int = 0) -> "Dataset":
+        """A new dataset: this one's training triples split reproducibly into train / valid / test, every
+        entity and relation of valid and test kept in train (afme_dataset_split)."""
+        h = C.c_void_p()
+        check(lib.afme_dataset_split(self.handle, _float(valid, "valid"), _float(test, "test"),
+                                     _int(seed, "seed", C.c_uint64, minimum=0), C.byref(h)))
+        return Dataset(h)
+
+    @property
+    def load_report(self) -> dict:
+        """What loading dropped: duplicate_train, unseen_valid, unseen_test."""
+        r = LoadReport(size=C.sizeof(LoadReport))
+        check(lib.afme_dataset_load_report(self.handle, C.byref(r)))
+        return {"duplicate_train": r.duplicate_train, "unseen_valid": r.unseen_valid, "unseen_test": r.unseen_test}
+
+    def add_modality(self, name: str, values, present=None, labels=None, unknown="count") -> int:
+        """Adds features (copied as float32). Without `labels`: [n_entities, dim] in id order, `present` a
+        bool mask (None = all present). With `labels` (one entity label per row): rows are keyed by label,
+        entities without a row are missing; rows with a label the dataset lacks are counted (the return
+        value) or, with unknown='refuse', refused."""
         v = np.asarray(values)
         if v.dtype.kind not in "fiub":
             raise ArgumentTypeError(f"features must be numeric, not dtype {v.dtype}")
         v = np.ascontiguousarray(v, dtype=np.float32)
         if v.ndim != 2:
             raise ShapeError(f"features must be 2-D, got shape {v.shape}")
+        if labels is not None:
+            if present is not None:
+                raise InvalidArgumentError("present and labels exclude each other (labels without a row are missing)")
+            names = [_label(str(l) if isinstance(l, np.str_) else l, "label") for l in labels]
+            if len(names) != v.shape[0]:
+                raise ShapeError(f"{len(names)} labels for {v.shape[0]} rows")
+            if unknown not in ("count", "refuse"):
+                raise InvalidArgumentError(f"unknown must be 'count' or 'refuse', not {unknown!r}")
+            n_unknown = C.c_int64()
+            check(lib.afme_dataset_add_modality_labeled(self.handle, name.encode(), v.ctypes.data_as(C.POINTER(C.c_float)),
+                                                        v.shape[0], v.shape[1], (C.c_char_p * len(names))(*names) if names else None,
+                                                        1 if unknown == "refuse" else 0, C.byref(n_unknown)))
+            return n_unknown.value
         mask = None
         if present is not None:
             m = np.ascontiguousarray(present, dtype=np.uint8)
@@ -163,6 +286,7 @@ class Dataset(_Handle):
             mask = m.ctypes.data_as(C.POINTER(C.c_uint8))
         check(lib.afme_dataset_add_modality(self.handle, name.encode(), v.ctypes.data_as(C.POINTER(C.c_float)),
                                             v.shape[0], v.shape[1], mask))
+        return 0
 
     def add_modality_npy(self, name: str, path, missing_ids=()) -> None:
         ids = _id_array(missing_ids, "missing_ids").ravel()
@@ -203,12 +327,7 @@ class Dataset(_Handle):
         return out[: written.value]
 
     def _name(self, fn, i: int) -> str:
-        i = _int(i, "id")
-        needed = C.c_size_t()
-        check(fn(self.handle, i, None, 0, C.byref(needed)))
-        buf = C.create_string_buffer(needed.value)
-        check(fn(self.handle, i, buf, needed.value, None))
-        return buf.value.decode("utf-8", "replace")
+        return _string(fn, self.handle, _int(i, "id"))
 
     def entity_name(self, i: int) -> str: return self._name(lib.afme_dataset_entity_name, i)
     def relation_name(self, i: int) -> str: return self._name(lib.afme_dataset_relation_name, i)
@@ -428,6 +547,86 @@ class Model(_Handle):
         out = C.c_int32(); check(lib.afme_model_kind_of(self.handle, C.byref(out)))
         return {v: k for k, v in MODEL_KINDS.items()}[out.value]
 
+    @property
+    def kind_name(self) -> str:
+        """The registry name of the kind: 'rotate', 'transe', 'rotate_l2' or 'afme'."""
+        return _string(lib.afme_model_kind_name, self.handle)
+
+    # ---- Labels ----------------------------------------------------------------------------------
+    @property
+    def has_labels(self) -> bool:
+        """True if the model carries entity and relation labels (every model trained by 0.3.0 does;
+        models loaded from 0.2.0 files do not)."""
+        out = C.c_int32(); check(lib.afme_model_has_labels(self.handle, C.byref(out))); return bool(out.value)
+
+    def entity_id(self, label: str) -> int:
+        """The id of an entity label; NotFoundError (a KeyError) if the model does not know it."""
+        out = C.c_int64(); check(lib.afme_model_entity_id(self.handle, _label(label, "label"), C.byref(out))); return out.value
+
+    def relation_id(self, label: str) -> int:
+        out = C.c_int64(); check(lib.afme_model_relation_id(self.handle, _label(label, "label"), C.byref(out))); return out.value
+
+    def entity_label(self, i: int) -> str: return _string(lib.afme_model_entity_label, self.handle, _int(i, "id"))
+    def relation_label(self, i: int) -> str: return _string(lib.afme_model_relation_label, self.handle, _int(i, "id"))
+
+    def _labels(self):
+        """(entity labels, relation labels) as NumPy object arrays, read once per model."""
+        cached = getattr(self, "_label_cache", None)
+        if cached is None:
+            if not self.has_labels:
+                raise InvalidArgumentError("the model carries no labels (it was loaded from a 0.2.0 checkpoint); use ids")
+            ents = np.array([self.entity_label(i) for i in range(self.n_entities)], dtype=object)
+            rels = np.array([self.relation_label(i) for i in range(self.n_relations)], dtype=object)
+            cached = (ents, rels, {l: i for i, l in enumerate(ents)}, {l: i for i, l in enumerate(rels)})
+            self._label_cache = cached
+        return cached
+
+    @property
+    def entity_labels(self) -> np.ndarray: return self._labels()[0]
+
+    @property
+    def relation_labels(self) -> np.ndarray: return self._labels()[1]
+
+    def _ids(self, values, what, relation=False) -> np.ndarray:
+        """Ids from ids or labels: an integer array passes as ids; strings are looked up."""
+        a = np.asarray(values)
+        if a.dtype.kind in "USO":
+            index = self._labels()[3 if relation else 2]
+            flat = []
+            for v in a.ravel():
+                if not isinstance(v, str):
+                    raise ArgumentTypeError(f"{what} mixes labels with {type(v).__name__} values")
+                if v not in index:
+                    raise NotFoundError(f"{what}: no {'relation' if relation else 'entity'} is labelled {v[:80]!r}")
+                flat.append(index[v])
+            return np.array(flat, dtype=np.int64).reshape(a.shape)
+        return _id_array(a, what)
+
+    def _triple_ids(self, triples) -> np.ndarray:
+        a = np.asarray(triples)
+        if a.dtype.kind not in "USO":
+            return _id_array(a, "triples", columns=3)
+        if a.ndim != 2 or a.shape[1] != 3:
+            raise ShapeError(f"triples must have shape (n, 3), got {a.shape}")
+        return np.ascontiguousarray(np.stack([self._ids(a[:, 0], "heads"), self._ids(a[:, 1], "relations", relation=True),
+                                              self._ids(a[:, 2], "tails")], axis=1))
+
+    # ---- Embeddings ------------------------------------------------------------------------------
+    def _embeddings(self, fn, rows) -> np.ndarray:
+        cols = C.c_int64()
+        check(fn(self.handle, None, 0, C.byref(cols)))
+        out = np.empty((rows, cols.value), dtype=np.float32)
+        check(fn(self.handle, out.ctypes.data_as(C.POINTER(C.c_float)), out.size, C.byref(cols)))
+        return out
+
+    def entity_embeddings(self) -> np.ndarray:
+        """[n_entities, columns] float32: RotatE kinds [re | im] (2·dim), TransE dim; AFME its structural rows."""
+        return self._embeddings(lib.afme_model_entity_embeddings, self.n_entities)
+
+    def relation_embeddings(self) -> np.ndarray:
+        """[n_relations, dim] float32: RotatE phases, TransE offsets."""
+        return self._embeddings(lib.afme_model_relation_embeddings, self.n_relations)
+
     def modality_weights(self) -> np.ndarray:
         """AFME: [n_relations, 1 + n_modalities] mean fusion weights (structure first, then the dataset's
         modalities in the order they were added); each row sums to 1."""
@@ -438,9 +637,9 @@ class Model(_Handle):
         return out
 
     def score(self, triples) -> np.ndarray:
-        """Scores an int array [n, 3] of (head, relation, tail); no copy if already int64 C-contiguous.
-        Each score depends on its own triple and the model only (same bits whatever else is in the call)."""
-        t = _id_array(triples, "triples", columns=3)
+        """Scores [n, 3] (head, relation, tail): ids (no copy if already int64 C-contiguous) or labels
+        (strings). Each score depends on its own triple and the model only (same bits whatever else is in the call)."""
+        t = self._triple_ids(triples)
         out = np.empty(t.shape[0], dtype=np.float32)
         check(lib.afme_model_score(self.handle, t.ctypes.data_as(C.POINTER(C.c_int64)), t.shape[0],
                                    out.ctypes.data_as(C.POINTER(C.c_float))))
@@ -451,7 +650,8 @@ class Model(_Handle):
         AFME: the first query of a relation builds its joint table (see afme.h); group queries by relation.
         Scores equal score() of the completed triples up to float rounding (a few ulp; see afme.h)."""
         d = _enum(DIRECTIONS, direction, "direction")
-        entity, relation = _int(entity, "entity"), _int(relation, "relation")
+        entity = self.entity_id(entity) if isinstance(entity, str) else _int(entity, "entity")
+        relation = self.relation_id(relation) if isinstance(relation, str) else _int(relation, "relation")
         k = _int(k, "k", minimum=0)
         kk = min(k, self.n_entities)  # the library writes at most one row per entity
         ids = np.empty(kk, dtype=np.int64)
@@ -461,6 +661,72 @@ class Model(_Handle):
                                   ids.ctypes.data_as(C.POINTER(C.c_int64)), scores.ctypes.data_as(C.POINTER(C.c_float)),
                                   C.byref(n)))
         return ids[: n.value], scores[: n.value]
+
+    def topk_batch(self, entities, relations, k: int = 10, direction="tail", exclude: Dataset = None, threads: int = 0):
+        """The k best candidates of many queries in one call: (ids [n, kk], scores [n, kk], counts [n]),
+        kk = min(k, n_entities). `entities`/`relations` are ids or labels; `direction` one value or one
+        per query ('tail' = (e, r, ?), 'head' = (?, r, e)). Rows with fewer real candidates (excluded) are
+        padded with id -1 and score -inf; counts says how many are real. Each row equals topk() alone."""
+        e = np.atleast_1d(self._ids(entities, "entities"))
+        r = np.atleast_1d(self._ids(relations, "relations", relation=True))
+        if e.ndim != 1 or r.shape != e.shape:
+            raise ShapeError(f"entities and relations must be 1-D of one length, got {e.shape} and {r.shape}")
+        dirs = np.atleast_1d(np.asarray(direction, dtype=object))
+        if dirs.shape == (1,):
+            dirs = np.repeat(dirs, e.shape[0])
+        if dirs.shape != e.shape:
+            raise ShapeError(f"direction must be one value or one per query, got {dirs.shape}")
+        d = np.array([_enum(DIRECTIONS, x, "direction") for x in dirs], dtype=np.int64)
+        queries = np.ascontiguousarray(np.stack([e, r, d], axis=1).astype(np.int64, copy=False))
+        k = _int(k, "k", minimum=0)
+        threads = _int(threads, "threads", C.c_int32, minimum=0)
+        kk = min(k, self.n_entities)
+        ids = np.empty((e.shape[0], kk), dtype=np.int64)
+        scores = np.empty((e.shape[0], kk), dtype=np.float32)
+        counts = np.empty(e.shape[0], dtype=np.int64)
+        check(lib.afme_model_topk_batch(self.handle, queries.ctypes.data_as(C.POINTER(C.c_int64)), e.shape[0], k,
+                                        exclude.handle if exclude is not None else None, threads,
+                                        ids.ctypes.data_as(C.POINTER(C.c_int64)), scores.ctypes.data_as(C.POINTER(C.c_float)),
+                                        ids.size, counts.ctypes.data_as(C.POINTER(C.c_int64))))
+        return ids, scores, counts
+
+    def predict(self, entities, relations, k: int = 10, direction="tail", exclude: Dataset = None, known: Dataset = None,
+                threads: int = 0, as_frame: bool = None):
+        """Top-k predictions by label, one row per (query, candidate), best first: columns query, entity,
+        relation, direction, rank, candidate_id, candidate (label), score and, with `known`, in_train /
+        in_valid / in_test (is the completed triple a known fact of that split). A pandas DataFrame when
+        pandas is installed (as_frame=None) or asked for (as_frame=True); a dict of NumPy arrays otherwise.
+        Labels need a model that carries them; ids are used otherwise."""
+        ids, scores, counts = self.topk_batch(entities, relations, k, direction, exclude, threads)
+        n, kk = ids.shape
+        e = np.atleast_1d(self._ids(entities, "entities")); r = np.atleast_1d(self._ids(relations, "relations", relation=True))
+        dirs = np.atleast_1d(np.asarray(direction, dtype=object))
+        dirs = np.repeat(dirs, n) if dirs.shape == (1,) else dirs
+        keep = (np.arange(kk)[None, :] < counts[:, None]).ravel()
+        q = np.repeat(np.arange(n), kk)[keep]
+        cand = ids.ravel()[keep]
+        cols = {"query": q, "entity_id": e[q], "relation_id": r[q], "direction": dirs[q].astype(str),
+                "rank": np.tile(np.arange(1, kk + 1), n)[keep], "candidate_id": cand, "score": scores.ravel()[keep]}
+        if self.has_labels:
+            ents, rels = self._labels()[0], self._labels()[1]
+            cols["entity"], cols["relation"], cols["candidate"] = ents[e[q]], rels[r[q]], ents[cand]
+        if known is not None:
+            tail = cols["direction"] == "tail"
+            heads = np.where(tail, cols["entity_id"], cand); tails = np.where(tail, cand, cols["entity_id"])
+            for split in ("train", "valid", "test"):
+                facts = known.triples(split)
+                have = set(zip(facts[:, 0].tolist(), facts[:, 1].tolist(), facts[:, 2].tolist()))
+                cols[f"in_{split}"] = np.fromiter(((h, rr, t) in have for h, rr, t in zip(heads.tolist(), cols["relation_id"].tolist(), tails.tolist())),
+                                                  dtype=bool, count=len(cand))
+        if as_frame is False:
+            return cols
+        try:
+            import pandas as pd
+        except ImportError:
+            if as_frame:
+                raise
+            return cols
+        return pd.DataFrame(cols)
 
     def evaluate(self, dataset: Dataset, split="test", ties="realistic", threads: int = 0) -> dict:
         """Filtered MR/MRR/Hits@k: {'both': {...}, 'tail': {...}, 'head': {...}}."""

@@ -26,6 +26,12 @@ class ShapeError(AfmeError, ValueError): status = 8
 class NonFiniteError(AfmeError, ValueError): status = 9
 class CancelledError(AfmeError): status = 10
 class InternalError(AfmeError): status = 11
+class NotFoundError(AfmeError, KeyError):
+    """A label the model does not know."""
+    status = 12
+
+    def __str__(self):  # KeyError would quote the message
+        return Exception.__str__(self)
 
 
 # Refusals made in Python before anything reaches C (same status as the library's INVALID_ARGUMENT),
@@ -36,7 +42,7 @@ class ArgumentOverflowError(InvalidArgumentError, OverflowError): pass
 
 _ERRORS = {cls.status: cls for cls in (NullPointerError, InvalidArgumentError, OutOfRangeError, InvalidHandleError,
                                         AfmeIOError, ParseError, FormatError, ShapeError, NonFiniteError,
-                                        CancelledError, InternalError)}
+                                        CancelledError, InternalError, NotFoundError)}
 
 
 def _find_library() -> str:
@@ -102,6 +108,10 @@ class CommonParams(C.Structure):
                 ("validation_limit", C.c_int32), ("time_limit_seconds", C.c_double)]
 
 
+class LoadReport(C.Structure):
+    _fields_ = [("size", C.c_size_t), ("duplicate_train", C.c_int64), ("unseen_valid", C.c_int64), ("unseen_test", C.c_int64)]
+
+
 class OptionInfo(C.Structure):
     _fields_ = [("struct_size", C.c_uint64), ("name", C.c_char_p), ("type", C.c_char_p), ("domain", C.c_char_p),
                 ("default_value", C.c_char_p), ("kinds", C.c_char_p), ("doc", C.c_char_p)]
@@ -119,6 +129,7 @@ _SIGNATURES = [
     # Library
     ("afme_version", C.c_char_p, []),
     ("afme_last_error", C.c_char_p, []),
+    ("afme_tune_heap", _status, []),
     # Dataset
     ("afme_synthetic_default_params", SyntheticParams, []),
     ("afme_dataset_create_synthetic", _status, [C.POINTER(SyntheticParams), C.POINTER(_p)]),
@@ -132,6 +143,13 @@ _SIGNATURES = [
     ("afme_dataset_get_triples", _status, [_p, C.c_int, _i64p, C.c_int64, _i64p]),
     ("afme_dataset_entity_name", _status, [_p, C.c_int64, C.c_char_p, C.c_size_t, C.POINTER(C.c_size_t)]),
     ("afme_dataset_relation_name", _status, [_p, C.c_int64, C.c_char_p, C.c_size_t, C.POINTER(C.c_size_t)]),
+    ("afme_dataset_load_tsv", _status, [C.c_char_p, C.c_char_p, C.c_char_p, C.c_char_p, C.POINTER(_p)]),
+    ("afme_dataset_create_from_labels", _status, [_p, C.c_int64, _p, C.c_int64, _p, C.c_int64, C.c_char_p, C.POINTER(_p)]),
+    ("afme_dataset_create_from_ids", _status, [_i64p, C.c_int64, _i64p, C.c_int64, _i64p, C.c_int64, C.c_int64, C.c_int64,
+                                               _p, _p, C.POINTER(_p)]),
+    ("afme_dataset_split", _status, [_p, C.c_double, C.c_double, C.c_uint64, C.POINTER(_p)]),
+    ("afme_dataset_add_modality_labeled", _status, [_p, C.c_char_p, _f32p, C.c_int64, C.c_int64, _p, C.c_int32, _i64p]),
+    ("afme_dataset_load_report", _status, [_p, _p]),
     ("afme_dataset_free", _status, [_p]),
     # Model
     ("afme_train_default_params", TrainParams, []),
@@ -154,6 +172,15 @@ _SIGNATURES = [
                                       C.POINTER(Metrics)]),
     ("afme_model_kind_of", _status, [_p, C.POINTER(C.c_int32)]),
     ("afme_model_modality_weights", _status, [_p, C.POINTER(C.c_float), C.c_int64, _i64p]),
+    ("afme_model_topk_batch", _status, [_p, _i64p, C.c_int64, C.c_int64, _p, C.c_int32, _i64p, _f32p, C.c_int64, _i64p]),
+    ("afme_model_kind_name", _status, [_p, C.c_char_p, C.c_size_t, C.POINTER(C.c_size_t)]),
+    ("afme_model_has_labels", _status, [_p, C.POINTER(C.c_int32)]),
+    ("afme_model_entity_id", _status, [_p, C.c_char_p, _i64p]),
+    ("afme_model_relation_id", _status, [_p, C.c_char_p, _i64p]),
+    ("afme_model_entity_label", _status, [_p, C.c_int64, C.c_char_p, C.c_size_t, C.POINTER(C.c_size_t)]),
+    ("afme_model_relation_label", _status, [_p, C.c_int64, C.c_char_p, C.c_size_t, C.POINTER(C.c_size_t)]),
+    ("afme_model_entity_embeddings", _status, [_p, _f32p, C.c_int64, _i64p]),
+    ("afme_model_relation_embeddings", _status, [_p, _f32p, C.c_int64, _i64p]),
     ("afme_model_free", _status, [_p]),
     # Checkpoint
     ("afme_model_save", _status, [_p, C.c_char_p]),

@@ -27,12 +27,19 @@ def model(ds):
         yield m
 
 
-@pytest.mark.parametrize("bad", [np.array([[0.7, 0, 1]]), np.array([[np.nan, 0, 1]]), np.array([["0", "0", "1"]]),
-                                 [[0, 0, 1.5]]])
+@pytest.mark.parametrize("bad", [np.array([[0.7, 0, 1]]), np.array([[np.nan, 0, 1]]), [[0, 0, 1.5]]])
 def test_non_integer_id_arrays_are_refused_not_truncated(model, bad):
     with pytest.raises(afme.ArgumentTypeError) as e:
         model.score(bad)
     assert isinstance(e.value, TypeError) and isinstance(e.value, afme.AfmeError)
+
+
+def test_strings_are_labels_not_ids(model):
+    # Since 0.3.0 a string array holds labels: "0" is looked up as a label (there is none), never parsed as id 0.
+    with pytest.raises(afme.NotFoundError, match="'0'"):
+        model.score(np.array([["0", "r0", "e1"]]))
+    with pytest.raises(afme.ArgumentTypeError):
+        model.score(np.array([["e0", "r0", 1]], dtype=object))
 
 
 def test_uint64_ids_above_int64_are_refused(model):

@@ -1,13 +1,14 @@
-// AFME checkpoints: the structural header and tables of Checkpoint with model kind 1, then the AFME
-// section, then the CRC-32 over everything before it.
+// AFME checkpoints. In format version 3 (SectionedCheckpoint.swift) an AFME model is the envelope
+// (KIND "afme", CONF with every AFME option, SIZE, LABL) plus these sections:
 //
-//   header (48 bytes, model kind 1), entity table, relation table      as in Checkpoint
-//   AFMEConfig                    configFields × 4 bytes (u32 / f32 bit patterns, in `configWords` order;
-//                                 22 words, 21 in format version 1)
-//   M                             u32; per modality: name (u32 length + UTF-8), dim u32,
-//                                 E presence bytes (0/1), E × dim f32 features (fill included), dim f32 mean
-//   P                             u32; per parameter: name (u32 length + UTF-8), rank u32, rank × u64 shape, f32 values
-//   CRC-32                        u32
+//   ENTS   E × entityWidth f32      structural rows (padding columns included)
+//   RELS   R × relationWidth f32    relation rows
+//   MODS   u32 M; per modality: name (u32 length + UTF-8), dim u32, E presence bytes (0/1),
+//          E × dim f32 features (fill included), dim f32 mean
+//   PARM   u32 P; per parameter: name (u32 length + UTF-8), rank u32, rank × u64 shape, f32 values
+//
+// Versions 1 and 2 used the structural header of Checkpoint with model kind 1, the two tables, the
+// AFMEConfig as `configWords` (22 words, 21 in version 1), then MODS and PARM as above, then the CRC-32.
 //
 // The features travel with the model: a service that loads it can score any entity without the dataset.
 // Decoding rebuilds the layers from the stored configuration and then requires the stored parameter
@@ -47,130 +48,118 @@ extension Checkpoint {
         return c
     }
 
-    public static func encode(_ m: AFMEModel) -> [UInt8] {
-        var out: [UInt8] = []
-        putHeader(&out, kind: afmeKind, score: m.score, entities: m.entityCount, relations: m.relationCount)
-        for v in m.structural { put(&out, v.bitPattern) }
-        for v in m.relations.value.data { put(&out, v.bitPattern) }
-        for w in configWords(m.config) { put(&out, w) }
-        put(&out, UInt32(m.modalities.count))
+    /// The version-2 layout of libafme 0.2.0 (tests write old files with it).
+    public static func encodeVersion2(_ m: AFMEModel) -> [UInt8] {
+        var w = ByteWriter()
+        putHeader(&w.bytes, kind: afmeKind, score: m.score, entities: m.entityCount, relations: m.relationCount)
+        w.put(floats: m.structural)
+        w.put(floats: m.relations.value.data)
+        for word in configWords(m.config) { w.put(word) }
+        writeModalities(&w, m)
+        writeParameters(&w, m)
+        w.put(CRC32.checksum(w.bytes))
+        return w.bytes
+    }
+
+    static func modalitiesSize(_ m: AFMEModel) -> Int {
+        4 + m.modalities.reduce(0) { $0 + 4 + $1.name.utf8.count + 4 + m.entityCount + 4 * ($1.values.count + $1.mean.count) }
+    }
+
+    static func writeModalities(_ w: inout ByteWriter, _ m: AFMEModel) {
+        w.put(UInt32(m.modalities.count))
         for mod in m.modalities {
-            putString(&out, mod.name)
-            put(&out, UInt32(mod.dim))
-            out += mod.present.map { $0 ? 1 : 0 }
-            for v in mod.values { put(&out, v.bitPattern) }
-            for v in mod.mean { put(&out, v.bitPattern) }
+            w.put(string: mod.name)
+            w.put(UInt32(mod.dim))
+            w.bytes += mod.present.map { $0 ? 1 : 0 }
+            w.put(floats: mod.values)
+            w.put(floats: mod.mean)
         }
-        put(&out, UInt32(m.parameters.vars.count))
+    }
+
+    static func parametersSize(_ m: AFMEModel) -> Int {
+        4 + zip(m.parameters.names, m.parameters.vars).reduce(0) { $0 + 4 + $1.0.utf8.count + 4 + 8 * $1.1.shape.count + 4 * $1.1.value.count }
+    }
+
+    static func writeParameters(_ w: inout ByteWriter, _ m: AFMEModel) {
+        w.put(UInt32(m.parameters.vars.count))
         for (name, v) in zip(m.parameters.names, m.parameters.vars) {
-            putString(&out, name)
-            put(&out, UInt32(v.shape.count))
-            for d in v.shape { put(&out, UInt64(d)) }
-            for x in v.value.data { put(&out, x.bitPattern) }
+            w.put(string: name)
+            w.put(UInt32(v.shape.count))
+            for d in v.shape { w.put(UInt64(d)) }
+            w.put(floats: v.value.data)
         }
-        put(&out, CRC32.checksum(out))
-        return out
     }
 
-    static func putString(_ out: inout [UInt8], _ s: String) {
-        let b = Array(s.utf8)
-        put(&out, UInt32(b.count)); out += b
-    }
-
-    /// A structural model or an AFME model, whichever the bytes hold.
-    public enum AnyModel {
-        case structural(KGEModel)
-        case afme(AFMEModel)
-    }
-
-    public static func decodeAny(_ bytes: [UInt8], path: String? = nil) throws -> AnyModel {
-        if bytes.count >= 16, Array(bytes[0..<8]) == magic, (get(bytes, 12) as UInt32) == afmeKind {
-            return .afme(try decodeAFME(bytes, path: path))
-        }
-        return .structural(try decode(bytes, path: path))
-    }
-
-    public static func loadAny(from path: String) throws -> AnyModel { try decodeAny(FileBytes.read(path), path: path) }
-
-    public static func save(_ model: AFMEModel, to path: String) throws { try FileBytes.writeAtomically(encode(model), to: path) }
-
+    /// A version 1 or 2 AFME file.
     static func decodeAFME(_ bytes: [UInt8], path: String?) throws -> AFMEModel {
-        func fail(_ k: DataError.Kind, _ why: String) -> DataError { DataError(k, why, path: path) }
-        guard bytes.count >= headerSize + 4 else { throw fail(.truncated, "checkpoint is truncated (\(bytes.count) bytes)") }
+        guard bytes.count >= headerSize + 4 else { throw DataError(.truncated, "checkpoint is truncated (\(bytes.count) bytes)", path: path) }
         let version = try verifyEnvelope(bytes, path: path)
-        let end = bytes.count - 4
-        var at = 16
-        func need(_ n: Int) throws { guard n >= 0, at + n <= end else { throw fail(.truncated, "AFME checkpoint ends inside a field at byte \(at)") } }
-        func u32() throws -> UInt32 { try need(4); defer { at += 4 }; return get(bytes, at) }
-        func u64() throws -> UInt64 { try need(8); defer { at += 8 }; return get(bytes, at) }
-        func floats(_ n: Int) throws -> [Float] {
-            guard n >= 0, n <= (end - at) / 4 else { throw fail(.truncated, "AFME checkpoint ends inside a table at byte \(at)") }
-            var v = [Float](repeating: 0, count: n)
-            for i in 0..<n { v[i] = Float(bitPattern: get(bytes, at + 4 * i)) }
-            at += 4 * n
-            if v.contains(where: { !$0.isFinite }) { throw fail(.nonFinite, "checkpoint holds non-finite values") }
-            return v
-        }
-        func string() throws -> String {
-            let n = Int(try u32())
-            guard n <= 4096 else { throw fail(.badFormat, "name of \(n) bytes") }
-            try need(n); defer { at += n }
-            guard let s = String(validating: bytes[at..<(at + n)], as: UTF8.self) else { throw fail(.badFormat, "name is not UTF-8") }
-            return s
-        }
-        let kindRaw = try u32(), dim = try u32()
-        let gamma = Float(bitPattern: try u32()), epsilon = Float(bitPattern: try u32())
-        let E = try u64(), R = try u64()
-        guard let kind = ScoreFunctionKind(rawValue: Int(kindRaw)) else { throw fail(.badFormat, "unknown score function \(kindRaw)") }
+        var r = ByteReader(bytes, from: 16, to: bytes.count - 4, context: "AFME checkpoint", path: path)
+        let kindRaw = try r.u32(), dim = try r.u32()
+        let gamma = Float(bitPattern: try r.u32()), epsilon = Float(bitPattern: try r.u32())
+        let E = try r.u64(), R = try r.u64()
+        guard let kind = ScoreFunctionKind(rawValue: Int(kindRaw)) else { throw r.fail(.badFormat, "unknown score function \(kindRaw)") }
         guard dim >= 1 && dim <= 65536, gamma.isFinite, gamma > 0, epsilon.isFinite, epsilon >= 0 else {
-            throw fail(.badFormat, "configuration out of range (dim \(dim), γ \(gamma), ε \(epsilon))")
+            throw r.fail(.badFormat, "configuration out of range (dim \(dim), γ \(gamma), ε \(epsilon))")
         }
-        guard E >= 1, R >= 1, E < 1 << 32, R < 1 << 32 else { throw fail(.badFormat, "entity/relation counts out of range") }
+        guard E >= 1, R >= 1, E < 1 << 32, R < 1 << 32 else { throw r.fail(.badFormat, "entity/relation counts out of range") }
         let f = ScoreFunction(kind: kind, dim: Int(dim), gamma: gamma, epsilon: epsilon)
-        let structural = try floats(Int(E) * f.entityWidth)
-        let relations = try floats(Int(R) * f.relationWidth)
+        let structural = try r.floats(Int(E) * f.entityWidth)
+        let relations = try r.floats(Int(R) * f.relationWidth)
         let wordCount = configWords(AFMEConfig()).count - (version == 1 ? 1 : 0)
-        let words = try (0..<wordCount).map { _ in try u32() }
+        let words = try (0..<wordCount).map { _ in try r.u32() }
         let config = try Checkpoint.config(from: words)
-        do { try config.validate(entityWidth: f.entityWidth) } catch { throw fail(.badFormat, "AFME configuration out of range: \(error)") }
-        let M = Int(try u32())
-        guard M >= 1 && M <= 64 else { throw fail(.badFormat, "\(M) modalities") }
-        var mods: [ModalityFeatures] = []
+        do { try config.validate(entityWidth: f.entityWidth) } catch { throw r.fail(.badFormat, "AFME configuration out of range: \(error)") }
+        let modalities = try readModalities(&r, entities: Int(E))
+        let model = try readParameters(&r, config: config, score: f, modalities: modalities, structural: structural, relations: relations)
+        try r.expectEnd()
+        return model
+    }
+
+    /// The MODS payload: every modality's features as the model holds them.
+    static func readModalities(_ r: inout ByteReader, entities E: Int) throws -> [ModalityFeatures] {
+        let M = Int(try r.u32())
+        guard M >= 1 && M <= 64 else { throw r.fail(.badFormat, "\(M) modalities") }
+        var features: [ModalityFeatures] = []
         for _ in 0..<M {
-            let name = try string()
-            let d = Int(try u32())
-            guard d >= 1 && d <= 1 << 20 else { throw fail(.badFormat, "modality dim \(d)") }
-            try need(Int(E))
-            guard bytes[at..<(at + Int(E))].allSatisfy({ $0 <= 1 }) else { throw fail(.badFormat, "modality \(name): a presence flag is not 0 or 1") }
-            let present = bytes[at..<(at + Int(E))].map { $0 == 1 }
-            at += Int(E)
-            guard Int(E) * d <= (end - at) / 4 else { throw fail(.truncated, "AFME checkpoint ends inside modality \(name)") }
-            let values = try floats(Int(E) * d), mean = try floats(d)
-            mods.append(ModalityFeatures(name: name, dim: d, values: values, present: present, mean: mean))
+            let name = try r.string()
+            let d = Int(try r.u32())
+            guard d >= 1 && d <= 1 << 20 else { throw r.fail(.badFormat, "modality dim \(d)") }
+            let flags = try r.raw(E)
+            guard flags.allSatisfy({ $0 <= 1 }) else { throw r.fail(.badFormat, "modality \(name): a presence flag is not 0 or 1") }
+            guard E * d <= r.remaining / 4 else { throw r.fail(.truncated, "ends inside modality \(name)") }
+            let values = try r.floats(E * d), mean = try r.floats(d)
+            features.append(ModalityFeatures(name: name, dim: d, values: values, present: flags.map { $0 == 1 }, mean: mean))
         }
+        return features
+    }
+
+    /// The PARM payload, read into a model built from the configuration (the caller checks the reader's end).
+    static func readParameters(_ r: inout ByteReader, config: AFMEConfig, score f: ScoreFunction, modalities: [ModalityFeatures],
+                               structural: [Float], relations: [Float]) throws -> AFMEModel {
+        let R = relations.count / f.relationWidth
         // The layers are allocated from the configuration before their stored values are read: refuse a
         // configuration whose layers the rest of the file cannot hold, so a crafted header cannot make
         // the decoder allocate more than the file's own size.
-        let implied = AFMEModel.parameterCount(config: config, score: f, modalityDims: mods.map(\.dim), relations: Int(R))
-        guard implied <= (end - at) / 4 else {
-            throw fail(.truncated, "the AFME configuration implies \(implied) parameters; the \(end - at) bytes left hold at most \((end - at) / 4)")
+        let implied = AFMEModel.parameterCount(config: config, score: f, modalityDims: modalities.map(\.dim), relations: R)
+        guard implied <= r.remaining / 4 else {
+            throw r.fail(.truncated, "the AFME configuration implies \(implied) parameters; the \(r.remaining) bytes left hold at most \(r.remaining / 4)")
         }
-        let model = try AFMEModel(config: config, score: f, modalities: mods, structural: structural,
-                                  relations: Tensor(shape: [Int(R), f.relationWidth], data: relations), seed: 0)
-        let P = Int(try u32())
+        let model = try AFMEModel(config: config, score: f, modalities: modalities, structural: structural,
+                                  relations: Tensor(shape: [R, f.relationWidth], data: relations), seed: 0)
+        let P = Int(try r.u32())
         guard P == model.parameters.vars.count else {
-            throw fail(.badFormat, "\(P) parameters stored, the configuration has \(model.parameters.vars.count)")
+            throw r.fail(.badFormat, "\(P) parameters stored, the configuration has \(model.parameters.vars.count)")
         }
         var values: [Tensor] = []
         for (name, v) in zip(model.parameters.names, model.parameters.vars) {
-            let stored = try string()
-            let rank = Int(try u32())
-            guard stored == name, rank == v.shape.count else { throw fail(.badFormat, "parameter \(stored) does not match \(name)") }
-            let shape = try (0..<rank).map { _ in try u64() }   // compared as stored: a u64 need not fit an Int
-            guard shape == v.shape.map({ UInt64($0) }) else { throw fail(.badFormat, "parameter \(name) has shape \(shape), expected \(v.shape)") }
-            values.append(Tensor(shape: v.shape, data: try floats(v.value.count)))
+            let stored = try r.string()
+            let rank = Int(try r.u32())
+            guard stored == name, rank == v.shape.count else { throw r.fail(.badFormat, "parameter \(stored) does not match \(name)") }
+            let shape = try (0..<rank).map { _ in try r.u64() }   // compared as stored: a u64 need not fit an Int
+            guard shape == v.shape.map({ UInt64($0) }) else { throw r.fail(.badFormat, "parameter \(name) has shape \(shape), expected \(v.shape)") }
+            values.append(Tensor(shape: v.shape, data: try r.floats(v.value.count)))
         }
-        guard at == end else { throw fail(.badFormat, "\(end - at) unexpected bytes after the parameters") }
         for (v, t) in zip(model.parameters.vars, values) { v.assign(t) }
         return model
     }

@@ -28,7 +28,6 @@ public final class AFMEScorer: LinkScorer {
         self.model = model
         self.threads = threads > 0 ? threads : SystemInfo.coreCount
         capacity = max(1, cachedRelations)
-        HeapTuning.reuseLargeBlocks()
     }
 
     /// The joint table of relation r, computed on first use (one computation at a time: it runs BLAS).
@@ -38,7 +37,7 @@ public final class AFMEScorer: LinkScorer {
             recent.removeAll { $0 == r }; recent.append(r)
             return t
         }
-        let t = model.jointTable(relation: r, projected: projectedLocked(compute: true))
+        let t = Parallel.withThreads(threads) { model.jointTable(relation: r, projected: projectedLocked(compute: true)) }
         tables[r] = t; recent.append(r)
         if recent.count > capacity { tables[recent.removeFirst()] = nil }
         return t
@@ -81,6 +80,10 @@ public final class AFMEScorer: LinkScorer {
     }
 
     public func scoreTriples(_ triples: UnsafeBufferPointer<Triple>, out: UnsafeMutablePointer<Float>) {
+        Parallel.withThreads(threads) { scoreTriplesInScope(triples, out: out) }
+    }
+
+    private func scoreTriplesInScope(_ triples: UnsafeBufferPointer<Triple>, out: UnsafeMutablePointer<Float>) {
         let f = model.score, W = f.entityWidth, RW = f.relationWidth
         // Group by relation so each relation's rows are fused once per call.
         let order = triples.indices.sorted { (triples[$0].r, $0) < (triples[$1].r, $1) }

@@ -31,11 +31,11 @@ public enum AFMETraining {
 
     public static func train(model: AFMEModel, graph: KnowledgeGraph, training: TrainingConfig, rng: inout SplitMix64,
                              progress: ProgressHook? = nil) -> (AFMEModel, TrainingResult) {
-        Parallel.setBLASThreads(training.effectiveThreads)
-        HeapTuning.reuseLargeBlocks()
-        let session = AFMESession(model: model, trainer: AFMETrainer(model: model, training: training, graph: graph), train: graph.train)
-        let result = TrainingLoop.run(session, graph: graph, config: training, rng: &rng, progress: progress)
-        return (model, result)
+        Parallel.withThreads(training.effectiveThreads) {
+            let session = AFMESession(model: model, trainer: AFMETrainer(model: model, training: training, graph: graph), train: graph.train)
+            let result = TrainingLoop.run(session, graph: graph, config: training, rng: &rng, progress: progress)
+            return (model, result)
+        }
     }
 }
 

@@ -19,12 +19,13 @@ public enum StructuralTraining {
     public static func train(model: KGEModel, graph: KnowledgeGraph, config: TrainingConfig, rng: inout SplitMix64,
                              progress: ProgressHook? = nil) throws -> (KGEModel, TrainingResult) {
         try config.validate()
-        Parallel.setBLASThreads(config.effectiveThreads)
-        let session = StructuralSession(trainer: StructuralTrainer(model: model, config: config),
-                                        sampler: NegativeSampler(graph: graph, mode: config.negativeSampling,
-                                                                 filter: config.filterNegatives))
-        let result = TrainingLoop.run(session, graph: graph, config: config, rng: &rng, progress: progress)
-        return (session.trainer.model, result)
+        return Parallel.withThreads(config.effectiveThreads) {
+            let session = StructuralSession(trainer: StructuralTrainer(model: model, config: config),
+                                            sampler: NegativeSampler(graph: graph, mode: config.negativeSampling,
+                                                                     filter: config.filterNegatives))
+            let result = TrainingLoop.run(session, graph: graph, config: config, rng: &rng, progress: progress)
+            return (session.trainer.model, result)
+        }
     }
 }
 

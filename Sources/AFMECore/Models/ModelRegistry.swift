@@ -1,0 +1,75 @@
+// The model registry: every model kind the library can train, save, load and score, keyed by name.
+// A kind lives in its own folder (Models/<Name>/) and declares one `ModelKindEntry`; the line that lists
+// it below is the only place outside that folder a new kind touches. The option table, the checkpoint
+// reader, the C ABI, the CLI and Python all go through this list and know no kind by name.
+
+/// A trained model as the shared layers see it.
+public protocol TrainedModel {
+    /// Registry name of the kind ("rotate", "afme", ...).
+    var kindName: String { get }
+    var entityCount: Int { get }
+    var relationCount: Int { get }
+    /// What scoring, top-k and evaluation read (`threads` 0 = all cores).
+    func scorer(threads: Int) -> LinkScorer
+    /// The options the model was built with; their kind's stored options go into the checkpoint's CONF section.
+    var request: ModelRequest { get }
+    /// The kind's own checkpoint sections (tables, layers), in a fixed order.
+    func checkpointSections() -> [CheckpointSection]
+    /// Entity rows as the kind defines its entity embedding ([E, entityEmbeddingWidth]).
+    var entityEmbeddings: (values: [Float], width: Int) { get }
+    /// Relation rows ([R, width]).
+    var relationEmbeddings: (values: [Float], width: Int) { get }
+}
+
+/// What a kind registers: its names, options, how to train one and how to rebuild one from its sections.
+public struct ModelKindEntry {
+    public let kinds: [ModelKinds.Kind]
+    /// Options only this entry's kinds read (shared options are in OptionTable.shared).
+    public let options: [OptionSpec]
+    /// Section tags `decode` reads; a checkpoint holding another critical tag is refused.
+    public let sectionTags: Set<String>
+    /// Checks of option combinations the table's per-option domains cannot express.
+    public let validate: (ModelRequest) throws -> Void
+    /// Checks against the graph before anything is allocated (the memory a request needs, above all).
+    public let preflight: (ModelRequest, KnowledgeGraph) throws -> Void
+    public let train: (KnowledgeGraph, ModelRequest, ProgressHook?) throws -> (TrainedModel, TrainingResult)
+    /// Rebuilds a model from its configuration (CONF, already applied to a request), the table sizes and
+    /// its sections; must validate everything it reads and allocate nothing the sections cannot back.
+    public let decode: (ModelRequest, _ entities: Int, _ relations: Int, CheckpointSections) throws -> TrainedModel
+
+    public init(kinds: [ModelKinds.Kind], options: [OptionSpec], sectionTags: Set<String>,
+                validate: @escaping (ModelRequest) throws -> Void = { _ in },
+                preflight: @escaping (ModelRequest, KnowledgeGraph) throws -> Void = { _, _ in },
+                train: @escaping (KnowledgeGraph, ModelRequest, ProgressHook?) throws -> (TrainedModel, TrainingResult),
+                decode: @escaping (ModelRequest, Int, Int, CheckpointSections) throws -> TrainedModel) {
+        self.kinds = kinds; self.options = options; self.sectionTags = sectionTags; self.validate = validate; self.preflight = preflight; self.train = train; self.decode = decode
+    }
+}
+
+public enum ModelRegistry {
+    public static let entries: [ModelKindEntry] = [
+        StructuralKinds.entry,
+        AFMEKind.entry,
+    ]
+
+    public static func entry(for kind: String) -> ModelKindEntry? {
+        entries.first { $0.kinds.contains { $0.name == kind } }
+    }
+
+    /// Trains the kind `request.kind` names. The whole request is validated and the memory it needs
+    /// estimated and refused up front when too large; only then is anything allocated.
+    public static func train(graph: KnowledgeGraph, request: ModelRequest,
+                             progress: ProgressHook? = nil) throws -> (TrainedModel, TrainingResult) {
+        try request.validate()
+        guard let e = entry(for: request.kind) else { throw DataError(.invalidArgument, "unknown model kind \(quoted(request.kind))") }
+        let c = request.training
+        func refuse(_ why: String) -> DataError { DataError(.invalidArgument, why) }
+        // Scratch guards: the negatives of a batch and one thread's distance cache must stay allocatable.
+        if c.batchSize * c.negatives > 1 << 26 { throw refuse("batch_size × negatives = \(c.batchSize * c.negatives) exceeds 67108864") }
+        if (c.negatives + 1) * c.dim > 1 << 26 { throw refuse("(negatives + 1) × dim exceeds 67108864") }
+        let bytes = Double(graph.entityCount) * (Double(c.dim) * 2 + 16) * 4 * Double(3 + c.effectiveThreads)
+        if bytes > 16e9 { throw refuse("dim \(c.dim) with \(graph.entityCount) entities needs \(Int(bytes / 1e9)) GB") }
+        try e.preflight(request, graph)
+        return try e.train(graph, request, progress)
+    }
+}
