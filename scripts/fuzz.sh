@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers behind the C ABI's file and buffer inputs with libFuzzer + AddressSanitizer:
 # checkpoints (afme_model_load[_from_buffer]), .npy features (afme_dataset_add_modality_npy) and
-# OpenKE folders (afme_dataset_load_openke), each AFMECore's sources plus Tests/fuzz/Fuzz<T>.swift compiled
+# OpenKE folders (afme_dataset_load_openke), labeled TSV files, plain and gzip (afme_dataset_load_tsv), each AFMECore's sources plus Tests/fuzz/Fuzz<T>.swift compiled
 # into one module; and Sequence, random sequences of C calls (create / train / score / top-k / save / load /
 # free with random arguments: Tests/fuzz/sequence_fuzz.c) against an AddressSanitizer build of libafme.so. A crash, a failed property, a leak-free allocation over -rss_limit_mb or
 # -malloc_limit_mb (what a crafted size field would cause) stops the run and saves the input.
 #
-#   bash scripts/fuzz.sh [SECONDS per target, default 60] [TARGET ...]   (targets: Checkpoint NPY OpenKE Sequence)
+#   bash scripts/fuzz.sh [SECONDS per target, default 60] [TARGET ...]   (targets: Checkpoint NPY OpenKE TSV Sequence)
 #   bash scripts/fuzz.sh --quick     the test suite's stage: a fixed number of runs per target from a fresh
 #                                    corpus (about 30 s each here), so the same inputs run every time
 #
@@ -17,8 +17,8 @@ source "$(dirname "$0")/common.sh"
 ensure_deps
 quick=0; [ "${1:-}" = --quick ] && { quick=1; shift; }
 seconds=${1:-60}; shift || true
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(Checkpoint NPY OpenKE Sequence)
-declare -A quick_runs=([Checkpoint]=3000 [NPY]=1000000 [OpenKE]=8000 [Sequence]=4000)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(Checkpoint NPY OpenKE TSV Sequence)
+declare -A quick_runs=([Checkpoint]=3000 [NPY]=1000000 [OpenKE]=8000 [TSV]=20000 [Sequence]=4000)
 out="$ROOT/.build/fuzz"; mkdir -p "$out"
 passed=0; failed=0
 mapfile -t core < <(find Sources/AFMECore -name '*.swift' | sort)
@@ -48,6 +48,11 @@ for t in "${targets[@]}"; do
         python3 -c "import random,sys,os
 r=random.Random(7)
 for i in range(16): open(os.path.join(sys.argv[1],'seed%d'%i),'wb').write(bytes(r.randrange(256) for _ in range(400)))" "$corpus"
+    fi
+    if [ "$t" = TSV ]; then  # gzip seeds: every block kind (stored, fixed, dynamic), from Python's zlib
+        python3 -c "import gzip,sys,os
+text=b'head\trelation\ttail\n'+b''.join(b'e%d\tr%d\te%d\n'%(i,i%3,(i*7)%50) for i in range(200))
+for level in (0,1,9): open(os.path.join(sys.argv[1],'gz%d'%level),'wb').write(b'\x00'+gzip.compress(text,compresslevel=level))" "$corpus"
     fi
     echo "== fuzz $t: ${limit[0]#-}"
     if ! FUZZ_SEEDS="$corpus" ASAN_OPTIONS=detect_leaks=0 OPENBLAS_NUM_THREADS=1 "$bin" "$corpus" \
