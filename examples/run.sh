@@ -17,7 +17,10 @@ c_train() { "$O/train" - "$O/model.afme" 30 | tee "$O/train.log" && grep -q "^te
 c_serve() {
     printf '%s' "$QUERIES" | "$O/serve" "$O/model.afme" 3 | tee "$O/serve.log" &&
     grep -q "^tails: " "$O/serve.log" && grep -q "^heads: " "$O/serve.log" && grep -q "^score: " "$O/serve.log" &&
-    [ "$(grep -c '^error: ' "$O/serve.log")" = 2 ]
+    [ "$(grep -c '^error: ' "$O/serve.log")" = 2 ] &&
+    # By label (the model carries the synthetic graph's labels e<id> / r<id>): the same answers as by id.
+    [ "$(printf 'e0\tr1\t?\ne0 r1 e5\nnobody r1 ?\n' | "$O/serve" "$O/model.afme" 3 | tee "$O/serve-labels.log" | head -2)" = \
+      "$(grep -E '^(tails|score):' "$O/serve.log" | head -2)" ] && grep -q "^error: .*nobody" "$O/serve-labels.log"
 }
 cpp_serve() {
     printf '%s' "$QUERIES" | "$O/serve_cpp" "$O/model.afme" 3 > "$O/serve_cpp.log" &&
@@ -26,6 +29,11 @@ cpp_serve() {
 python_flow() {
     AFME_LIBRARY="$ROOT/.build/release/libafme.so" PYTHONPATH="$ROOT/bindings/python" \
         python3 examples/python/flow.py - "$O/py.afme" 2>/dev/null | tee "$O/flow.log" && grep -q "^test: MRR" "$O/flow.log"
+}
+python_walkthrough() {
+    AFME_LIBRARY="$ROOT/.build/release/libafme.so" PYTHONPATH="$ROOT/bindings/python" \
+        python3 examples/python/walkthrough.py - "$O" 2>/dev/null | tee "$O/walkthrough.log" &&
+    grep -q "^test: MRR" "$O/walkthrough.log" && grep -q "^score(city " "$O/walkthrough.log"
 }
 valgrind_serve() {
     command -v valgrind >/dev/null || { echo "valgrind missing"; return 1; }
@@ -45,6 +53,7 @@ check c_train
 check c_serve
 check cpp_serve
 check python_flow
+check python_walkthrough
 check valgrind_serve
 echo "examples: $pass passed, $fail failed"
 echo "$pass $fail" > "$O/summary"
