@@ -3,7 +3,8 @@
 # ThreadSanitizer: memory errors and leaks across every ABI path abi_test drives (the refused
 # inputs included), and data races while 8 threads score and rank on one structural and one AFME
 # model (threads_test); under ASan also every option value (options_test) and the hardening regressions
-# (hardening_test: hostile files, concurrent and killed saves, stale handles). The sanitizer runtimes
+# (hardening_test: hostile files, concurrent and killed saves, stale handles) and labels, batch top-k and
+# labeled data (labels_test). The sanitizer runtimes
 # are linked into the C host with the toolchain's clang (a sanitized .so does not carry them). Summary in .build/sanitize/summary: "passed failed".
 source "$(dirname "$0")/common.sh"
 ensure_deps test
@@ -18,7 +19,7 @@ for kind in address thread; do
         -Xlinker -soname=libafme.so > "$out/$kind.build.log" 2>&1 || { cat "$out/$kind.build.log"; exit 1; }
     lib="$ROOT/.build/san-$kind/release"
     extra=(); [ $kind = thread ] && extra=(-L"$swiftlib" -ldispatch -lBlocksRuntime -Wl,-rpath,"$swiftlib")
-    tests=(abi_test threads_test); [ $kind = address ] && tests+=(options_test params_test hardening_test)
+    tests=(abi_test threads_test); [ $kind = address ] && tests+=(options_test params_test hardening_test labels_test)
     for t in "${tests[@]}"; do
         "$clang" -fsanitize=$kind -std=c99 -Iinclude "Tests/c/$t.c" -o "$out/$t-$kind" -L"$lib" -lafme -Wl,-rpath,"$lib" \
             "${extra[@]}" -lpthread -lm 2> "$out/$t-$kind.link.log" || { cat "$out/$t-$kind.link.log"; fail=$((fail + 1)); continue; }
