@@ -719,6 +719,16 @@ afme_status afme_model_entity_embeddings(const afme_model *model, float *out, in
 afme_status afme_model_relation_embeddings(const afme_model *model, float *out, int64_t capacity, int64_t *n_columns);
 /** @} */
 
+/**
+ * @brief The training history: one report per epoch trained, as the progress callback saw them. It is kept
+ *        in the checkpoint (an ancillary section), so a loaded model has it too; 0 epochs for models from
+ *        files without one.
+ * @param out [out] capacity reports; may be NULL to ask for the count only.
+ * @param n_epochs [out] the number of epochs.
+ * @return AFME_ERR_SHAPE if capacity is too small (n_epochs is still written). @note Thread-safe. @since 0.3.0
+ */
+afme_status afme_model_history(const afme_model *model, afme_epoch_report *out, int64_t capacity, int64_t *n_epochs);
+
 /** @brief Frees a model. NULL is a no-op. */
 afme_status afme_model_free(afme_model *model);
 

@@ -28,6 +28,7 @@ stage "Python"
 python3 -c "import numpy, pytest" 2>/dev/null || python3 -m pip install -q numpy pytest
 # Optional parts the package supports (DataFrames in and out); their tests skip, saying why, if this fails.
 python3 -c "import pandas" 2>/dev/null || python3 -m pip install -q pandas || echo "pandas could not be installed: its tests skip"
+python3 -c "import matplotlib" 2>/dev/null || python3 -m pip install -q matplotlib || echo "matplotlib could not be installed: plot tests skip"
 set +e
 AFME_LIBRARY="$ROOT/.build/release/libafme.so" PYTHONPATH="$ROOT/bindings/python" \
     python3 -m pytest -q -p no:cacheprovider bindings/python/tests 2>&1 | tee .build/pytest.log

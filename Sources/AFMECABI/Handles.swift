@@ -30,15 +30,17 @@ final class ModelBox {
     let model: LinkScorer
     /// Entity and relation labels: from the dataset it was trained on, or from its checkpoint (none in 0.2.0 files).
     let labels: Labels?
-    init(_ m: TrainedModel, labels: Labels?) {
-        trained = m; model = m.scorer(threads: 0); self.labels = labels
+    /// One report per epoch trained (kept in the checkpoint); empty for files without one.
+    let history: [EpochReport]
+    init(_ m: TrainedModel, labels: Labels?, history: [EpochReport] = []) {
+        trained = m; model = m.scorer(threads: 0); self.labels = labels; self.history = history
     }
-    convenience init(_ f: ModelFile) { self.init(f.model, labels: f.labels) }
+    convenience init(_ f: ModelFile) { self.init(f.model, labels: f.labels, history: f.history) }
 
     /// The 0.2.0 enum's view of the kind, for afme_model_kind_of and modality weights.
     var afme: AFMEModel? { trained as? AFMEModel }
 
-    func encode() -> [UInt8] { Checkpoint.encode(trained, labels: labels) }
+    func encode() -> [UInt8] { Checkpoint.encode(trained, labels: labels, history: history) }
 }
 
 /// The registry of live handles. A handle is not an address but a token: a serial number, never reused

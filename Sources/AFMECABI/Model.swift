@@ -104,7 +104,8 @@ func train(_ box: DatasetBox, _ r: ModelRequest, _ progress: afme_progress_fn?, 
     }
     let (model, result) = try ModelRegistry.train(graph: box.graph, request: r, progress: hook)
     let g = box.graph
-    out.pointee = Handles.register(ModelBox(model, labels: try? Labels(entities: g.entityNames, relations: g.relationNames)))
+    out.pointee = Handles.register(ModelBox(model, labels: try? Labels(entities: g.entityNames, relations: g.relationNames),
+                                            history: result.history))
     if result.stoppedByCallback {
         LastError.set("\(function): stopped by the progress callback after epoch \(result.epochsRun)")
         return AFME_ERR_CANCELLED
@@ -218,6 +219,24 @@ func excludeFilter(_ exclude: OpaquePointer?, _ m: LinkScorer) throws -> FilterI
         throw ABIError(AFME_ERR_SHAPE, "exclude has \(box.graph.entityCount) entities / \(box.graph.relationCount) relations, the model \(m.entityCount) / \(m.relationCount)")
     }
     return box.filter
+}
+
+@_cdecl("afme_model_history")
+public func cabi_model_history(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<afme_epoch_report>?, _ capacity: Int64,
+                               _ n: UnsafeMutablePointer<Int64>?) -> afme_status {
+    abiCall("afme_model_history") {
+        let h = try Handles.get(model, ModelBox.self, "model").history
+        let n = try nonNull(n, "n_epochs")
+        let cap = try count(capacity, "capacity")
+        n.pointee = Int64(h.count)
+        guard let out else { return AFME_OK }
+        guard cap >= h.count else { throw ABIError(AFME_ERR_SHAPE, "capacity \(cap) < \(h.count) epochs") }
+        for (i, r) in h.enumerated() {
+            out[i] = afme_epoch_report(epoch: Int32(r.epoch), mean_loss: r.meanLoss, seconds: r.seconds, validated: r.validated ? 1 : 0,
+                                       valid_mrr: r.validation?.mrr ?? -1, valid_hits10: r.validation?.hits10 ?? -1)
+        }
+        return AFME_OK
+    }
 }
 
 func fill(_ out: UnsafeMutablePointer<afme_metrics>?, _ m: RankingMetrics) {

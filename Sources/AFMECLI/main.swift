@@ -18,6 +18,7 @@ struct Options {
     var noiseRows: Float = 0
     var weights = false
     var save: String? = nil
+    var history: String? = nil
     /// --set KEY=VALUE pairs, applied through the option table after every flag.
     var settings: [(String, String)] = []
 
@@ -34,7 +35,7 @@ func usage(_ status: Int32 = 2) -> Never {
     usage: afme-cli [--data DIR] [--model rotate|transe|rotate_l2|afme] [--set KEY=VALUE ...] [--list-options] [--dim N] [--gamma G] [--negatives K] [--batch B]
                     [--epochs N] [--lr LR] [--adv-temperature A] [--bernoulli] [--filter-negatives] [--l2 L]
                     [--seed S] [--threads T] [--validate-every N] [--patience P] [--time-limit SECONDS]
-                    [--examples N] [--topk K] [--json] [--save MODEL.afme]
+                    [--examples N] [--topk K] [--json] [--save MODEL.afme] [--history H.jsonl]
        AFME:        [--afme] [--text] [--random-modality DIM] [--no-moifu] [--no-moien] [--no-denoise]
                     [--no-confidence] [--no-smoothing] [--attention-layers L] [--tokens T] [--alpha A]
                     [--lambda1 X] [--lambda2 X] [--gp-weight X] [--g-lr LR] [--d-lr LR] [--adv-samples N]
@@ -135,6 +136,7 @@ func parse() -> Options {
         case "--placement-keep": o.setAFME { $0.placementKeep = next(a) }
         case "--missing-random": o.setAFME { $0.missingFill = .random }
         case "--save": o.save = next(a)
+        case "--history": o.history = next(a)
         default: print("unknown option \(a)"); usage()
         }
     }
@@ -242,8 +244,19 @@ do {
         }
     }
     if let path = opts.save {
-        try Checkpoint.save(trained, labels: try Labels(entities: graph.entityNames, relations: graph.relationNames), to: path)
-        print("saved \(trained.kindName) model with its labels to \(path)")
+        try Checkpoint.save(trained, labels: try Labels(entities: graph.entityNames, relations: graph.relationNames),
+                            history: result.history, to: path)
+        print("saved \(trained.kindName) model with its labels and history to \(path)")
+    }
+    if let path = opts.history {
+        // One JSON object per epoch: epoch, loss, seconds, validated, and the latest validation's metrics.
+        let lines = result.history.map { e -> String in
+            var s = "{\"epoch\":\(e.epoch),\"loss\":\(e.meanLoss),\"seconds\":\(e.seconds),\"validated\":\(e.validated)"
+            if let v = e.validation { s += ",\"valid_mrr\":\(v.mrr),\"valid_hits1\":\(v.hits1),\"valid_hits10\":\(v.hits10)" }
+            return s + "}\n"
+        }
+        try FileBytes.writeAtomically(Array(lines.joined().utf8), to: path)
+        print("history: \(result.history.count) epochs written to \(path)")
     }
     let filter = FilterIndex(graph: graph)
     let report = FilteredRanker.evaluate(model, triples: graph.test, filter: filter, threads: c.effectiveThreads)

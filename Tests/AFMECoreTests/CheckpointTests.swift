@@ -125,6 +125,25 @@ final class CheckpointTests: XCTestCase {
         assertDataError(.badFormat, contains: "29 entity labels") { _ = try Checkpoint.decodeFile(self.seal(fewer)) }
     }
 
+    func testHistoryTravelsInAnAncillarySection() throws {
+        let m = model()
+        let history = [EpochReport(epoch: 1, meanLoss: 0.5, seconds: 1.25, validation: nil, validated: false),
+                       EpochReport(epoch: 2, meanLoss: 0.25, seconds: 1.5,
+                                   validation: RankingMetrics(count: 10, meanRank: 3.5, mrr: 0.4, hits1: 0.2, hits3: 0.5, hits10: 0.9), validated: true)]
+        let bytes = Checkpoint.encode(m, labels: try labels(), history: history)
+        let back = try Checkpoint.decodeFile(bytes)
+        XCTAssertEqual(back.history.map(\.epoch), [1, 2])
+        XCTAssertEqual(back.history.map(\.meanLoss), [0.5, 0.25])
+        XCTAssertEqual(back.history[1].validation, history[1].validation)
+        XCTAssertNil(back.history[0].validation)
+        XCTAssertEqual(Checkpoint.encode(back.model, labels: back.labels, history: back.history), bytes)
+        // Ancillary: a reader may drop it — the same file without the section is the same model.
+        let s = sections(bytes)
+        XCTAssertEqual(s.map(\.tag), ["KIND", "CONF", "SIZE", "LABL", "hist", "ENTS", "RELS"])
+        var cut = s; cut[4].payload.removeLast()
+        assertDataError(.badFormat) { _ = try Checkpoint.decodeFile(self.seal(cut)) }
+    }
+
     func testLabelsAreUniqueAndNonEmpty() {
         assertDataError(.idOutOfRange) { _ = try Labels(entities: ["a", "b", "a"], relations: ["r"]) }
         assertDataError(.badToken) { _ = try Labels(entities: ["a", ""], relations: ["r"]) }

@@ -60,6 +60,12 @@ static void labels(afme_dataset *ds, afme_model *m, const char *dir) {
     float a[2], b[2];
     EXPECT(afme_model_score(m, t, 2, a) == AFME_OK && afme_model_score(back, t, 2, b) == AFME_OK && memcmp(a, b, sizeof a) == 0,
            "loaded model scores the same bits");
+    int64_t n_epochs = -1, n_back = -1;
+    afme_epoch_report reports[8];
+    EXPECT(afme_model_history(m, NULL, 0, &n_epochs) == AFME_OK && n_epochs >= 1, "a trained model has a history");
+    EXPECT(afme_model_history(m, reports, 0, &n_epochs) == AFME_ERR_SHAPE, "history capacity");
+    EXPECT(n_epochs <= 8 && afme_model_history(back, reports, 8, &n_back) == AFME_OK && n_back == n_epochs &&
+           reports[n_back - 1].epoch == (int32_t)n_back && reports[0].mean_loss > 0, "the history survives the checkpoint");
     afme_model_free(back);
     remove(path);
 }

@@ -9,7 +9,9 @@
 //
 // The envelope's sections: KIND (the registry name, UTF-8), CONF (`option=value` lines: the kind's stored
 // options, see OptionTable.stored), SIZE (entity count u64, relation count u64) and, optionally, LABL
-// (entity then relation labels: u64 count, then per label u32 length + UTF-8). The kind's own sections
+// (entity then relation labels: u64 count, then per label u32 length + UTF-8) and `hist` (the training
+// history: u64 count, then per epoch: epoch u32, loss f32, seconds f64, validated u8, then the latest
+// validation's count u64 (0 = none yet), mean rank, MRR, Hits@1, @3, @10 as f64). The kind's own sections
 // follow (ModelKindEntry.sectionTags). A tag whose first character is an upper-case letter is critical: a
 // reader that does not know it refuses the file; any other unknown tag is skipped, so later versions can
 // add metadata older readers ignore. In CONF an unknown key is ignored, and a key added later must default
@@ -88,10 +90,12 @@ public struct Labels: Sendable, Equatable {
     }
 }
 
-/// A decoded checkpoint: the model, its labels when the file has them, and the format version read.
+/// A decoded checkpoint: the model, its labels when the file has them, its training history (empty when
+/// the file has none), and the format version read.
 public struct ModelFile {
     public var model: TrainedModel
     public var labels: Labels?
+    public var history: [EpochReport] = []
     public var formatVersion: UInt32
 }
 
@@ -100,9 +104,10 @@ extension Checkpoint {
     static let maxSections = 64
     static let envelopeTags: Set<String> = ["KIND", "CONF", "SIZE", "LABL"]
     static let maxLabelBytes = 1 << 16
+    static let historyEntrySize = 4 + 4 + 8 + 1 + 8 + 5 * 8
 
     /// The current format: KIND, CONF, SIZE, LABL (when given), then the kind's sections.
-    public static func encode(_ model: TrainedModel, labels: Labels? = nil) -> [UInt8] {
+    public static func encode(_ model: TrainedModel, labels: Labels? = nil, history: [EpochReport] = []) -> [UInt8] {
         precondition(labels.map { $0.entities.count == model.entityCount && $0.relations.count == model.relationCount } ?? true,
                      "labels must match the model's tables")
         let kind = Array(model.kindName.utf8)
@@ -118,6 +123,17 @@ extension Checkpoint {
                 for list in [labels.entities, labels.relations] {
                     w.put(UInt64(list.count))
                     for l in list { w.put(string: l) }
+                }
+            })
+        }
+        if !history.isEmpty {
+            sections.append(CheckpointSection("hist", byteCount: 8 + history.count * historyEntrySize) { w in
+                w.put(UInt64(history.count))
+                for e in history {
+                    w.put(UInt32(e.epoch)); w.put(e.meanLoss.bitPattern); w.put(e.seconds.bitPattern); w.bytes.append(e.validated ? 1 : 0)
+                    let v = e.validation
+                    w.put(UInt64(v?.count ?? 0))
+                    for x in [v?.meanRank ?? 0, v?.mrr ?? 0, v?.hits1 ?? 0, v?.hits3 ?? 0, v?.hits10 ?? 0] { w.put(x.bitPattern) }
                 }
             })
         }
@@ -167,14 +183,37 @@ extension Checkpoint {
         guard E >= 1, R >= 1, E < 1 << 32, R < 1 << 32 else { throw fail(.badFormat, "entity/relation counts out of range (\(E), \(R))") }
         let model = try entry.decode(request, Int(E), Int(R), sections)
         let labels = sections.has("LABL") ? try readLabels(sections, entities: Int(E), relations: Int(R)) : nil
-        return ModelFile(model: model, labels: labels, formatVersion: version)
+        let history = sections.has("hist") ? try readHistory(sections) : []
+        return ModelFile(model: model, labels: labels, history: history, formatVersion: version)
     }
 
     public static func loadFile(from path: String) throws -> ModelFile { try decodeFile(FileBytes.read(path), path: path) }
 
     /// Atomic save (temporary file, fsync, rename): the previous file survives any failure.
-    public static func save(_ model: TrainedModel, labels: Labels? = nil, to path: String) throws {
-        try FileBytes.writeAtomically(encode(model, labels: labels), to: path)
+    public static func save(_ model: TrainedModel, labels: Labels? = nil, history: [EpochReport] = [], to path: String) throws {
+        try FileBytes.writeAtomically(encode(model, labels: labels, history: history), to: path)
+    }
+
+    static func readHistory(_ sections: CheckpointSections) throws -> [EpochReport] {
+        var r = try sections.reader("hist")
+        let n = try r.count(limit: Int(Int32.max), "history length")
+        guard n * historyEntrySize == r.remaining else {
+            throw r.fail(.badFormat, "\(n) entries need \(n * historyEntrySize) bytes, the section has \(r.remaining)")
+        }
+        var out: [EpochReport] = []
+        for _ in 0..<n {
+            let epoch = Int(try r.u32()), loss = Float(bitPattern: try r.u32()), seconds = Double(bitPattern: try r.u64())
+            let flag = try r.raw(1).first!
+            let count = try r.u64()
+            let v = try (0..<5).map { _ in Double(bitPattern: try r.u64()) }
+            guard flag <= 1, count < 1 << 40, seconds.isFinite, !loss.isNaN, v.allSatisfy(\.isFinite) else {
+                throw r.fail(.badFormat, "an entry is out of range")
+            }
+            let m = count == 0 ? nil : RankingMetrics(count: Int(count), meanRank: v[0], mrr: v[1], hits1: v[2], hits3: v[3], hits10: v[4])
+            out.append(EpochReport(epoch: epoch, meanLoss: loss, seconds: seconds, validation: m, validated: flag == 1))
+        }
+        try r.expectEnd()
+        return out
     }
 
     static func readSections(_ bytes: [UInt8], path: String?) throws -> CheckpointSections {

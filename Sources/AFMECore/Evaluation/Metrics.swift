@@ -26,6 +26,10 @@ public struct RankingMetrics: Sendable, Equatable {
     public var hits3: Double
     public var hits10: Double
 
+    public init(count: Int, meanRank: Double, mrr: Double, hits1: Double, hits3: Double, hits10: Double) {
+        self.count = count; self.meanRank = meanRank; self.mrr = mrr; self.hits1 = hits1; self.hits3 = hits3; self.hits10 = hits10
+    }
+
     public init(ranks: [Double]) {
         count = ranks.count
         let n = Double(max(ranks.count, 1))

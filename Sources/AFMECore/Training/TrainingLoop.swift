@@ -9,6 +9,10 @@ public struct EpochReport: Sendable {
     public var validation: RankingMetrics?
     /// True if this epoch ran a validation.
     public var validated: Bool
+
+    public init(epoch: Int, meanLoss: Float, seconds: Double, validation: RankingMetrics?, validated: Bool) {
+        self.epoch = epoch; self.meanLoss = meanLoss; self.seconds = seconds; self.validation = validation; self.validated = validated
+    }
 }
 
 public struct TrainingResult: Sendable {

@@ -27,6 +27,53 @@ _ENUM_FIELDS = {"score_function": SCORE_FUNCTIONS, "validation_ties": TIES, "mod
 DIRECTIONS = {"tail": 0, "head": 1}
 
 
+def _pyplot():
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        raise ImportError("plotting needs matplotlib (pip install matplotlib)") from e
+    return plt
+
+
+def plot_history(history, path, title=None) -> None:
+    """Writes a PNG of a training history (a Model, or Model.history): the loss per epoch and, where
+    validations ran, validation MRR and Hits@10 on a second axis. Needs matplotlib."""
+    rows = history.history if isinstance(history, Model) else list(history)
+    if not rows:
+        raise InvalidArgumentError("the history is empty (a model loaded from a file without one?)")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot([r["epoch"] for r in rows], [r["loss"] for r in rows], color="tab:blue", label="training loss")
+    ax.set_xlabel("epoch"); ax.set_ylabel("mean loss", color="tab:blue")
+    validated = [r for r in rows if r["validated"]]
+    if validated:
+        ax2 = ax.twinx()
+        ax2.plot([r["epoch"] for r in validated], [r["valid_mrr"] for r in validated], "o-", color="tab:red", label="valid MRR")
+        ax2.plot([r["epoch"] for r in validated], [r["valid_hits10"] for r in validated], "s--", color="tab:orange", label="valid Hits@10")
+        ax2.set_ylabel("validation (filtered)", color="tab:red"); ax2.legend(loc="center right")
+    ax.set_title(title or "training history")
+    fig.tight_layout(); fig.savefig(path, dpi=100); plt.close(fig)
+
+
+def plot_modality_weights(model, path, title=None) -> None:
+    """Writes a PNG of an AFME model's per-relation mean fusion weights (eq. 6): one stacked bar per
+    relation, by label when the model carries labels. Needs matplotlib."""
+    w = model.modality_weights()
+    plt = _pyplot()
+    names = list(model.relation_labels) if model.has_labels else [str(i) for i in range(w.shape[0])]
+    fig, ax = plt.subplots(figsize=(max(6, 0.35 * w.shape[0] + 2), 4))
+    bottom = np.zeros(w.shape[0])
+    columns = ["structure"] + [f"modality {i}" for i in range(1, w.shape[1])]
+    for j in range(w.shape[1]):
+        ax.bar(range(w.shape[0]), w[:, j], bottom=bottom, label=columns[j]); bottom += w[:, j]
+    ax.set_xticks(range(w.shape[0])); ax.set_xticklabels(names, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("mean weight"); ax.set_ylim(0, 1); ax.legend(fontsize=8)
+    ax.set_title(title or "modality weights per relation")
+    fig.tight_layout(); fig.savefig(path, dpi=100); plt.close(fig)
+
+
 def tune_heap() -> None:
     """Opts this process into the malloc settings AFME trains fastest with (see afme_tune_heap in afme.h).
     Process-wide, so the library never does it by itself; call it early."""
@@ -610,6 +657,18 @@ class Model(_Handle):
             raise ShapeError(f"triples must have shape (n, 3), got {a.shape}")
         return np.ascontiguousarray(np.stack([self._ids(a[:, 0], "heads"), self._ids(a[:, 1], "relations", relation=True),
                                               self._ids(a[:, 2], "tails")], axis=1))
+
+    @property
+    def history(self) -> list:
+        """One dict per epoch trained (epoch, loss, seconds, validated, valid_mrr, valid_hits10; the
+        validation values are the latest validation's, None before the first). Kept in checkpoints."""
+        n = C.c_int64()
+        check(lib.afme_model_history(self.handle, None, 0, C.byref(n)))
+        reports = (EpochReport * max(n.value, 1))()
+        check(lib.afme_model_history(self.handle, reports, n.value, C.byref(n)))
+        return [{"epoch": r.epoch, "loss": r.mean_loss, "seconds": r.seconds, "validated": bool(r.validated),
+                 "valid_mrr": None if r.valid_mrr < 0 else r.valid_mrr,
+                 "valid_hits10": None if r.valid_hits10 < 0 else r.valid_hits10} for r in reports[: n.value]]
 
     # ---- Embeddings ------------------------------------------------------------------------------
     def _embeddings(self, fn, rows) -> np.ndarray:

@@ -135,3 +135,27 @@ def test_afme_model_by_label(ds):
 def test_tune_heap_is_callable():
     afme.tune_heap()
     afme.tune_heap()
+
+
+def test_history_is_kept_and_saved(model, tmp_path):
+    h = model.history
+    assert [r["epoch"] for r in h] == list(range(1, QUICK["epochs"] + 1))
+    assert all(r["loss"] > 0 and r["seconds"] > 0 for r in h)
+    model.save(tmp_path / "h.afme")
+    with afme.Model.load(tmp_path / "h.afme") as back:
+        assert back.history == h
+
+
+def test_plots_are_written(ds, model, tmp_path):
+    pytest.importorskip("matplotlib", reason="matplotlib not installed: plots untested")
+    with afme.Model.train(ds, **dict(QUICK, validate_every=1)) as m:
+        assert sum(r["validated"] for r in m.history) == QUICK["epochs"]
+        afme.plot_history(m, tmp_path / "history.png")
+    png = (tmp_path / "history.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    with afme.Model.train(ds, model="afme", dim=16, negatives=8, batch_size=256, epochs=1, validate_every=0,
+                          attention_tokens=2, noise_dim=4, discriminator_hidden=8) as a:
+        afme.plot_modality_weights(a, tmp_path / "weights.png")
+    assert (tmp_path / "weights.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(afme.InvalidArgumentError):
+        afme.plot_history([], tmp_path / "none.png")
