@@ -720,6 +720,15 @@ afme_status afme_model_relation_embeddings(const afme_model *model, float *out, 
 /** @} */
 
 /**
+ * @brief AFME: the joint (fused, eq. 6) row of every entity under `relation`, as the score reads it;
+ *        layout as afme_model_entity_embeddings(). Costs one relation table (see afme_model_topk).
+ * @return AFME_ERR_INVALID_ARGUMENT for kinds whose entity rows do not depend on the relation.
+ * @note Thread-safe. @since 0.3.0
+ */
+afme_status afme_model_joint_embeddings(const afme_model *model, int64_t relation, float *out, int64_t capacity,
+                                        int64_t *n_columns);
+
+/**
  * @brief The training history: one report per epoch trained, as the progress callback saw them. It is kept
  *        in the checkpoint (an ancillary section), so a loaded model has it too; 0 epochs for models from
  *        files without one.

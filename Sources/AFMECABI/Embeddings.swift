@@ -30,3 +30,24 @@ public func cabi_model_relation_embeddings(_ model: OpaquePointer?, _ out: Unsaf
                                            _ columns: UnsafeMutablePointer<Int64>?) -> afme_status {
     embeddings("afme_model_relation_embeddings", model, out, capacity, columns) { $0.relationEmbeddings }
 }
+
+@_cdecl("afme_model_joint_embeddings")
+public func cabi_model_joint_embeddings(_ model: OpaquePointer?, _ relation: Int64, _ out: UnsafeMutablePointer<Float>?,
+                                        _ capacity: Int64, _ columns: UnsafeMutablePointer<Int64>?) -> afme_status {
+    abiCall("afme_model_joint_embeddings") {
+        let m = try Handles.get(model, ModelBox.self, "model").trained
+        let r = try id(relation, below: m.relationCount, "relation")
+        let columns = try nonNull(columns, "n_columns")
+        let cap = try count(capacity, "capacity")
+        guard let t = m.jointEmbeddings(relation: r) else {
+            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "a \(m.kindName) model has no relation-dependent entity rows: use afme_model_entity_embeddings")
+        }
+        columns.pointee = Int64(t.width)
+        guard let out else { return AFME_OK }
+        guard cap >= t.values.count else {
+            throw ABIError(AFME_ERR_SHAPE, "capacity \(cap) < \(m.entityCount) rows × \(t.width) columns")
+        }
+        t.values.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: t.values.count) }
+        return AFME_OK
+    }
+}

@@ -19,6 +19,13 @@ public protocol TrainedModel {
     var entityEmbeddings: (values: [Float], width: Int) { get }
     /// Relation rows ([R, width]).
     var relationEmbeddings: (values: [Float], width: Int) { get }
+    /// For models whose entity rows depend on the query relation (multi-modal fusion): every entity's
+    /// row under relation `r`, [E, width], laid out as `entityEmbeddings`; nil for the other kinds.
+    func jointEmbeddings(relation r: Int) -> (values: [Float], width: Int)?
+}
+
+extension TrainedModel {
+    public func jointEmbeddings(relation r: Int) -> (values: [Float], width: Int)? { nil }
 }
 
 /// What a kind registers: its names, options, how to train one and how to rebuild one from its sections.

@@ -686,6 +686,15 @@ class Model(_Handle):
         """[n_relations, dim] float32: RotatE phases, TransE offsets."""
         return self._embeddings(lib.afme_model_relation_embeddings, self.n_relations)
 
+    def joint_embeddings(self, relation) -> np.ndarray:
+        """AFME: [n_entities, columns] fused rows under `relation` (id or label), as the score reads them."""
+        r = self.relation_id(relation) if isinstance(relation, str) else _int(relation, "relation")
+        cols = C.c_int64()
+        check(lib.afme_model_joint_embeddings(self.handle, r, None, 0, C.byref(cols)))
+        out = np.empty((self.n_entities, cols.value), dtype=np.float32)
+        check(lib.afme_model_joint_embeddings(self.handle, r, out.ctypes.data_as(C.POINTER(C.c_float)), out.size, C.byref(cols)))
+        return out
+
     def modality_weights(self) -> np.ndarray:
         """AFME: [n_relations, 1 + n_modalities] mean fusion weights (structure first, then the dataset's
         modalities in the order they were added); each row sums to 1."""

@@ -181,6 +181,7 @@ _SIGNATURES = [
     ("afme_model_relation_label", _status, [_p, C.c_int64, C.c_char_p, C.c_size_t, C.POINTER(C.c_size_t)]),
     ("afme_model_entity_embeddings", _status, [_p, _f32p, C.c_int64, _i64p]),
     ("afme_model_relation_embeddings", _status, [_p, _f32p, C.c_int64, _i64p]),
+    ("afme_model_joint_embeddings", _status, [_p, C.c_int64, _f32p, C.c_int64, _i64p]),
     ("afme_model_history", _status, [_p, C.POINTER(EpochReport), C.c_int64, _i64p]),
     ("afme_model_free", _status, [_p]),
     # Checkpoint

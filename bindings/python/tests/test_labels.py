@@ -130,6 +130,11 @@ def test_afme_model_by_label(ds):
         one, _ = m.topk(3, 1, k=5)
         np.testing.assert_array_equal(ids[1], one)
         assert m.entity_embeddings().shape == (ds.n_entities, 32)
+        j, rel = m.joint_embeddings(ds.relation_name(1)), m.relation_embeddings()
+        trip = np.array([[i, 1, (i * 7 + 3) % ds.n_entities] for i in range(10)])
+        h = j[trip[:, 0], :16] + 1j * j[trip[:, 0], 16:]
+        t = j[trip[:, 2], :16] + 1j * j[trip[:, 2], 16:]
+        np.testing.assert_allclose(m.score(trip), 4 - np.abs(h * np.exp(1j * rel[1]) - t).sum(axis=1), rtol=1e-4, atol=1e-4)
 
 
 def test_tune_heap_is_callable():

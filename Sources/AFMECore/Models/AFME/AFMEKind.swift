@@ -108,6 +108,13 @@ extension AFMEModel: TrainedModel {
         return (score.compactRows(structural, count: entityCount, stride: score.entityWidth, columns: columns), width)
     }
 
+    /// The fused rows (eq. 6) every entity has under relation `r`: what the score reads.
+    public func jointEmbeddings(relation r: Int) -> (values: [Float], width: Int)? {
+        let columns = score.entityColumns, width = columns.reduce(0) { $0 + $1.count }
+        let table = Parallel.withThreads(SystemInfo.coreCount) { AFMEModel.inference { jointTable(relation: r) } }
+        return (score.compactRows(table, count: entityCount, stride: score.entityWidth, columns: columns), width)
+    }
+
     public var relationEmbeddings: (values: [Float], width: Int) {
         (score.relationRows(relations.value.data, count: relationCount), score.dim)
     }
