@@ -326,7 +326,7 @@ typedef struct afme_train_params {
     int32_t patience;                /**< validations without improvement before stopping; 0 = never (default 3) */
     int32_t validation_ties;         /**< one of afme_ties, for the early-stopping metric: default realistic */
     int32_t validation_limit;        /**< cap on validation triples; 0 = all (default 0) */
-    double time_limit_seconds;       /**< stop after the epoch that passes this; 0 = none (default 0) */
+    double time_limit_seconds;       /**< bound on the whole run (epochs, validation, post-training); 0 = none (default 0) */
     /* Booleans last, as int32 so the layout is the same in C and C++ on every ABI. */
     int32_t bernoulli_negatives;     /**< nonzero: per-relation Bernoulli corruption (default 0) */
     int32_t filter_negatives;        /**< nonzero: redraw negatives that are known training triples (default 0) */
@@ -438,7 +438,7 @@ afme_status afme_model_train(const afme_dataset *dataset, const afme_train_param
  * patience                              int     all   validations without improvement before stopping; 0 = never
  * validation_ties                       choice  all   tie handling of the early-stopping metric
  * validation_limit                      int     all   cap on validation triples; 0 = all
- * time_limit_seconds                    float   all   stop after the epoch that passes this; 0 = none
+ * time_limit_seconds                    float   all   bound on the whole run (epochs, validation, post-training); 0 = none
  * bernoulli_negatives                   bool    all   per-relation Bernoulli corruption instead of uniform
  * filter_negatives                      bool    all   redraw negatives that are known training triples
  * score_function                        choice  afme  score of the joint entity rows (structural kinds fix it by their name)

@@ -262,6 +262,7 @@ do {
     let report = FilteredRanker.evaluate(model, triples: graph.test, filter: filter, threads: c.effectiveThreads)
     let trainSeconds = result.seconds
     let epochSeconds = result.history.map(\.seconds).reduce(0, +) / Double(max(result.history.count, 1))
+    if result.stoppedByTimeLimit { print("stopped by the time limit (\(c.timeLimitSeconds) s): nothing was started that the time left could not hold") }
     print("trained \(result.epochsRun) epochs in \(Int(trainSeconds)) s (best epoch \(result.bestEpoch)); " +
           "\(Int(Double(graph.train.count) / epochSeconds)) positive triples/s")
     for ties in [TieHandling.realistic, .openKE] {

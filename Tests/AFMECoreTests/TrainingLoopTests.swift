@@ -51,4 +51,46 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertEqual(r.postTraining.first?.detail, "restored to epoch 2")
         XCTAssertEqual(r.postTraining.first?.validationAfter.mrr, r.bestValidation?.mrr, "the hook sees the restored model")
     }
+
+    /// A toy kind whose step takes 20 ms and whose validation takes 150 ms: with a 0.5 s limit the loop
+    /// ends mid-epoch, skips what the time left cannot hold (validation, the post-training step) and stays
+    /// within one step of the bound.
+    final class SlowSession: TrainingSession {
+        let scorer: KGEModel
+        var steps = 0
+        init(_ scorer: KGEModel) { self.scorer = scorer }
+        func step(_ batch: ArraySlice<Triple>, rng: inout SplitMix64) -> Float { steps += 1; usleep(20_000); return 1 }
+        func validationScorer(threads: Int) -> LinkScorer { usleep(150_000); return scorer }
+        func snapshot() -> Int { steps }
+        func restore(_ snapshot: Int) {}
+        func finish(best: RankingMetrics?, validate: () -> RankingMetrics) -> [PostTrainingOutcome] {
+            let v = validate(), w = validate()
+            return [PostTrainingOutcome(name: "slow", detail: "", validationBefore: v, validationAfter: w, kept: false)]
+        }
+    }
+
+    func testTheTimeLimitBoundsTheWholeRun() throws {
+        var spec = SyntheticGraphSpec(); spec.entities = 200
+        let kg = try SyntheticGraph.make(spec)
+        var rng0 = SplitMix64(seed: 1)
+        let m = KGEModel(score: ScoreFunction(kind: .rotatE, dim: 4, gamma: 4), entityCount: kg.entityCount, relationCount: kg.relationCount, rng: &rng0)
+        var c = TrainingConfig()
+        c.batchSize = 16; c.epochs = 1000; c.validateEvery = 1; c.validationLimit = 10; c.timeLimitSeconds = 0.5
+        let session = SlowSession(m)
+        var rng = SplitMix64(seed: 2)
+        let r = TrainingLoop.run(session, graph: kg, config: c, rng: &rng, progress: nil)
+        XCTAssertTrue(r.stoppedByTimeLimit)
+        XCTAssertLessThan(session.steps, (kg.train.count + 15) / 16 * 1000)
+        XCTAssertLessThanOrEqual(r.seconds, 0.5 + 0.2, "the run overran its limit by more than a step's slack")
+        XCTAssertTrue(r.postTraining.isEmpty, "a post-training step the time left cannot hold is not started")
+        c.timeLimitSeconds = 0
+        c.epochs = 1
+        let unbounded = TrainingLoop.run(SlowSession(m), graph: kg, config: c, rng: &rng, progress: nil)
+        XCTAssertFalse(unbounded.stoppedByTimeLimit)
+        XCTAssertEqual(unbounded.postTraining.count, 1)
+    }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -37,7 +37,7 @@ public enum OptionTable {
         choice("validation_ties", \.training.validationTies, ["realistic", "optimistic", "pessimistic", "openke"], every,
                "tie handling of the early-stopping metric"),
         int("validation_limit", \.training.validationLimit, 0...Int(Int32.max), every, "cap on validation triples; 0 = all"),
-        double("time_limit_seconds", \.training.timeLimitSeconds, 0...1e9, every, "stop after the epoch that passes this; 0 = none"),
+        double("time_limit_seconds", \.training.timeLimitSeconds, 0...1e9, every, "bound on the whole run (epochs, validation, post-training); 0 = none"),
         flag("bernoulli_negatives", \.bernoulliNegatives, every, "per-relation Bernoulli corruption instead of uniform"),
         flag("filter_negatives", \.training.filterNegatives, every, "redraw negatives that are known training triples"),
     ]

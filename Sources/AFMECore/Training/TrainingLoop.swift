@@ -22,6 +22,9 @@ public struct TrainingResult: Sendable {
     public var bestValidation: RankingMetrics?
     public var stoppedEarly: Bool
     public var stoppedByCallback: Bool
+    /// True if `timeLimitSeconds` ended training: the rest of an epoch, a validation or a post-training
+    /// step was not started because the time left could not hold it.
+    public var stoppedByTimeLimit = false
     public var history: [EpochReport]
     public var seconds: Double
     /// What the model's post-training steps did (AFME: cold-start placement), in order; empty if none ran.
@@ -84,12 +87,24 @@ public enum TrainingLoop {
         var stopper = EarlyStopping<S.Snapshot>(patience: config.patience)
         var history: [EpochReport] = []
         var stoppedEarly = false, stoppedByCallback = false, epochsRun = 0
-        for epoch in 1...max(config.epochs, 1) where config.epochs > 0 {
+        // The time limit bounds the whole run: nothing is started that the time left cannot hold, judged
+        // by how long the last one of its kind took (a batch, a validation).
+        let deadline = config.timeLimitSeconds > 0 ? start + config.timeLimitSeconds : Double.infinity
+        var outOfTime = false
+        func fits(_ seconds: Double) -> Bool {
+            if monotonicSeconds() + seconds <= deadline { return true }
+            outOfTime = true
+            return false
+        }
+        var batchSeconds = 0.0, validationSeconds = 0.0
+        for epoch in 1...max(config.epochs, 1) where config.epochs > 0 && !outOfTime {
             let t0 = monotonicSeconds()
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
             var lossSum = 0.0, batches = 0, s = 0
-            while s < order.count {
+            while s < order.count && (batches == 0 || fits(batchSeconds)) {
+                let b0 = monotonicSeconds()
                 lossSum += Double(session.step(order[s..<min(s + config.batchSize, order.count)], rng: &rng))
+                batchSeconds = monotonicSeconds() - b0
                 batches += 1
                 s += config.batchSize
             }
@@ -97,8 +112,11 @@ public enum TrainingLoop {
             var report = EpochReport(epoch: epoch, meanLoss: Float(lossSum / Double(max(batches, 1))),
                                      seconds: monotonicSeconds() - t0, validation: history.last?.validation, validated: false)
             var stop = false
-            if config.validateEvery > 0 && !validation.isEmpty && (epoch % config.validateEvery == 0 || epoch == config.epochs) {
+            if config.validateEvery > 0 && !validation.isEmpty && (epoch % config.validateEvery == 0 || epoch == config.epochs)
+                && fits(validationSeconds) {
+                let v0 = monotonicSeconds()
                 let m = validate()
+                validationSeconds = monotonicSeconds() - v0
                 report.validation = m; report.validated = true
                 stop = stopper.record(m, epoch: epoch) { session.snapshot() }
                 stoppedEarly = stop
@@ -106,13 +124,14 @@ public enum TrainingLoop {
             history.append(report)
             if let progress, !progress(report) { stoppedByCallback = true; break }
             if stop { break }
-            if config.timeLimitSeconds > 0 && monotonicSeconds() - start >= config.timeLimitSeconds { break }
+            if !fits(0) { break }
         }
         if let best = stopper.snapshot { session.restore(best) }
-        let post = session.finish(best: stopper.snapshot == nil ? nil : stopper.best, validate: validate)
+        // A post-training step validates at least twice (before and after its change).
+        let post = fits(2 * validationSeconds) ? session.finish(best: stopper.snapshot == nil ? nil : stopper.best, validate: validate) : []
         return TrainingResult(epochsRun: epochsRun, bestEpoch: stopper.snapshot == nil ? epochsRun : stopper.bestEpoch,
                               bestValidation: stopper.best, stoppedEarly: stoppedEarly, stoppedByCallback: stoppedByCallback,
-                              history: history, seconds: monotonicSeconds() - start, postTraining: post)
+                              stoppedByTimeLimit: outOfTime, history: history, seconds: monotonicSeconds() - start, postTraining: post)
     }
 }
 
