@@ -52,7 +52,7 @@ public enum BLAS {
         var out = Tensor(zeros: [m, n])
         // Inference: always the fixed-order kernel (bit-identical rows). Training: the same kernel wherever
         // its 64-column strips are mostly full — it runs at or above OpenBLAS's own AVX-512 kernels and at
-        // twice the Haswell-pinned ones (BENCHMARKS.md "Eighth pass"); narrow products stay with sgemm.
+        // twice the Haswell-pinned ones (docs/experiments/afme-mkg-y-levers.md "Eighth pass"); narrow products stay with sgemm.
         let rowwise = RowwiseProducts.isActive || n >= RowwiseProducts.trainingMinColumns
         a.data.withUnsafeBufferPointer { pa in
             b.data.withUnsafeBufferPointer { pb in

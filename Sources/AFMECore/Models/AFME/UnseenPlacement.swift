@@ -12,7 +12,7 @@
 // averaged over the modalities u has; a neighbour lacking one counts 0 for it). The kept share of the
 // trained row matters: it is what training learned about u (never a positive), and without it the
 // placed rows sit among the typical answers and crowd the true answers of other queries (measured:
-// −2 MRR on queries without cold-start entities at keep = 0; BENCHMARKS.md "Fourth pass").
+// −2 MRR on queries without cold-start entities at keep = 0; docs/experiments/afme-mkg-y-levers.md "Fourth pass").
 // Whether neighbours place entities well depends on the graph, so AFMETraining keeps the placement only
 // if it raises the validation MRR (docs/MODEL.md "Cold-start entities").
 
