@@ -2,8 +2,10 @@
 import AFMECore
 import CAFMEHeader
 
-func embeddings(_ function: String, _ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64,
-                _ columns: UnsafeMutablePointer<Int64>?, _ table: @escaping (TrainedModel) -> (values: [Float], width: Int)) -> afme_status {
+func embeddings(
+    _ function: String, _ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64,
+    _ columns: UnsafeMutablePointer<Int64>?, _ table: @escaping (TrainedModel) -> (values: [Float], width: Int)
+) -> afme_status {
     abiCall(function) {
         let m = try Handles.get(model, ModelBox.self, "model")
         let columns = try nonNull(columns, "n_columns")
@@ -12,7 +14,8 @@ func embeddings(_ function: String, _ model: OpaquePointer?, _ out: UnsafeMutabl
         columns.pointee = Int64(t.width)
         guard let out else { return AFME_OK }
         guard cap >= t.values.count else {
-            throw ABIError(AFME_ERR_SHAPE, "capacity \(cap) < \(t.values.count / max(t.width, 1)) rows × \(t.width) columns")
+            throw ABIError(
+                AFME_ERR_SHAPE, "capacity \(cap) < \(t.values.count / max(t.width, 1)) rows × \(t.width) columns")
         }
         t.values.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: t.values.count) }
         return AFME_OK
@@ -20,27 +23,35 @@ func embeddings(_ function: String, _ model: OpaquePointer?, _ out: UnsafeMutabl
 }
 
 @_cdecl("afme_model_entity_embeddings")
-public func cabi_model_entity_embeddings(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64,
-                                         _ columns: UnsafeMutablePointer<Int64>?) -> afme_status {
+public func cabi_model_entity_embeddings(
+    _ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64,
+    _ columns: UnsafeMutablePointer<Int64>?
+) -> afme_status {
     embeddings("afme_model_entity_embeddings", model, out, capacity, columns) { $0.entityEmbeddings }
 }
 
 @_cdecl("afme_model_relation_embeddings")
-public func cabi_model_relation_embeddings(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64,
-                                           _ columns: UnsafeMutablePointer<Int64>?) -> afme_status {
+public func cabi_model_relation_embeddings(
+    _ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64,
+    _ columns: UnsafeMutablePointer<Int64>?
+) -> afme_status {
     embeddings("afme_model_relation_embeddings", model, out, capacity, columns) { $0.relationEmbeddings }
 }
 
 @_cdecl("afme_model_joint_embeddings")
-public func cabi_model_joint_embeddings(_ model: OpaquePointer?, _ relation: Int64, _ out: UnsafeMutablePointer<Float>?,
-                                        _ capacity: Int64, _ columns: UnsafeMutablePointer<Int64>?) -> afme_status {
+public func cabi_model_joint_embeddings(
+    _ model: OpaquePointer?, _ relation: Int64, _ out: UnsafeMutablePointer<Float>?,
+    _ capacity: Int64, _ columns: UnsafeMutablePointer<Int64>?
+) -> afme_status {
     abiCall("afme_model_joint_embeddings") {
         let m = try Handles.get(model, ModelBox.self, "model").trained
         let r = try id(relation, below: m.relationCount, "relation")
         let columns = try nonNull(columns, "n_columns")
         let cap = try count(capacity, "capacity")
         guard let t = m.jointEmbeddings(relation: r) else {
-            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "a \(m.kindName) model has no relation-dependent entity rows: use afme_model_entity_embeddings")
+            throw ABIError(
+                AFME_ERR_INVALID_ARGUMENT,
+                "a \(m.kindName) model has no relation-dependent entity rows: use afme_model_entity_embeddings")
         }
         columns.pointee = Int64(t.width)
         guard let out else { return AFME_OK }

@@ -67,7 +67,8 @@ func status(for error: Error) -> (afme_status, String) {
         case .idOutOfRange: s = AFME_ERR_OUT_OF_RANGE
         case .shapeMismatch: s = AFME_ERR_SHAPE
         case .nonFinite: s = AFME_ERR_NON_FINITE
-        case .badFormat, .unsupportedDType, .fortranOrder, .truncated, .unsupportedVersion, .checksumMismatch: s = AFME_ERR_FORMAT
+        case .badFormat, .unsupportedDType, .fortranOrder, .truncated, .unsupportedVersion, .checksumMismatch:
+            s = AFME_ERR_FORMAT
         case .invalidArgument: s = AFME_ERR_INVALID_ARGUMENT
         }
         return (s, e.description)

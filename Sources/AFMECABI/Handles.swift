@@ -75,7 +75,8 @@ enum Handles {
         let token = UInt(bitPattern: h)
         pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
         guard token & 7 == tag(T.self), let object = live[token] as? T else {
-            throw ABIError(AFME_ERR_INVALID_HANDLE, "\(name) is not a live \(typeName(T.self)) (freed, or never created)")
+            throw ABIError(
+                AFME_ERR_INVALID_HANDLE, "\(name) is not a live \(typeName(T.self)) (freed, or never created)")
         }
         return object
     }
@@ -90,7 +91,8 @@ enum Handles {
         if token & 7 == tag(T.self) { object = live.removeValue(forKey: token) }
         pthread_mutex_unlock(&lock)
         guard object != nil else {
-            throw ABIError(AFME_ERR_INVALID_HANDLE, "\(name) is not a live \(typeName(T.self)) (double free, or never created)")
+            throw ABIError(
+                AFME_ERR_INVALID_HANDLE, "\(name) is not a live \(typeName(T.self)) (double free, or never created)")
         }
         object = nil  // released outside the lock: a model's deinit may take time
     }

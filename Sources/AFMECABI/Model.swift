@@ -5,35 +5,38 @@ import CAFMEHeader
 @_cdecl("afme_train_default_params")
 public func cabi_train_default_params() -> afme_train_params {
     let c = TrainingConfig(), a = AFMEConfig()
-    return afme_train_params(score_function: Int32(c.scoreFunction.rawValue), dim: Int32(c.dim), gamma: c.gamma,
-                             epsilon: c.epsilon, negatives: Int32(c.negatives), batch_size: Int32(c.batchSize),
-                             epochs: Int32(c.epochs), learning_rate: c.learningRate,
-                             adversarial_temperature: c.adversarialTemperature, l2: c.l2, seed: c.seed,
-                             threads: Int32(c.threads), validate_every: Int32(c.validateEvery), patience: Int32(c.patience),
-                             validation_ties: Int32(c.validationTies.rawValue), validation_limit: Int32(c.validationLimit),
-                             time_limit_seconds: c.timeLimitSeconds,
-                             bernoulli_negatives: c.negativeSampling == .bernoulli ? 1 : 0,
-                             filter_negatives: c.filterNegatives ? 1 : 0,
-                             model_kind: Int32(AFME_MODEL_STRUCTURAL.rawValue), fusion: Int32(a.fusion.rawValue),
-                             enhancement: a.enhancement ? 1 : 0, denoising: a.denoising ? 1 : 0, denoise_strength: a.denoiseStrength,
-                             confidence: a.confidence ? 1 : 0, relation_smoothing: a.relationSmoothing ? 1 : 0,
-                             attention_layers: Int32(a.attentionLayers), attention_tokens: Int32(a.attentionTokens),
-                             noise_dim: Int32(a.noiseDim), gate_reading: Int32(a.gateRelation.rawValue),
-                             guide_reading: Int32(a.guide.rawValue), intermodal_includes_self: a.interModalIncludesSelf ? 1 : 0,
-                             missing_fill: Int32(a.missingFill.rawValue), lambda_adversarial: a.lambdaAdversarial,
-                             lambda_penalty: a.lambdaPenalty, penalty_weight: a.penaltyWeight,
-                             generator_learning_rate: a.generatorLearningRate,
-                             discriminator_learning_rate: a.discriminatorLearningRate,
-                             adversarial_samples: Int32(a.adversarialSamples), discriminator_hidden: Int32(a.discriminatorHidden),
-                             enhance_all: a.enhanceAll ? 1 : 0, completion_dropout: a.completionDropout,
-                             synthetic_negative_weight: a.syntheticNegativeWeight, noise_scale: a.noiseScale,
-                             completion_mix: a.completionMix ? 1 : 0, negative_pool: Int32(a.negativePool),
-                             placement_neighbors: Int32(a.placementNeighbors), placement_keep: a.placementKeep)
+    return afme_train_params(
+        score_function: Int32(c.scoreFunction.rawValue), dim: Int32(c.dim), gamma: c.gamma,
+        epsilon: c.epsilon, negatives: Int32(c.negatives), batch_size: Int32(c.batchSize),
+        epochs: Int32(c.epochs), learning_rate: c.learningRate,
+        adversarial_temperature: c.adversarialTemperature, l2: c.l2, seed: c.seed,
+        threads: Int32(c.threads), validate_every: Int32(c.validateEvery), patience: Int32(c.patience),
+        validation_ties: Int32(c.validationTies.rawValue), validation_limit: Int32(c.validationLimit),
+        time_limit_seconds: c.timeLimitSeconds,
+        bernoulli_negatives: c.negativeSampling == .bernoulli ? 1 : 0,
+        filter_negatives: c.filterNegatives ? 1 : 0,
+        model_kind: Int32(AFME_MODEL_STRUCTURAL.rawValue), fusion: Int32(a.fusion.rawValue),
+        enhancement: a.enhancement ? 1 : 0, denoising: a.denoising ? 1 : 0, denoise_strength: a.denoiseStrength,
+        confidence: a.confidence ? 1 : 0, relation_smoothing: a.relationSmoothing ? 1 : 0,
+        attention_layers: Int32(a.attentionLayers), attention_tokens: Int32(a.attentionTokens),
+        noise_dim: Int32(a.noiseDim), gate_reading: Int32(a.gateRelation.rawValue),
+        guide_reading: Int32(a.guide.rawValue), intermodal_includes_self: a.interModalIncludesSelf ? 1 : 0,
+        missing_fill: Int32(a.missingFill.rawValue), lambda_adversarial: a.lambdaAdversarial,
+        lambda_penalty: a.lambdaPenalty, penalty_weight: a.penaltyWeight,
+        generator_learning_rate: a.generatorLearningRate,
+        discriminator_learning_rate: a.discriminatorLearningRate,
+        adversarial_samples: Int32(a.adversarialSamples), discriminator_hidden: Int32(a.discriminatorHidden),
+        enhance_all: a.enhanceAll ? 1 : 0, completion_dropout: a.completionDropout,
+        synthetic_negative_weight: a.syntheticNegativeWeight, noise_scale: a.noiseScale,
+        completion_mix: a.completionMix ? 1 : 0, negative_pool: Int32(a.negativePool),
+        placement_neighbors: Int32(a.placementNeighbors), placement_keep: a.placementKeep)
 }
 
 /// Fields of the 0.2.0 struct whose option has another name in the table.
-private let legacyNames = ["enhance_all": "experimental.enhance_all", "completion_dropout": "experimental.completion_dropout",
-                           "synthetic_negative_weight": "experimental.synthetic_negative_weight"]
+private let legacyNames = [
+    "enhance_all": "experimental.enhance_all", "completion_dropout": "experimental.completion_dropout",
+    "synthetic_negative_weight": "experimental.synthetic_negative_weight",
+]
 
 /// The 0.2.0 struct as a request: every field goes through the option table (so it is checked exactly as
 /// afme_params_set checks it) before anything uses it. AFME's fields are not read for a structural model.
@@ -43,7 +46,8 @@ func request(fromLegacy p: afme_train_params) throws -> ModelRequest {
     switch p.model_kind {
     case Int32(AFME_MODEL_STRUCTURAL.rawValue):
         guard structural.indices.contains(Int(p.score_function)) else {
-            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "score_function \(p.score_function) is not an afme_score_function")
+            throw ABIError(
+                AFME_ERR_INVALID_ARGUMENT, "score_function \(p.score_function) is not an afme_score_function")
         }
         r = try ModelRequest(kind: structural[Int(p.score_function)])
     case Int32(AFME_MODEL_AFME.rawValue): r = try ModelRequest(kind: "afme")
@@ -52,12 +56,18 @@ func request(fromLegacy p: afme_train_params) throws -> ModelRequest {
     for child in Mirror(reflecting: p).children {
         guard let field = child.label, field != "model_kind" else { continue }
         let name = legacyNames[field] ?? field
-        guard let spec = OptionTable.named(name) else { throw ABIError(AFME_ERR_INTERNAL, "field \(field) has no option") }
+        guard let spec = OptionTable.named(name) else {
+            throw ABIError(AFME_ERR_INTERNAL, "field \(field) has no option")
+        }
         guard spec.applies(to: r.kind) else { continue }
         let text: String
         switch child.value {
         case let v as Int32:
-            if case .flag = spec.type { text = v != 0 ? "true" : "false" } else { text = try choiceName(name, String(v)) }
+            if case .flag = spec.type {
+                text = v != 0 ? "true" : "false"
+            } else {
+                text = try choiceName(name, String(v))
+            }
         case let v as Float: text = "\(v)"
         case let v as Double: text = "\(v)"
         case let v as UInt64: text = String(v)
@@ -69,9 +79,11 @@ func request(fromLegacy p: afme_train_params) throws -> ModelRequest {
 }
 
 @_cdecl("afme_model_train")
-public func cabi_model_train(_ dataset: OpaquePointer?, _ params: UnsafePointer<afme_train_params>?,
-                             _ progress: afme_progress_fn?, _ user: UnsafeMutableRawPointer?,
-                             _ out: UnsafeMutablePointer<OpaquePointer?>?) -> afme_status {
+public func cabi_model_train(
+    _ dataset: OpaquePointer?, _ params: UnsafePointer<afme_train_params>?,
+    _ progress: afme_progress_fn?, _ user: UnsafeMutableRawPointer?,
+    _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> afme_status {
     abiCall("afme_model_train") {
         let box = try Handles.get(dataset, DatasetBox.self, "dataset")
         let out = try nonNull(out, "out")
@@ -81,31 +93,39 @@ public func cabi_model_train(_ dataset: OpaquePointer?, _ params: UnsafePointer<
 }
 
 @_cdecl("afme_model_train_with")
-public func cabi_model_train_with(_ dataset: OpaquePointer?, _ params: OpaquePointer?, _ progress: afme_progress_fn?,
-                                  _ user: UnsafeMutableRawPointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> afme_status {
+public func cabi_model_train_with(
+    _ dataset: OpaquePointer?, _ params: OpaquePointer?, _ progress: afme_progress_fn?,
+    _ user: UnsafeMutableRawPointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> afme_status {
     abiCall("afme_model_train_with") {
         let box = try Handles.get(dataset, DatasetBox.self, "dataset")
         let out = try nonNull(out, "out")
-        let r = params == nil ? try ModelRequest(kind: "rotate") : try Handles.get(params, ParamsBox.self, "params").request
+        let r =
+            params == nil ? try ModelRequest(kind: "rotate") : try Handles.get(params, ParamsBox.self, "params").request
         return try train(box, r, progress, user, out, "afme_model_train_with")
     }
 }
 
 /// Training shared by both entry points: ModelRegistry.train validates the whole request and refuses
 /// a shape beyond memory before anything is allocated.
-func train(_ box: DatasetBox, _ r: ModelRequest, _ progress: afme_progress_fn?, _ user: UnsafeMutableRawPointer?,
-           _ out: UnsafeMutablePointer<OpaquePointer?>, _ function: String) throws -> afme_status {
+func train(
+    _ box: DatasetBox, _ r: ModelRequest, _ progress: afme_progress_fn?, _ user: UnsafeMutableRawPointer?,
+    _ out: UnsafeMutablePointer<OpaquePointer?>, _ function: String
+) throws -> afme_status {
     let hook: ProgressHook = { r in
         guard let progress else { return true }
-        var report = afme_epoch_report(epoch: Int32(r.epoch), mean_loss: r.meanLoss, seconds: r.seconds,
-                                       validated: r.validated ? 1 : 0, valid_mrr: r.validation?.mrr ?? -1,
-                                       valid_hits10: r.validation?.hits10 ?? -1)
+        var report = afme_epoch_report(
+            epoch: Int32(r.epoch), mean_loss: r.meanLoss, seconds: r.seconds,
+            validated: r.validated ? 1 : 0, valid_mrr: r.validation?.mrr ?? -1,
+            valid_hits10: r.validation?.hits10 ?? -1)
         return progress(&report, user) == 0
     }
     let (model, result) = try ModelRegistry.train(graph: box.graph, request: r, progress: hook)
     let g = box.graph
-    out.pointee = Handles.register(ModelBox(model, labels: try? Labels(entities: g.entityNames, relations: g.relationNames),
-                                            history: result.history))
+    out.pointee = Handles.register(
+        ModelBox(
+            model, labels: try? Labels(entities: g.entityNames, relations: g.relationNames),
+            history: result.history))
     if result.stoppedByCallback {
         LastError.set("\(function): stopped by the progress callback after epoch \(result.epochsRun)")
         return AFME_ERR_CANCELLED
@@ -124,8 +144,10 @@ public func cabi_model_n_relations(_ model: OpaquePointer?, _ out: UnsafeMutable
 }
 
 @_cdecl("afme_model_score")
-public func cabi_model_score(_ model: OpaquePointer?, _ triples: UnsafePointer<Int64>?, _ n: Int64,
-                             _ scores: UnsafeMutablePointer<Float>?) -> afme_status {
+public func cabi_model_score(
+    _ model: OpaquePointer?, _ triples: UnsafePointer<Int64>?, _ n: Int64,
+    _ scores: UnsafeMutablePointer<Float>?
+) -> afme_status {
     abiCall("afme_model_score") {
         let m = try Handles.get(model, ModelBox.self, "model").model
         let count = try AFMECABI.count(n, "n", max: maxElements / 3)
@@ -152,9 +174,11 @@ public func cabi_model_score(_ model: OpaquePointer?, _ triples: UnsafePointer<I
 }
 
 @_cdecl("afme_model_topk")
-public func cabi_model_topk(_ model: OpaquePointer?, _ entity: Int64, _ relation: Int64, _ direction: afme_direction,
-                            _ k: Int64, _ exclude: OpaquePointer?, _ ids: UnsafeMutablePointer<Int64>?,
-                            _ scores: UnsafeMutablePointer<Float>?, _ written: UnsafeMutablePointer<Int64>?) -> afme_status {
+public func cabi_model_topk(
+    _ model: OpaquePointer?, _ entity: Int64, _ relation: Int64, _ direction: afme_direction,
+    _ k: Int64, _ exclude: OpaquePointer?, _ ids: UnsafeMutablePointer<Int64>?,
+    _ scores: UnsafeMutablePointer<Float>?, _ written: UnsafeMutablePointer<Int64>?
+) -> afme_status {
     abiCall("afme_model_topk") {
         let m = try Handles.get(model, ModelBox.self, "model").model
         let e = try id(entity, below: m.entityCount, "entity"), r = try id(relation, below: m.relationCount, "relation")
@@ -167,7 +191,8 @@ public func cabi_model_topk(_ model: OpaquePointer?, _ entity: Int64, _ relation
         let n = min(kk, m.entityCount)
         if n > 0 {
             let ids = try nonNull(ids, "out_ids"), scores = try nonNull(scores, "out_scores")
-            let top = TopK.predict(m, queries: [Query(entity: e, relation: r, direction: dir)], k: n, exclude: filter)[0]
+            let top = TopK.predict(m, queries: [Query(entity: e, relation: r, direction: dir)], k: n, exclude: filter)[
+                0]
             for (i, s) in top.enumerated() { ids[i] = Int64(s.entity); scores[i] = s.score }
             written.pointee = Int64(top.count)
         } else {
@@ -178,10 +203,12 @@ public func cabi_model_topk(_ model: OpaquePointer?, _ entity: Int64, _ relation
 }
 
 @_cdecl("afme_model_topk_batch")
-public func cabi_model_topk_batch(_ model: OpaquePointer?, _ queries: UnsafePointer<Int64>?, _ n: Int64, _ k: Int64,
-                                  _ exclude: OpaquePointer?, _ threads: Int32, _ ids: UnsafeMutablePointer<Int64>?,
-                                  _ scores: UnsafeMutablePointer<Float>?, _ capacity: Int64,
-                                  _ counts: UnsafeMutablePointer<Int64>?) -> afme_status {
+public func cabi_model_topk_batch(
+    _ model: OpaquePointer?, _ queries: UnsafePointer<Int64>?, _ n: Int64, _ k: Int64,
+    _ exclude: OpaquePointer?, _ threads: Int32, _ ids: UnsafeMutablePointer<Int64>?,
+    _ scores: UnsafeMutablePointer<Float>?, _ capacity: Int64,
+    _ counts: UnsafeMutablePointer<Int64>?
+) -> afme_status {
     abiCall("afme_model_topk_batch") {
         let m = try Handles.get(model, ModelBox.self, "model").model
         let count = try AFMECABI.count(n, "n", max: maxElements / 3)
@@ -191,22 +218,28 @@ public func cabi_model_topk_batch(_ model: OpaquePointer?, _ queries: UnsafePoin
         let cap = try AFMECABI.count(capacity, "capacity")
         guard count > 0 else { return AFME_OK }
         let (needed, overflow) = count.multipliedReportingOverflow(by: kk)
-        guard !overflow, cap >= needed else { throw ABIError(AFME_ERR_SHAPE, "capacity \(cap) < \(count) queries × \(kk)") }
+        guard !overflow, cap >= needed else {
+            throw ABIError(AFME_ERR_SHAPE, "capacity \(cap) < \(count) queries × \(kk)")
+        }
         let q = try nonNull(queries, "queries")
         var list: [Query] = []
         list.reserveCapacity(count)
         for i in 0..<count {
             let e = try id(q[3 * i], below: m.entityCount, "queries[\(i)].entity")
             let r = try id(q[3 * i + 1], below: m.relationCount, "queries[\(i)].relation")
-            guard let dir = Direction(rawValue: Int(truncatingIfNeeded: q[3 * i + 2])), q[3 * i + 2] >= 0, q[3 * i + 2] <= 1 else {
-                throw ABIError(AFME_ERR_INVALID_ARGUMENT, "queries[\(i)].direction = \(q[3 * i + 2]) is not an afme_direction")
+            guard let dir = Direction(rawValue: Int(truncatingIfNeeded: q[3 * i + 2])), q[3 * i + 2] >= 0,
+                q[3 * i + 2] <= 1
+            else {
+                throw ABIError(
+                    AFME_ERR_INVALID_ARGUMENT, "queries[\(i)].direction = \(q[3 * i + 2]) is not an afme_direction")
             }
             list.append(Query(entity: e, relation: r, direction: dir))
         }
         if kk == 0 { for i in 0..<count { counts?[i] = 0 }; return AFME_OK }
         let ids = try nonNull(ids, "out_ids"), scores = try nonNull(scores, "out_scores")
-        TopK.predictBatch(m, queries: list, k: kk, exclude: filter, threads: nThreads == 0 ? SystemInfo.coreCount : nThreads,
-                          ids: ids, scores: scores, counts: counts)
+        TopK.predictBatch(
+            m, queries: list, k: kk, exclude: filter, threads: nThreads == 0 ? SystemInfo.coreCount : nThreads,
+            ids: ids, scores: scores, counts: counts)
         return AFME_OK
     }
 }
@@ -216,14 +249,19 @@ func excludeFilter(_ exclude: OpaquePointer?, _ m: LinkScorer) throws -> FilterI
     guard exclude != nil else { return nil }
     let box = try Handles.get(exclude, DatasetBox.self, "exclude")
     if box.graph.entityCount != m.entityCount || box.graph.relationCount != m.relationCount {
-        throw ABIError(AFME_ERR_SHAPE, "exclude has \(box.graph.entityCount) entities / \(box.graph.relationCount) relations, the model \(m.entityCount) / \(m.relationCount)")
+        throw ABIError(
+            AFME_ERR_SHAPE,
+            "exclude has \(box.graph.entityCount) entities / \(box.graph.relationCount) relations, the model \(m.entityCount) / \(m.relationCount)"
+        )
     }
     return box.filter
 }
 
 @_cdecl("afme_model_history")
-public func cabi_model_history(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<afme_epoch_report>?, _ capacity: Int64,
-                               _ n: UnsafeMutablePointer<Int64>?) -> afme_status {
+public func cabi_model_history(
+    _ model: OpaquePointer?, _ out: UnsafeMutablePointer<afme_epoch_report>?, _ capacity: Int64,
+    _ n: UnsafeMutablePointer<Int64>?
+) -> afme_status {
     abiCall("afme_model_history") {
         let h = try Handles.get(model, ModelBox.self, "model").history
         let n = try nonNull(n, "n_epochs")
@@ -232,21 +270,25 @@ public func cabi_model_history(_ model: OpaquePointer?, _ out: UnsafeMutablePoin
         guard let out else { return AFME_OK }
         guard cap >= h.count else { throw ABIError(AFME_ERR_SHAPE, "capacity \(cap) < \(h.count) epochs") }
         for (i, r) in h.enumerated() {
-            out[i] = afme_epoch_report(epoch: Int32(r.epoch), mean_loss: r.meanLoss, seconds: r.seconds, validated: r.validated ? 1 : 0,
-                                       valid_mrr: r.validation?.mrr ?? -1, valid_hits10: r.validation?.hits10 ?? -1)
+            out[i] = afme_epoch_report(
+                epoch: Int32(r.epoch), mean_loss: r.meanLoss, seconds: r.seconds, validated: r.validated ? 1 : 0,
+                valid_mrr: r.validation?.mrr ?? -1, valid_hits10: r.validation?.hits10 ?? -1)
         }
         return AFME_OK
     }
 }
 
 func fill(_ out: UnsafeMutablePointer<afme_metrics>?, _ m: RankingMetrics) {
-    out?.pointee = afme_metrics(count: Int64(m.count), mr: m.meanRank, mrr: m.mrr, hits1: m.hits1, hits3: m.hits3, hits10: m.hits10)
+    out?.pointee = afme_metrics(
+        count: Int64(m.count), mr: m.meanRank, mrr: m.mrr, hits1: m.hits1, hits3: m.hits3, hits10: m.hits10)
 }
 
 @_cdecl("afme_model_evaluate")
-public func cabi_model_evaluate(_ model: OpaquePointer?, _ dataset: OpaquePointer?, _ which: afme_split, _ tieMode: afme_ties,
-                                _ threads: Int32, _ both: UnsafeMutablePointer<afme_metrics>?,
-                                _ tail: UnsafeMutablePointer<afme_metrics>?, _ head: UnsafeMutablePointer<afme_metrics>?) -> afme_status {
+public func cabi_model_evaluate(
+    _ model: OpaquePointer?, _ dataset: OpaquePointer?, _ which: afme_split, _ tieMode: afme_ties,
+    _ threads: Int32, _ both: UnsafeMutablePointer<afme_metrics>?,
+    _ tail: UnsafeMutablePointer<afme_metrics>?, _ head: UnsafeMutablePointer<afme_metrics>?
+) -> afme_status {
     abiCall("afme_model_evaluate") {
         let m = try Handles.get(model, ModelBox.self, "model").model
         let box = try Handles.get(dataset, DatasetBox.self, "dataset")
@@ -254,13 +296,19 @@ public func cabi_model_evaluate(_ model: OpaquePointer?, _ dataset: OpaquePointe
         let nThreads = try count(Int64(threads), "threads", max: 1024)
         let queries = triples(box.graph, s)
         if queries.isEmpty {
-            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "the \(["train", "valid", "test"][s]) split has no triples: there is nothing to rank")
+            throw ABIError(
+                AFME_ERR_INVALID_ARGUMENT,
+                "the \(["train", "valid", "test"][s]) split has no triples: there is nothing to rank")
         }
         if box.graph.entityCount != m.entityCount || box.graph.relationCount != m.relationCount {
-            throw ABIError(AFME_ERR_SHAPE, "the dataset has \(box.graph.entityCount) entities / \(box.graph.relationCount) relations, the model \(m.entityCount) / \(m.relationCount)")
+            throw ABIError(
+                AFME_ERR_SHAPE,
+                "the dataset has \(box.graph.entityCount) entities / \(box.graph.relationCount) relations, the model \(m.entityCount) / \(m.relationCount)"
+            )
         }
-        let report = FilteredRanker.evaluate(m, triples: queries, filter: box.filter,
-                                             threads: nThreads == 0 ? SystemInfo.coreCount : nThreads)
+        let report = FilteredRanker.evaluate(
+            m, triples: queries, filter: box.filter,
+            threads: nThreads == 0 ? SystemInfo.coreCount : nThreads)
         fill(both, report.metrics(t, .both)); fill(tail, report.metrics(t, .tail)); fill(head, report.metrics(t, .head))
         return AFME_OK
     }
@@ -270,20 +318,26 @@ public func cabi_model_evaluate(_ model: OpaquePointer?, _ dataset: OpaquePointe
 public func cabi_model_kind_of(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?) -> afme_status {
     abiCall("afme_model_kind_of") {
         let m = try Handles.get(model, ModelBox.self, "model")
-        try nonNull(out, "out").pointee = Int32(m.afme == nil ? AFME_MODEL_STRUCTURAL.rawValue : AFME_MODEL_AFME.rawValue)  // 0.2.0 enum
+        try nonNull(out, "out").pointee = Int32(
+            m.afme == nil ? AFME_MODEL_STRUCTURAL.rawValue : AFME_MODEL_AFME.rawValue)  // 0.2.0 enum
         return AFME_OK
     }
 }
 
 @_cdecl("afme_model_modality_weights")
-public func cabi_model_modality_weights(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64,
-                                        _ columns: UnsafeMutablePointer<Int64>?) -> afme_status {
+public func cabi_model_modality_weights(
+    _ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64,
+    _ columns: UnsafeMutablePointer<Int64>?
+) -> afme_status {
     abiCall("afme_model_modality_weights") {
         let box = try Handles.get(model, ModelBox.self, "model")
         let columns = try nonNull(columns, "n_columns")
-        guard let m = box.afme else { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "a structural model has no modality weights") }
+        guard let m = box.afme else {
+            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "a structural model has no modality weights")
+        }
         guard m.config.fusion == .adaptive else {
-            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "the concat-projection ablation (w/o MoIFu) has no modality weights")
+            throw ABIError(
+                AFME_ERR_INVALID_ARGUMENT, "the concat-projection ablation (w/o MoIFu) has no modality weights")
         }
         let n = m.weightNames.count
         columns.pointee = Int64(n)

@@ -12,7 +12,9 @@ final class ParamsBox {
 }
 
 @_cdecl("afme_params_create")
-public func cabi_params_create(_ model: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> afme_status {
+public func cabi_params_create(
+    _ model: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> afme_status {
     abiCall("afme_params_create") {
         let out = try nonNull(out, "out")
         let request = try ModelRequest(kind: model == nil ? "rotate" : try string(model, "model"))
@@ -30,7 +32,9 @@ public func cabi_params_free(_ params: OpaquePointer?) -> afme_status {
 }
 
 @_cdecl("afme_params_set")
-public func cabi_params_set(_ params: OpaquePointer?, _ key: UnsafePointer<CChar>?, _ value: UnsafePointer<CChar>?) -> afme_status {
+public func cabi_params_set(
+    _ params: OpaquePointer?, _ key: UnsafePointer<CChar>?, _ value: UnsafePointer<CChar>?
+) -> afme_status {
     abiCall("afme_params_set") {
         let box = try Handles.get(params, ParamsBox.self, "params")
         let key = try string(key, "key"), value = try string(value, "value")
@@ -59,8 +63,10 @@ public func cabi_params_set_string(_ params: OpaquePointer?, _ settings: UnsafeP
 }
 
 @_cdecl("afme_params_get")
-public func cabi_params_get(_ params: OpaquePointer?, _ key: UnsafePointer<CChar>?, _ buffer: UnsafeMutablePointer<CChar>?,
-                            _ size: Int, _ needed: UnsafeMutablePointer<Int>?) -> afme_status {
+public func cabi_params_get(
+    _ params: OpaquePointer?, _ key: UnsafePointer<CChar>?, _ buffer: UnsafeMutablePointer<CChar>?,
+    _ size: Int, _ needed: UnsafeMutablePointer<Int>?
+) -> afme_status {
     abiCall("afme_params_get") {
         let box = try Handles.get(params, ParamsBox.self, "params")
         let key = try string(key, "key")
@@ -81,13 +87,14 @@ private let commonFields: [(String, Int, CField)] = [
 @_cdecl("afme_common_default_params")
 public func cabi_common_default_params() -> afme_common_params {
     let c = TrainingConfig()
-    return afme_common_params(struct_size: UInt64(MemoryLayout<afme_common_params>.size), dim: Int32(c.dim),
-                              negatives: Int32(c.negatives), batch_size: Int32(c.batchSize), epochs: Int32(c.epochs),
-                              gamma: c.gamma, epsilon: c.epsilon, learning_rate: c.learningRate,
-                              adversarial_temperature: c.adversarialTemperature, l2: c.l2, threads: Int32(c.threads),
-                              seed: c.seed, validate_every: Int32(c.validateEvery), patience: Int32(c.patience),
-                              validation_ties: Int32(c.validationTies.rawValue), validation_limit: Int32(c.validationLimit),
-                              time_limit_seconds: c.timeLimitSeconds)
+    return afme_common_params(
+        struct_size: UInt64(MemoryLayout<afme_common_params>.size), dim: Int32(c.dim),
+        negatives: Int32(c.negatives), batch_size: Int32(c.batchSize), epochs: Int32(c.epochs),
+        gamma: c.gamma, epsilon: c.epsilon, learning_rate: c.learningRate,
+        adversarial_temperature: c.adversarialTemperature, l2: c.l2, threads: Int32(c.threads),
+        seed: c.seed, validate_every: Int32(c.validateEvery), patience: Int32(c.patience),
+        validation_ties: Int32(c.validationTies.rawValue), validation_limit: Int32(c.validationLimit),
+        time_limit_seconds: c.timeLimitSeconds)
 }
 
 @_cdecl("afme_params_set_common")
@@ -98,13 +105,17 @@ public func cabi_params_set_common(_ params: OpaquePointer?, _ common: UnsafeRaw
         let size = raw.loadUnaligned(as: UInt64.self)
         let known = MemoryLayout<afme_common_params>.size
         guard size >= 8, size <= 1 << 20 else {
-            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "common->struct_size = \(size): set it to sizeof(afme_common_params)")
+            throw ABIError(
+                AFME_ERR_INVALID_ARGUMENT, "common->struct_size = \(size): set it to sizeof(afme_common_params)")
         }
         // A newer caller's larger struct is accepted when the fields this library does not know are zero
         // (their defaults), as Linux's copy_struct_from_user does; otherwise they would be silently ignored.
         if Int(size) > known {
             for i in known..<Int(size) where raw.load(fromByteOffset: i, as: UInt8.self) != 0 {
-                throw ABIError(AFME_ERR_INVALID_ARGUMENT, "common holds nonzero fields past byte \(known) that this library (\(AFMEVersion.string)) does not know")
+                throw ABIError(
+                    AFME_ERR_INVALID_ARGUMENT,
+                    "common holds nonzero fields past byte \(known) that this library (\(AFMEVersion.string)) does not know"
+                )
             }
         }
         var r = box.request
@@ -129,15 +140,20 @@ public func cabi_params_set_common(_ params: OpaquePointer?, _ common: UnsafeRaw
 func choiceName(_ option: String, _ raw: String) throws -> String {
     guard let spec = OptionTable.named(option), case .choice(let names) = spec.type else { return raw }
     guard let i = Int(raw), names.indices.contains(i) else {
-        throw ABIError(AFME_ERR_INVALID_ARGUMENT, "\(option) = \(raw) is not one of 0...\(names.count - 1) (\(names.joined(separator: ", ")))")
+        throw ABIError(
+            AFME_ERR_INVALID_ARGUMENT,
+            "\(option) = \(raw) is not one of 0...\(names.count - 1) (\(names.joined(separator: ", ")))")
     }
     return names[i]
 }
 
 /// C strings of the option table, made once and kept for the life of the process (afme_option_info_get).
 private let optionStrings: [[UnsafePointer<CChar>]] = OptionTable.all.map { o in
-    [o.name, o.type.typeName, o.type.domain, o.defaultValue, o.kinds.isEmpty ? "all" : o.kinds.joined(separator: ","), o.doc]
-        .map { (text: String) -> UnsafePointer<CChar> in UnsafePointer(text.withCString { strdup($0)! }) }
+    [
+        o.name, o.type.typeName, o.type.domain, o.defaultValue,
+        o.kinds.isEmpty ? "all" : o.kinds.joined(separator: ","), o.doc,
+    ]
+    .map { (text: String) -> UnsafePointer<CChar> in UnsafePointer(text.withCString { strdup($0)! }) }
 }
 
 @_cdecl("afme_option_count")
@@ -154,7 +170,9 @@ public func cabi_option_info_get(_ index: Int64, _ out: UnsafeMutableRawPointer?
         let i = try id(index, below: OptionTable.all.count, "index")
         let out = try nonNull(out, "out")
         let size = out.loadUnaligned(as: UInt64.self)
-        guard size >= 8 else { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "out->struct_size = \(size): set it to sizeof(afme_option_info)") }
+        guard size >= 8 else {
+            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "out->struct_size = \(size): set it to sizeof(afme_option_info)")
+        }
         let s = optionStrings[i]
         // Writes only the pointers the caller's struct has room for.
         for (k, p) in s.enumerated() where 8 + 8 * (k + 1) <= Int(min(size, 1 << 20)) {

@@ -31,24 +31,25 @@ struct Options {
 }
 
 func usage(_ status: Int32 = 2) -> Never {
-    print("""
-    usage: afme-cli [--data DIR] [--model rotate|transe|rotate_l2|afme] [--set KEY=VALUE ...] [--list-options] [--dim N] [--gamma G] [--negatives K] [--batch B]
-                    [--epochs N] [--lr LR] [--adv-temperature A] [--bernoulli] [--filter-negatives] [--l2 L]
-                    [--seed S] [--threads T] [--validate-every N] [--patience P] [--time-limit SECONDS]
-                    [--examples N] [--topk K] [--json] [--save MODEL.afme] [--history H.jsonl]
-       AFME:        [--afme] [--text] [--random-modality DIM] [--no-moifu] [--no-moien] [--no-denoise]
-                    [--no-confidence] [--no-smoothing] [--attention-layers L] [--tokens T] [--alpha A]
-                    [--lambda1 X] [--lambda2 X] [--gp-weight X] [--g-lr LR] [--d-lr LR] [--adv-samples N]
-                    [--gate-phases] [--guide-ones] [--intermodal-printed] [--missing-random]
-                    [--drop-rows FRAC] [--noise-rows FRAC] [--weights] [--negative-pool P] [--enhance-all]
-                    [--completion-dropout P] [--synthetic-negatives W] [--noise-scale S]
-                    [--completion-full] [--placement K (0 = off)] [--placement-keep C]
-    Without --data the built-in synthetic multi-modal graph is used. --text adds DIR/text.npy as a modality;
-    --random-modality adds a random DIM-wide one; --drop-rows removes that fraction of the first modality's
-    rows (seed 12345); --noise-rows adds Gaussian noise of the row's own norm to that fraction of every
-    modality's rows (seed 54321). Any AFME flag selects AFME. --set takes any option of the table by name
-    (--list-options prints it: name, type, kinds, domain, default, doc); it is applied after the flags.
-    """)
+    print(
+        """
+        usage: afme-cli [--data DIR] [--model rotate|transe|rotate_l2|afme] [--set KEY=VALUE ...] [--list-options] [--dim N] [--gamma G] [--negatives K] [--batch B]
+                        [--epochs N] [--lr LR] [--adv-temperature A] [--bernoulli] [--filter-negatives] [--l2 L]
+                        [--seed S] [--threads T] [--validate-every N] [--patience P] [--time-limit SECONDS]
+                        [--examples N] [--topk K] [--json] [--save MODEL.afme] [--history H.jsonl]
+           AFME:        [--afme] [--text] [--random-modality DIM] [--no-moifu] [--no-moien] [--no-denoise]
+                        [--no-confidence] [--no-smoothing] [--attention-layers L] [--tokens T] [--alpha A]
+                        [--lambda1 X] [--lambda2 X] [--gp-weight X] [--g-lr LR] [--d-lr LR] [--adv-samples N]
+                        [--gate-phases] [--guide-ones] [--intermodal-printed] [--missing-random]
+                        [--drop-rows FRAC] [--noise-rows FRAC] [--weights] [--negative-pool P] [--enhance-all]
+                        [--completion-dropout P] [--synthetic-negatives W] [--noise-scale S]
+                        [--completion-full] [--placement K (0 = off)] [--placement-keep C]
+        Without --data the built-in synthetic multi-modal graph is used. --text adds DIR/text.npy as a modality;
+        --random-modality adds a random DIM-wide one; --drop-rows removes that fraction of the first modality's
+        rows (seed 12345); --noise-rows adds Gaussian noise of the row's own norm to that fraction of every
+        modality's rows (seed 54321). Any AFME flag selects AFME. --set takes any option of the table by name
+        (--list-options prints it: name, type, kinds, domain, default, doc); it is applied after the flags.
+        """)
     exit(status)
 }
 
@@ -56,8 +57,11 @@ func usage(_ status: Int32 = 2) -> Never {
 func listOptions() -> Never {
     print("name\ttype\tkinds\tdomain\tdefault\tdoc")
     for o in OptionTable.all {
-        print([o.name, o.type.typeName, o.kinds.isEmpty ? "all" : o.kinds.joined(separator: ","), o.type.domain,
-               o.defaultValue, o.doc].joined(separator: "\t"))
+        print(
+            [
+                o.name, o.type.typeName, o.kinds.isEmpty ? "all" : o.kinds.joined(separator: ","), o.type.domain,
+                o.defaultValue, o.doc,
+            ].joined(separator: "\t"))
     }
     exit(0)
 }
@@ -84,7 +88,11 @@ func parse() -> Options {
             guard let kind = ModelKinds.named(m) else {
                 print("unknown model \(m): the kinds are \(ModelKinds.names.joined(separator: ", "))"); exit(2)
             }
-            if let score = kind.scoreFunction { o.config.scoreFunction = score } else { o.afme = o.afme ?? AFMEConfig() }
+            if let score = kind.scoreFunction {
+                o.config.scoreFunction = score
+            } else {
+                o.afme = o.afme ?? AFMEConfig()
+            }
         case "--dim": o.config.dim = next(a)
         case "--gamma": o.config.gamma = next(a)
         case "--negatives": o.config.negatives = next(a)
@@ -204,11 +212,15 @@ do {
 } catch {
     print("error: \(error)"); exit(1)
 }
-print("dataset: \(opts.data ?? "built-in synthetic") — \(graph.entityCount) entities, \(graph.relationCount) relations, " +
-      "\(graph.train.count)/\(graph.valid.count)/\(graph.test.count) train/valid/test" +
-      (graph.duplicateTrainTriplesRemoved > 0 ? " (\(graph.duplicateTrainTriplesRemoved) duplicate training triples dropped)" : ""))
+print(
+    "dataset: \(opts.data ?? "built-in synthetic") — \(graph.entityCount) entities, \(graph.relationCount) relations, "
+        + "\(graph.train.count)/\(graph.valid.count)/\(graph.test.count) train/valid/test"
+        + (graph.duplicateTrainTriplesRemoved > 0
+            ? " (\(graph.duplicateTrainTriplesRemoved) duplicate training triples dropped)" : ""))
 let c = opts.config
-print("model: \(c.scoreFunction.name) dim \(c.dim) γ \(c.gamma) negatives \(c.negatives) batch \(c.batchSize) lr \(c.learningRate) threads \(c.effectiveThreads)")
+print(
+    "model: \(c.scoreFunction.name) dim \(c.dim) γ \(c.gamma) negatives \(c.negatives) batch \(c.batchSize) lr \(c.learningRate) threads \(c.effectiveThreads)"
+)
 do {
     let hook: ProgressHook = { r in
         var line = "epoch \(r.epoch): loss \(r.meanLoss) (\(String(Int(r.seconds * 1000))) ms)"
@@ -220,15 +232,17 @@ do {
     request.training = c
     if let a = opts.afme {
         request.afme = a
-        print("AFME: fusion \(a.fusion) MoIEn \(a.enhancement) denoise \(a.denoising) (α \(a.denoiseStrength)) confidence \(a.confidence) " +
-              "smoothing \(a.relationSmoothing) attention \(a.attentionLayers)×\(a.attentionTokens) tokens, modalities " +
-              graph.modalities.map { "\($0.name):\($0.dim) (\($0.presentCount) present)" }.joined(separator: ", "))
+        print(
+            "AFME: fusion \(a.fusion) MoIEn \(a.enhancement) denoise \(a.denoising) (α \(a.denoiseStrength)) confidence \(a.confidence) "
+                + "smoothing \(a.relationSmoothing) attention \(a.attentionLayers)×\(a.attentionTokens) tokens, modalities "
+                + graph.modalities.map { "\($0.name):\($0.dim) (\($0.presentCount) present)" }.joined(separator: ", "))
     }
     let (trained, result) = try ModelRegistry.train(graph: graph, request: request, progress: hook)
     let model = trained.scorer(threads: c.effectiveThreads)
     for p in result.postTraining {
-        print("\(p.name): \(p.detail); validation MRR \(pct(p.validationBefore.mrr)) → \(pct(p.validationAfter.mrr)): " +
-              (p.kept ? "kept" : "not kept"))
+        print(
+            "\(p.name): \(p.detail); validation MRR \(pct(p.validationBefore.mrr)) → \(pct(p.validationAfter.mrr)): "
+                + (p.kept ? "kept" : "not kept"))
     }
     if let m = trained as? AFMEModel {
         if result.postTraining.isEmpty && m.config.placementNeighbors > 0 {
@@ -244,15 +258,18 @@ do {
         }
     }
     if let path = opts.save {
-        try Checkpoint.save(trained, labels: try Labels(entities: graph.entityNames, relations: graph.relationNames),
-                            history: result.history, to: path)
+        try Checkpoint.save(
+            trained, labels: try Labels(entities: graph.entityNames, relations: graph.relationNames),
+            history: result.history, to: path)
         print("saved \(trained.kindName) model with its labels and history to \(path)")
     }
     if let path = opts.history {
         // One JSON object per epoch: epoch, loss, seconds, validated, and the latest validation's metrics.
         let lines = result.history.map { e -> String in
             var s = "{\"epoch\":\(e.epoch),\"loss\":\(e.meanLoss),\"seconds\":\(e.seconds),\"validated\":\(e.validated)"
-            if let v = e.validation { s += ",\"valid_mrr\":\(v.mrr),\"valid_hits1\":\(v.hits1),\"valid_hits10\":\(v.hits10)" }
+            if let v = e.validation {
+                s += ",\"valid_mrr\":\(v.mrr),\"valid_hits1\":\(v.hits1),\"valid_hits10\":\(v.hits10)"
+            }
             return s + "}\n"
         }
         try FileBytes.writeAtomically(Array(lines.joined().utf8), to: path)
@@ -262,12 +279,19 @@ do {
     let report = FilteredRanker.evaluate(model, triples: graph.test, filter: filter, threads: c.effectiveThreads)
     let trainSeconds = result.seconds
     let epochSeconds = result.history.map(\.seconds).reduce(0, +) / Double(max(result.history.count, 1))
-    if result.stoppedByTimeLimit { print("stopped by the time limit (\(c.timeLimitSeconds) s): nothing was started that the time left could not hold") }
-    print("trained \(result.epochsRun) epochs in \(Int(trainSeconds)) s (best epoch \(result.bestEpoch)); " +
-          "\(Int(Double(graph.train.count) / epochSeconds)) positive triples/s")
+    if result.stoppedByTimeLimit {
+        print(
+            "stopped by the time limit (\(c.timeLimitSeconds) s): nothing was started that the time left could not hold"
+        )
+    }
+    print(
+        "trained \(result.epochsRun) epochs in \(Int(trainSeconds)) s (best epoch \(result.bestEpoch)); "
+            + "\(Int(Double(graph.train.count) / epochSeconds)) positive triples/s")
     for ties in [TieHandling.realistic, .openKE] {
         let m = report.metrics(ties)
-        print("test [\(ties.name)] MRR \(pct(m.mrr)) MR \(Int(m.meanRank)) Hits@1 \(pct(m.hits1)) Hits@3 \(pct(m.hits3)) Hits@10 \(pct(m.hits10))")
+        print(
+            "test [\(ties.name)] MRR \(pct(m.mrr)) MR \(Int(m.meanRank)) Hits@1 \(pct(m.hits1)) Hits@3 \(pct(m.hits3)) Hits@10 \(pct(m.hits10))"
+        )
     }
     // Triples touching an entity without training triples (cold-start) are where structure knows nothing.
     var inTrain = [Bool](repeating: false, count: graph.entityCount)
@@ -276,28 +300,35 @@ do {
     let n = cold.filter { $0 }.count
     if n > 0 {
         let c = report.subset(cold).metrics(), w = report.subset(cold.map { !$0 }).metrics()
-        print("test [realistic] \(n) triples touching an entity without training triples: MRR \(pct(c.mrr)) Hits@10 \(pct(c.hits10)); " +
-              "the other \(graph.test.count - n): MRR \(pct(w.mrr)) Hits@10 \(pct(w.hits10))")
+        print(
+            "test [realistic] \(n) triples touching an entity without training triples: MRR \(pct(c.mrr)) Hits@10 \(pct(c.hits10)); "
+                + "the other \(graph.test.count - n): MRR \(pct(w.mrr)) Hits@10 \(pct(w.hits10))")
     }
-    print("test evaluation: \(report.seconds) s for \(graph.test.count) triples × 2 directions × \(graph.entityCount) candidates")
+    print(
+        "test evaluation: \(report.seconds) s for \(graph.test.count) triples × 2 directions × \(graph.entityCount) candidates"
+    )
     if opts.examples > 0 {
         print("example predictions (filtered: other known answers are hidden):")
         let triples = Array(graph.test.prefix(opts.examples))
         let queries = triples.map { Query(entity: $0.h, relation: $0.r, direction: .tail) }
-        for (i, (t, top)) in zip(triples, TopK.predict(model, queries: queries, k: opts.topk, exclude: filter)).enumerated() {
+        for (i, (t, top)) in zip(triples, TopK.predict(model, queries: queries, k: opts.topk, exclude: filter))
+            .enumerated()
+        {
             let rank = report.tailOptimistic[i]  // triples are the first test triples, in order
             let names = top.map { "\(graph.entityNames[Int($0.entity)]) (\(($0.score * 100).rounded() / 100))" }
-            print("  (\(graph.entityNames[t.h]), \(graph.relationNames[t.r]), ?) → \(names.joined(separator: ", ")); " +
-                  "true tail \(graph.entityNames[t.t]) ranked \(rank)")
+            print(
+                "  (\(graph.entityNames[t.h]), \(graph.relationNames[t.r]), ?) → \(names.joined(separator: ", ")); "
+                    + "true tail \(graph.entityNames[t.t]) ranked \(rank)")
         }
     }
     if opts.json {
         let r = report.metrics(.realistic), o = report.metrics(.openKE)
-        print("{\"mrr_realistic\":\(r.mrr),\"hits1_realistic\":\(r.hits1),\"hits10_realistic\":\(r.hits10)," +
-              "\"mrr_openke\":\(o.mrr),\"hits1_openke\":\(o.hits1),\"hits10_openke\":\(o.hits10)," +
-              "\"epochs\":\(result.epochsRun),\"best_epoch\":\(result.bestEpoch),\"seconds_per_epoch\":\(epochSeconds)," +
-              "\"train_triples_per_second\":\(Double(graph.train.count) / epochSeconds),\"train_seconds\":\(trainSeconds)," +
-              "\"eval_seconds\":\(report.seconds),\"peak_rss_bytes\":\(peakRSSBytes())}")
+        print(
+            "{\"mrr_realistic\":\(r.mrr),\"hits1_realistic\":\(r.hits1),\"hits10_realistic\":\(r.hits10),"
+                + "\"mrr_openke\":\(o.mrr),\"hits1_openke\":\(o.hits1),\"hits10_openke\":\(o.hits10),"
+                + "\"epochs\":\(result.epochsRun),\"best_epoch\":\(result.bestEpoch),\"seconds_per_epoch\":\(epochSeconds),"
+                + "\"train_triples_per_second\":\(Double(graph.train.count) / epochSeconds),\"train_seconds\":\(trainSeconds),"
+                + "\"eval_seconds\":\(report.seconds),\"peak_rss_bytes\":\(peakRSSBytes())}")
     }
 } catch {
     print("error: \(error)"); exit(1)

@@ -80,7 +80,17 @@ int main(void) { return strcmp(afme_version(), AFME_VERSION_STRING) != 0; }' > "
         -Wl,-rpath,"$prefix/lib" && env -u LD_LIBRARY_PATH "$OUT/pc"
 }
 
+# The Swift sources as the formatter leaves them (.swift-format: 120 columns, 4-space indents).
+formatted() {
+    command -v swift >/dev/null && swift format --version >/dev/null 2>&1 || { echo "swift format missing"; return 1; }
+    rm -rf "$OUT/fmt" && mkdir -p "$OUT/fmt" && cp -r Sources Tests .swift-format "$OUT/fmt/" &&
+    (cd "$OUT/fmt" && swift format --in-place --recursive Sources Tests) &&
+    diff -r Sources "$OUT/fmt/Sources" > "$OUT/fmt.diff" && diff -r Tests "$OUT/fmt/Tests" >> "$OUT/fmt.diff" ||
+        { echo "not formatted (swift format --in-place --recursive Sources Tests):"; head -20 "$OUT/fmt.diff"; return 1; }
+}
+
 check exports_match_header
+check formatted
 check pkg_config_install
 check self_contained
 check header_c99

@@ -7,7 +7,10 @@
 // top-k without a trap.
 
 @_cdecl("LLVMFuzzerInitialize")
-public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func fuzzInitialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     var spec = SyntheticGraphSpec()
     spec.entities = 12; spec.relations = 2; spec.modalityDims = [3, 2]; spec.missingFractions = [0.25, 0]
     let kg = try! SyntheticGraph.make(spec)
@@ -17,13 +20,19 @@ public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMut
     a.attentionLayers = 1; a.attentionTokens = 2; a.noiseDim = 2; a.discriminatorHidden = 2
     let afme = try! AFMETraining.train(graph: kg, training: t, config: a).0
     var rng = SplitMix64(seed: 1)
-    let rotate = KGEModel(score: ScoreFunction(kind: .rotatE, dim: 3, gamma: 4, epsilon: 2), entityCount: 4, relationCount: 2, rng: &rng)
-    let transe = KGEModel(score: ScoreFunction(kind: .transE, dim: 2, gamma: 4, epsilon: 2), entityCount: 3, relationCount: 1, rng: &rng)
-    let euclidean = KGEModel(score: ScoreFunction(kind: .rotatEEuclidean, dim: 2, gamma: 4, epsilon: 2), entityCount: 3, relationCount: 2, rng: &rng)
+    let rotate = KGEModel(
+        score: ScoreFunction(kind: .rotatE, dim: 3, gamma: 4, epsilon: 2), entityCount: 4, relationCount: 2, rng: &rng)
+    let transe = KGEModel(
+        score: ScoreFunction(kind: .transE, dim: 2, gamma: 4, epsilon: 2), entityCount: 3, relationCount: 1, rng: &rng)
+    let euclidean = KGEModel(
+        score: ScoreFunction(kind: .rotatEEuclidean, dim: 2, gamma: 4, epsilon: 2), entityCount: 3, relationCount: 2,
+        rng: &rng)
     let labels = try! Labels(entities: (0..<4).map { "entity \($0)" }, relations: ["r0", "r1"])
-    writeSeeds([("afme.ckpt", Checkpoint.encode(afme)), ("rotate.ckpt", Checkpoint.encode(rotate, labels: labels)),
-                ("transe.ckpt", Checkpoint.encode(transe)), ("rotate-l2.ckpt", Checkpoint.encode(euclidean)),
-                ("afme-v2.ckpt", Checkpoint.encodeVersion2(afme)), ("rotate-v2.ckpt", Checkpoint.encodeVersion2(rotate))])
+    writeSeeds([
+        ("afme.ckpt", Checkpoint.encode(afme)), ("rotate.ckpt", Checkpoint.encode(rotate, labels: labels)),
+        ("transe.ckpt", Checkpoint.encode(transe)), ("rotate-l2.ckpt", Checkpoint.encode(euclidean)),
+        ("afme-v2.ckpt", Checkpoint.encodeVersion2(afme)), ("rotate-v2.ckpt", Checkpoint.encodeVersion2(rotate)),
+    ])
     return 0
 }
 
@@ -37,23 +46,35 @@ public func fuzzCheckpoint(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let file = try? Checkpoint.decodeFile(input) else { return 0 }
     let scorer = file.model.scorer(threads: 1)
     if file.formatVersion == 2 {
-        let reencoded = (file.model as? KGEModel).map(Checkpoint.encodeVersion2) ?? (file.model as? AFMEModel).map(Checkpoint.encodeVersion2)
+        let reencoded =
+            (file.model as? KGEModel).map(Checkpoint.encodeVersion2)
+            ?? (file.model as? AFMEModel).map(Checkpoint.encodeVersion2)
         require(reencoded == input, "an accepted version-2 checkpoint re-encodes differently")
     }
     // The current format: what the decoder accepted re-encodes to a file that decodes to the same bytes again.
     let current = Checkpoint.encode(file.model, labels: file.labels)
     let again = try? Checkpoint.decodeFile(current)
-    require(again.map { Checkpoint.encode($0.model, labels: $0.labels) } == current, "re-encoding an accepted checkpoint is not a fixed point")
+    require(
+        again.map { Checkpoint.encode($0.model, labels: $0.labels) } == current,
+        "re-encoding an accepted checkpoint is not a fixed point")
     let E = scorer.entityCount, R = scorer.relationCount
-    let queries = [Query(entity: 0, relation: 0, direction: .tail), Query(entity: E - 1, relation: R - 1, direction: .head)]
+    let queries = [
+        Query(entity: 0, relation: 0, direction: .tail), Query(entity: E - 1, relation: R - 1, direction: .head),
+    ]
     var out = [Float](repeating: 0, count: 2 * E)
-    queries.withUnsafeBufferPointer { q in out.withUnsafeMutableBufferPointer { scorer.scoreAllCandidates(q, out: $0.baseAddress!) } }
+    queries.withUnsafeBufferPointer { q in
+        out.withUnsafeMutableBufferPointer { scorer.scoreAllCandidates(q, out: $0.baseAddress!) }
+    }
     let triples = [Triple(0, 0, E - 1), Triple(E - 1, R - 1, 0)]
     var ts = [Float](repeating: 0, count: 2)
-    triples.withUnsafeBufferPointer { t in ts.withUnsafeMutableBufferPointer { scorer.scoreTriples(t, out: $0.baseAddress!) } }
+    triples.withUnsafeBufferPointer { t in
+        ts.withUnsafeMutableBufferPointer { scorer.scoreTriples(t, out: $0.baseAddress!) }
+    }
     // Finite weights can still overflow to non-finite scores (afme.h, afme_model_score): ranking and
     // top-k must cope with whatever the scan wrote.
-    let (best, worst) = out.withUnsafeBufferPointer { FilteredRanker.rank($0.baseAddress!, count: E, truth: E - 1, known: [0]) }
+    let (best, worst) = out.withUnsafeBufferPointer {
+        FilteredRanker.rank($0.baseAddress!, count: E, truth: E - 1, known: [0])
+    }
     require(1 <= best && best <= worst && Int(worst) <= E, "ranks \(best)…\(worst) among \(E) candidates")
     let top = out.withUnsafeBufferPointer { TopK.select($0.baseAddress!, count: E, k: 3, skip: [1]) }
     require(top.count <= 3 && top.allSatisfy { $0.entity != 1 && !$0.score.isNaN }, "top-k kept a skipped or NaN entry")

@@ -12,11 +12,21 @@ let folder: String = {
 }()
 
 @_cdecl("LLVMFuzzerInitialize")
-public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func fuzzInitialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     func join(_ parts: [String]) -> [UInt8] { Array(parts.map { Array($0.utf8) }.joined(separator: [0xFF])) }
-    writeSeeds([("graph.txt", join(["3\nparis 0\nnew york 2\nfrance\t1\n", "2\ncapital_of 0\nlocated_in 1\n", "2\n0 1 0\n2 1 1\n",
-                                    "1\n0 1 1\n", "0\n"])),
-                ("crlf.txt", join(["1\r\na 0\r\n", "1\nr 0\n", "1\n0 0 0\r\n", "0", "0"]))])
+    writeSeeds([
+        (
+            "graph.txt",
+            join([
+                "3\nparis 0\nnew york 2\nfrance\t1\n", "2\ncapital_of 0\nlocated_in 1\n", "2\n0 1 0\n2 1 1\n",
+                "1\n0 1 1\n", "0\n",
+            ])
+        ),
+        ("crlf.txt", join(["1\r\na 0\r\n", "1\nr 0\n", "1\n0 0 0\r\n", "0", "0"])),
+    ])
     return 0
 }
 
@@ -30,8 +40,9 @@ public func fuzzOpenKE(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let kg = try? OpenKELoader.load(folder: folder) else { return 0 }
     require((try? kg.validate()) != nil, "an accepted graph does not validate")
     for t in kg.train + kg.valid + kg.test {
-        require(t.h >= 0 && t.h < kg.entityCount && t.t >= 0 && t.t < kg.entityCount && t.r >= 0 && t.r < kg.relationCount,
-                "an accepted triple has an id out of range")
+        require(
+            t.h >= 0 && t.h < kg.entityCount && t.t >= 0 && t.t < kg.entityCount && t.r >= 0 && t.r < kg.relationCount,
+            "an accepted triple has an id out of range")
     }
     return 0
 }

@@ -7,7 +7,9 @@ func writeSeeds(_ seeds: [(String, [UInt8])]) {
     for (name, bytes) in seeds {
         let path = joinPath(dir, name)
         if FileBytes.exists(path) { continue }
-        do { try FileBytes.writeAtomically(bytes, to: path) } catch { fatalError("cannot write seed \(path): \(error)") }
+        do { try FileBytes.writeAtomically(bytes, to: path) } catch {
+            fatalError("cannot write seed \(path): \(error)")
+        }
     }
 }
 

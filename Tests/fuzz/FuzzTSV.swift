@@ -12,20 +12,31 @@ let folder: String = {
 }()
 
 @_cdecl("LLVMFuzzerInitialize")
-public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func fuzzInitialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     // Gzip seeds are written by scripts/fuzz.sh (Python's gzip module); plain ones here.
-    writeSeeds([("plain.txt", [1] + Array("head\trelation\ttail\nParis\tcapital of\tFrance\nBerlin\tcapital of\tGermany\n".utf8) + [0xFF]
-                                + Array("Paris\tcapital of\tGermany\r\n".utf8) + [0xFF] + Array("Rome\tcapital of\tItaly\n".utf8))])
+    writeSeeds([
+        (
+            "plain.txt",
+            [1] + Array("head\trelation\ttail\nParis\tcapital of\tFrance\nBerlin\tcapital of\tGermany\n".utf8) + [0xFF]
+                + Array("Paris\tcapital of\tGermany\r\n".utf8) + [0xFF] + Array("Rome\tcapital of\tItaly\n".utf8)
+        )
+    ])
     return 0
 }
 
 func check(_ kg: KnowledgeGraph) {
     require((try? kg.validate()) != nil, "an accepted graph does not validate")
     for t in kg.train + kg.valid + kg.test {
-        require(t.h >= 0 && t.h < kg.entityCount && t.t >= 0 && t.t < kg.entityCount && t.r >= 0 && t.r < kg.relationCount,
-                "an accepted triple has an id out of range")
+        require(
+            t.h >= 0 && t.h < kg.entityCount && t.t >= 0 && t.t < kg.entityCount && t.r >= 0 && t.r < kg.relationCount,
+            "an accepted triple has an id out of range")
     }
-    require(kg.entityNames.count == kg.entityCount && kg.relationNames.count == kg.relationCount, "labels do not match the counts")
+    require(
+        kg.entityNames.count == kg.entityCount && kg.relationNames.count == kg.relationCount,
+        "labels do not match the counts")
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

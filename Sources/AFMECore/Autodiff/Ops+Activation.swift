@@ -2,14 +2,18 @@
 // so second derivatives exist (needed by the gradient penalty, afme.txt eq. 16).
 
 @inline(__always)
-private func pointwise(_ x: Var, _ f: (Float) -> Float, derivative: @escaping (_ g: Var, _ x: Var, _ y: Var) -> Var) -> Var {
+private func pointwise(
+    _ x: Var, _ f: (Float) -> Float, derivative: @escaping (_ g: Var, _ x: Var, _ y: Var) -> Var
+) -> Var {
     pointwise(x, kernel: { p, range in for i in range { p[i] = f(p[i]) } }, derivative: derivative)
 }
 
 /// The same with a kernel over a range of the buffer (for loops that vectorise).
 @inline(__always)
-private func pointwise(_ x: Var, kernel: (UnsafeMutableBufferPointer<Float>, Range<Int>) -> Void,
-                       derivative: @escaping (_ g: Var, _ x: Var, _ y: Var) -> Var) -> Var {
+private func pointwise(
+    _ x: Var, kernel: (UnsafeMutableBufferPointer<Float>, Range<Int>) -> Void,
+    derivative: @escaping (_ g: Var, _ x: Var, _ y: Var) -> Var
+) -> Var {
     var out = x.value
     out.data.withUnsafeMutableBufferPointer { p in Parallel.elementwise(p.count) { range in kernel(p, range) } }
     // The closure needs the output node itself (y); a weak-free box breaks the reference cycle.

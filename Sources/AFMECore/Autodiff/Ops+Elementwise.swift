@@ -24,16 +24,16 @@ public func expand(_ x: Var, to shape: [Int]) -> Var {
     x.value.data.withUnsafeBufferPointer { src in
         out.data.withUnsafeMutableBufferPointer { dst in
             Parallel.elementwise(rows * cols) { range in
-            for i in (range.lowerBound / max(cols, 1))..<(range.upperBound / max(cols, 1)) {
-                for j in 0..<cols {
-                    switch kind {
-                    case .scalar: dst[i * cols + j] = src[0]
-                    case .row: dst[i * cols + j] = src[j]
-                    case .column: dst[i * cols + j] = src[i]
-                    case .same: break
+                for i in (range.lowerBound / max(cols, 1))..<(range.upperBound / max(cols, 1)) {
+                    for j in 0..<cols {
+                        switch kind {
+                        case .scalar: dst[i * cols + j] = src[0]
+                        case .row: dst[i * cols + j] = src[j]
+                        case .column: dst[i * cols + j] = src[i]
+                        case .same: break
+                        }
                     }
                 }
-            }
             }
         }
     }
@@ -53,14 +53,19 @@ public func reduce(_ g: Var, to shape: [Int]) -> Var {
 
 enum BinaryOp { case add, sub, mul, div }
 
-private func binary(_ a: Var, _ b: Var, _ op: BinaryOp,
-                    _ backward: @escaping (Var, Var, Var) -> (Var?, Var?)) -> Var {
+private func binary(
+    _ a: Var, _ b: Var, _ op: BinaryOp,
+    _ backward: @escaping (Var, Var, Var) -> (Var?, Var?)
+) -> Var {
     // The smaller operand is broadcast inside the kernel rather than materialised at the larger shape:
     // a bias row or a weight column would otherwise put a full-size copy into the graph (and the
     // backward pass would hold its gradient too).
     if a.shape != b.shape && a.value.count < b.value.count {
         switch op {
-        case .add, .mul: return binary(b, a, op) { g, x, y in let (gy, gx) = backward(g, y, x); return (gx, gy) }
+        case .add, .mul:
+            return binary(b, a, op) { g, x, y in
+                let (gy, gx) = backward(g, y, x); return (gx, gy)
+            }
         case .sub, .div: return binary(expand(a, to: b.shape), b, op, backward)
         }
     }
@@ -123,7 +128,9 @@ private func binary(_ a: Var, _ b: Var, _ op: BinaryOp,
 @inline(__always)
 private func affine(_ x: Var, _ f: (Float) -> Float, _ backward: @escaping (Var) -> Var) -> Var {
     var out = x.value
-    out.data.withUnsafeMutableBufferPointer { p in Parallel.elementwise(p.count) { range in for i in range { p[i] = f(p[i]) } } }
+    out.data.withUnsafeMutableBufferPointer { p in
+        Parallel.elementwise(p.count) { range in for i in range { p[i] = f(p[i]) } }
+    }
     return Var(out, parents: [x]) { g in [backward(g)] }
 }
 

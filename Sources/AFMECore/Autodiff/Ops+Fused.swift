@@ -11,15 +11,19 @@ public func linear(_ x: Var, _ weight: Var, _ bias: Var) -> Var {
     bias.value.data.withUnsafeBufferPointer { pb in
         out.data.withUnsafeMutableBufferPointer { po in
             Parallel.elementwise(po.count) { range in
-                for r in (range.lowerBound / cols)..<(range.upperBound / cols) { for j in 0..<cols { po[r * cols + j] += pb[j] } }
+                for r in (range.lowerBound / cols)..<(range.upperBound / cols) {
+                    for j in 0..<cols { po[r * cols + j] += pb[j] }
+                }
             }
         }
     }
     let xShape = x.shape, bShape = bias.shape
     return Var(out, parents: [x, weight, bias]) { g in
-        [x.requiresGrad ? reshape(matmul(g, weight, transB: true), xShape) : nil,
-         weight.requiresGrad ? matmul(x, g, transA: true) : nil,
-         bias.requiresGrad ? reshape(sumRows(g), bShape) : nil]
+        [
+            x.requiresGrad ? reshape(matmul(g, weight, transB: true), xShape) : nil,
+            weight.requiresGrad ? matmul(x, g, transA: true) : nil,
+            bias.requiresGrad ? reshape(sumRows(g), bShape) : nil,
+        ]
     }
 }
 
@@ -28,7 +32,8 @@ public func weightedSum(_ vectors: [Var], weights w: Var) -> Var {
     let M = vectors.count, n = w.value.rows
     precondition(M > 0 && w.value.cols == M, "weightedSum needs one weight column per tensor")
     let shape = vectors[0].shape, d = vectors[0].value.cols
-    precondition(vectors.allSatisfy { $0.shape == shape } && vectors[0].value.rows == n, "weightedSum needs equal shapes")
+    precondition(
+        vectors.allSatisfy { $0.shape == shape } && vectors[0].value.rows == n, "weightedSum needs equal shapes")
     var out = Tensor(zeros: shape)
     w.value.data.withUnsafeBufferPointer { pw in
         out.data.withUnsafeMutableBufferPointer { po in
@@ -54,7 +59,9 @@ public func weightedSum(_ vectors: [Var], weights w: Var) -> Var {
 public func replaceRows(_ x: Var, _ rows: [Int], with y: Var) -> Var {
     let n = x.value.rows, d = x.value.cols
     precondition(y.value.rows == rows.count && y.value.cols == d, "replaceRows needs one row of y per replaced row")
-    precondition(rows.allSatisfy { $0 >= 0 && $0 < n } && Set(rows).count == rows.count, "replaceRows needs distinct rows in range")
+    precondition(
+        rows.allSatisfy { $0 >= 0 && $0 < n } && Set(rows).count == rows.count,
+        "replaceRows needs distinct rows in range")
     var out = x.value
     y.value.data.withUnsafeBufferPointer { py in
         out.data.withUnsafeMutableBufferPointer { po in

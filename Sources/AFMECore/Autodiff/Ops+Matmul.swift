@@ -6,8 +6,12 @@ public func matmul(_ a: Var, _ b: Var, transA: Bool = false, transB: Bool = fals
     return Var(out, parents: [a, b]) { g in
         // C = A·B: dA = g·Bᵀ, dB = Aᵀ·g, with the transposes folded in. A constant operand (a feature
         // matrix) gets no product: it would be a full sgemm thrown away.
-        let ga = !a.requiresGrad ? nil : transA ? matmul(b, g, transA: transB, transB: true) : matmul(g, b, transA: false, transB: !transB)
-        let gb = !b.requiresGrad ? nil : transB ? matmul(g, a, transA: true, transB: transA) : matmul(a, g, transA: !transA, transB: false)
+        let ga =
+            !a.requiresGrad
+            ? nil : transA ? matmul(b, g, transA: transB, transB: true) : matmul(g, b, transA: false, transB: !transB)
+        let gb =
+            !b.requiresGrad
+            ? nil : transB ? matmul(g, a, transA: true, transB: transA) : matmul(a, g, transA: !transA, transB: false)
         return [ga.map { reshape($0, a.shape) }, gb.map { reshape($0, b.shape) }]
     }
 }
@@ -25,17 +29,22 @@ public func bmm(_ a: Var, _ b: Var, transA: Bool = false, transB: Bool = false) 
         b.value.data.withUnsafeBufferPointer { pb in
             out.data.withUnsafeMutableBufferPointer { pc in
                 for i in 0..<n {
-                    BLAS.sgemm(transA: transA, transB: transB, m: m, n: cols, k: k, alpha: 1,
-                               a: pa.baseAddress! + i * ar * ac, lda: ac,
-                               b: pb.baseAddress! + i * br * bc, ldb: bc,
-                               beta: 0, c: pc.baseAddress! + i * m * cols, ldc: cols)
+                    BLAS.sgemm(
+                        transA: transA, transB: transB, m: m, n: cols, k: k, alpha: 1,
+                        a: pa.baseAddress! + i * ar * ac, lda: ac,
+                        b: pb.baseAddress! + i * br * bc, ldb: bc,
+                        beta: 0, c: pc.baseAddress! + i * m * cols, ldc: cols)
                 }
             }
         }
     }
     return Var(out, parents: [a, b]) { g in
-        let ga = !a.requiresGrad ? nil : transA ? bmm(b, g, transA: transB, transB: true) : bmm(g, b, transA: false, transB: !transB)
-        let gb = !b.requiresGrad ? nil : transB ? bmm(g, a, transA: true, transB: transA) : bmm(a, g, transA: !transA, transB: false)
+        let ga =
+            !a.requiresGrad
+            ? nil : transA ? bmm(b, g, transA: transB, transB: true) : bmm(g, b, transA: false, transB: !transB)
+        let gb =
+            !b.requiresGrad
+            ? nil : transB ? bmm(g, a, transA: true, transB: transA) : bmm(a, g, transA: !transA, transB: false)
         return [ga, gb]
     }
 }

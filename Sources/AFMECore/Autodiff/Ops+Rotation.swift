@@ -47,7 +47,9 @@ private func phaseTables(_ theta: [Float]) -> ([Float], [Float]) {
 }
 
 /// out[i] = x[i]·e^{±iθ[rows[i]]}, rows split over threads.
-private func rotate(_ x: [Float], _ c: [Float], _ s: [Float], _ rows: [Int], _ P: Int, inverse: Bool, into out: inout [Float]) {
+private func rotate(
+    _ x: [Float], _ c: [Float], _ s: [Float], _ rows: [Int], _ P: Int, inverse: Bool, into out: inout [Float]
+) {
     let sign: Float = inverse ? -1 : 1
     x.withUnsafeBufferPointer { px in
         c.withUnsafeBufferPointer { pc in

@@ -46,23 +46,32 @@ public enum Checkpoint {
     static func decode(_ bytes: [UInt8], path: String? = nil) throws -> KGEModel {
         func fail(_ k: DataError.Kind, _ why: String) -> DataError { DataError(k, why, path: path) }
         if bytes.isEmpty { throw fail(.truncated, "checkpoint is empty (0 bytes)") }
-        guard bytes.count >= 8, Array(bytes[0..<8]) == magic else { throw fail(.badFormat, "not a libafme checkpoint (bad magic)") }
-        guard bytes.count >= headerSize + 4 else { throw fail(.truncated, "checkpoint is truncated (\(bytes.count) bytes)") }
+        guard bytes.count >= 8, Array(bytes[0..<8]) == magic else {
+            throw fail(.badFormat, "not a libafme checkpoint (bad magic)")
+        }
+        guard bytes.count >= headerSize + 4 else {
+            throw fail(.truncated, "checkpoint is truncated (\(bytes.count) bytes)")
+        }
         try verifyEnvelope(bytes, path: path)
         let modelKind: UInt32 = get(bytes, 12)
         guard modelKind == 0 else { throw fail(.badFormat, "unknown model kind \(modelKind)") }
         let kindRaw: UInt32 = get(bytes, 16), dim: UInt32 = get(bytes, 20)
         let gamma = Float(bitPattern: get(bytes, 24)), epsilon = Float(bitPattern: get(bytes, 28))
         let E: UInt64 = get(bytes, 32), R: UInt64 = get(bytes, 40)
-        guard let kind = ScoreFunctionKind(rawValue: Int(kindRaw)) else { throw fail(.badFormat, "unknown score function \(kindRaw)") }
+        guard let kind = ScoreFunctionKind(rawValue: Int(kindRaw)) else {
+            throw fail(.badFormat, "unknown score function \(kindRaw)")
+        }
         guard dim >= 1 && dim <= 65536, gamma.isFinite, gamma > 0, epsilon.isFinite, epsilon >= 0 else {
             throw fail(.badFormat, "configuration out of range (dim \(dim), γ \(gamma), ε \(epsilon))")
         }
-        guard E >= 1, R >= 1, E < 1 << 32, R < 1 << 32 else { throw fail(.badFormat, "entity/relation counts out of range") }
+        guard E >= 1, R >= 1, E < 1 << 32, R < 1 << 32 else {
+            throw fail(.badFormat, "entity/relation counts out of range")
+        }
         let f = ScoreFunction(kind: kind, dim: Int(dim), gamma: gamma, epsilon: epsilon)
         let ne = Int(E) * f.entityWidth, nr = Int(R) * f.relationWidth
         guard bytes.count == headerSize + 4 * (ne + nr) + 4 else {
-            throw fail(.truncated, "payload is \(bytes.count - headerSize - 4) bytes, the header implies \(4 * (ne + nr))")
+            throw fail(
+                .truncated, "payload is \(bytes.count - headerSize - 4) bytes, the header implies \(4 * (ne + nr))")
         }
         var entities = [Float](repeating: 0, count: ne), relations = [Float](repeating: 0, count: nr)
         for i in 0..<ne { entities[i] = Float(bitPattern: get(bytes, headerSize + 4 * i)) }
@@ -91,12 +100,18 @@ public enum Checkpoint {
     static func verifyEnvelope(_ bytes: [UInt8], path: String?) throws -> UInt32 {
         let version: UInt32 = get(bytes, 8)
         guard readableVersions.contains(version) else {
-            throw DataError(.unsupportedVersion, "checkpoint format version \(version); this library reads versions \(readableVersions.lowerBound)–\(readableVersions.upperBound)", path: path)
+            throw DataError(
+                .unsupportedVersion,
+                "checkpoint format version \(version); this library reads versions \(readableVersions.lowerBound)–\(readableVersions.upperBound)",
+                path: path)
         }
         let stored: UInt32 = get(bytes, bytes.count - 4)
         let actual = CRC32.checksum(bytes[0..<(bytes.count - 4)])
         guard stored == actual else {
-            throw DataError(.checksumMismatch, "checksum mismatch (stored \(hex(stored)), computed \(hex(actual))): the file is corrupted or truncated", path: path)
+            throw DataError(
+                .checksumMismatch,
+                "checksum mismatch (stored \(hex(stored)), computed \(hex(actual))): the file is corrupted or truncated",
+                path: path)
         }
         return version
     }

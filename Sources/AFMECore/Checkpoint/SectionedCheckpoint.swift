@@ -108,34 +108,43 @@ extension Checkpoint {
 
     /// The current format: KIND, CONF, SIZE, LABL (when given), then the kind's sections.
     public static func encode(_ model: TrainedModel, labels: Labels? = nil, history: [EpochReport] = []) -> [UInt8] {
-        precondition(labels.map { $0.entities.count == model.entityCount && $0.relations.count == model.relationCount } ?? true,
-                     "labels must match the model's tables")
+        precondition(
+            labels.map { $0.entities.count == model.entityCount && $0.relations.count == model.relationCount } ?? true,
+            "labels must match the model's tables")
         let kind = Array(model.kindName.utf8)
-        let conf = Array(OptionTable.stored(for: model.kindName).map { "\($0.name)=\($0.read(model.request))\n" }.joined().utf8)
+        let conf = Array(
+            OptionTable.stored(for: model.kindName).map { "\($0.name)=\($0.read(model.request))\n" }.joined().utf8)
         var sections = [
             CheckpointSection("KIND", byteCount: kind.count) { $0.bytes += kind },
             CheckpointSection("CONF", byteCount: conf.count) { $0.bytes += conf },
-            CheckpointSection("SIZE", byteCount: 16) { $0.put(UInt64(model.entityCount)); $0.put(UInt64(model.relationCount)) },
+            CheckpointSection("SIZE", byteCount: 16) {
+                $0.put(UInt64(model.entityCount)); $0.put(UInt64(model.relationCount))
+            },
         ]
         if let labels {
             let size = 16 + (labels.entities + labels.relations).reduce(0) { $0 + 4 + $1.utf8.count }
-            sections.append(CheckpointSection("LABL", byteCount: size) { w in
-                for list in [labels.entities, labels.relations] {
-                    w.put(UInt64(list.count))
-                    for l in list { w.put(string: l) }
-                }
-            })
+            sections.append(
+                CheckpointSection("LABL", byteCount: size) { w in
+                    for list in [labels.entities, labels.relations] {
+                        w.put(UInt64(list.count))
+                        for l in list { w.put(string: l) }
+                    }
+                })
         }
         if !history.isEmpty {
-            sections.append(CheckpointSection("hist", byteCount: 8 + history.count * historyEntrySize) { w in
-                w.put(UInt64(history.count))
-                for e in history {
-                    w.put(UInt32(e.epoch)); w.put(e.meanLoss.bitPattern); w.put(e.seconds.bitPattern); w.bytes.append(e.validated ? 1 : 0)
-                    let v = e.validation
-                    w.put(UInt64(v?.count ?? 0))
-                    for x in [v?.meanRank ?? 0, v?.mrr ?? 0, v?.hits1 ?? 0, v?.hits3 ?? 0, v?.hits10 ?? 0] { w.put(x.bitPattern) }
-                }
-            })
+            sections.append(
+                CheckpointSection("hist", byteCount: 8 + history.count * historyEntrySize) { w in
+                    w.put(UInt64(history.count))
+                    for e in history {
+                        w.put(UInt32(e.epoch)); w.put(e.meanLoss.bitPattern); w.put(e.seconds.bitPattern);
+                        w.bytes.append(e.validated ? 1 : 0)
+                        let v = e.validation
+                        w.put(UInt64(v?.count ?? 0))
+                        for x in [v?.meanRank ?? 0, v?.mrr ?? 0, v?.hits1 ?? 0, v?.hits3 ?? 0, v?.hits10 ?? 0] {
+                            w.put(x.bitPattern)
+                        }
+                    }
+                })
         }
         sections += model.checkpointSections()
         var w = ByteWriter()
@@ -148,7 +157,9 @@ extension Checkpoint {
             w.put(UInt64(s.byteCount))
             let start = w.bytes.count
             s.write(&w)
-            precondition(w.bytes.count - start == s.byteCount, "section \(s.tag) wrote \(w.bytes.count - start) bytes, declared \(s.byteCount)")
+            precondition(
+                w.bytes.count - start == s.byteCount,
+                "section \(s.tag) wrote \(w.bytes.count - start) bytes, declared \(s.byteCount)")
         }
         w.put(CRC32.checksum(w.bytes))
         return w.bytes
@@ -158,39 +169,56 @@ extension Checkpoint {
     public static func decodeFile(_ bytes: [UInt8], path: String? = nil) throws -> ModelFile {
         func fail(_ k: DataError.Kind, _ why: String) -> DataError { DataError(k, why, path: path) }
         if bytes.isEmpty { throw fail(.truncated, "checkpoint is empty (0 bytes)") }
-        guard bytes.count >= 8, Array(bytes[0..<8]) == magic else { throw fail(.badFormat, "not a libafme checkpoint (bad magic)") }
+        guard bytes.count >= 8, Array(bytes[0..<8]) == magic else {
+            throw fail(.badFormat, "not a libafme checkpoint (bad magic)")
+        }
         guard bytes.count >= 20 else { throw fail(.truncated, "checkpoint is truncated (\(bytes.count) bytes)") }
         let version = try verifyEnvelope(bytes, path: path)
         if version < sectionedVersion {
-            guard bytes.count >= headerSize + 4 else { throw fail(.truncated, "checkpoint is truncated (\(bytes.count) bytes)") }
+            guard bytes.count >= headerSize + 4 else {
+                throw fail(.truncated, "checkpoint is truncated (\(bytes.count) bytes)")
+            }
             let kind: UInt32 = get(bytes, 12)
-            let model: TrainedModel = kind == afmeKind ? try decodeAFME(bytes, path: path) : try decode(bytes, path: path)
+            let model: TrainedModel =
+                kind == afmeKind ? try decodeAFME(bytes, path: path) : try decode(bytes, path: path)
             return ModelFile(model: model, labels: nil, formatVersion: version)
         }
         let sections = try readSections(bytes, path: path)
         var kindReader = try sections.reader("KIND")
         let kindName = String(decoding: try kindReader.raw(kindReader.remaining), as: UTF8.self)
         guard let entry = ModelRegistry.entry(for: kindName) else {
-            throw fail(.badFormat, "model kind \(quoted(kindName)) is not one this libafme \(AFMEVersion.string) knows (\(ModelKinds.names.joined(separator: ", ")))")
+            throw fail(
+                .badFormat,
+                "model kind \(quoted(kindName)) is not one this libafme \(AFMEVersion.string) knows (\(ModelKinds.names.joined(separator: ", ")))"
+            )
         }
-        for tag in sections.ranges.keys.sorted() where tag.first!.isUppercase && !envelopeTags.contains(tag) && !entry.sectionTags.contains(tag) {
-            throw fail(.badFormat, "critical section \(tag) is not one this libafme \(AFMEVersion.string) reads for model \(kindName)")
+        for tag in sections.ranges.keys.sorted()
+        where tag.first!.isUppercase && !envelopeTags.contains(tag) && !entry.sectionTags.contains(tag) {
+            throw fail(
+                .badFormat,
+                "critical section \(tag) is not one this libafme \(AFMEVersion.string) reads for model \(kindName)")
         }
         let request = try configuration(sections, kind: kindName)
         var size = try sections.reader("SIZE")
         let E = try size.u64(), R = try size.u64()
         try size.expectEnd()
-        guard E >= 1, R >= 1, E < 1 << 32, R < 1 << 32 else { throw fail(.badFormat, "entity/relation counts out of range (\(E), \(R))") }
+        guard E >= 1, R >= 1, E < 1 << 32, R < 1 << 32 else {
+            throw fail(.badFormat, "entity/relation counts out of range (\(E), \(R))")
+        }
         let model = try entry.decode(request, Int(E), Int(R), sections)
         let labels = sections.has("LABL") ? try readLabels(sections, entities: Int(E), relations: Int(R)) : nil
         let history = sections.has("hist") ? try readHistory(sections) : []
         return ModelFile(model: model, labels: labels, history: history, formatVersion: version)
     }
 
-    public static func loadFile(from path: String) throws -> ModelFile { try decodeFile(FileBytes.read(path), path: path) }
+    public static func loadFile(from path: String) throws -> ModelFile {
+        try decodeFile(FileBytes.read(path), path: path)
+    }
 
     /// Atomic save (temporary file, fsync, rename): the previous file survives any failure.
-    public static func save(_ model: TrainedModel, labels: Labels? = nil, history: [EpochReport] = [], to path: String) throws {
+    public static func save(
+        _ model: TrainedModel, labels: Labels? = nil, history: [EpochReport] = [], to path: String
+    ) throws {
         try FileBytes.writeAtomically(encode(model, labels: labels, history: history), to: path)
     }
 
@@ -202,14 +230,18 @@ extension Checkpoint {
         }
         var out: [EpochReport] = []
         for _ in 0..<n {
-            let epoch = Int(try r.u32()), loss = Float(bitPattern: try r.u32()), seconds = Double(bitPattern: try r.u64())
+            let epoch = Int(try r.u32()), loss = Float(bitPattern: try r.u32()),
+                seconds = Double(bitPattern: try r.u64())
             let flag = try r.raw(1).first!
             let count = try r.u64()
             let v = try (0..<5).map { _ in Double(bitPattern: try r.u64()) }
             guard flag <= 1, count < 1 << 40, seconds.isFinite, !loss.isNaN, v.allSatisfy(\.isFinite) else {
                 throw r.fail(.badFormat, "an entry is out of range")
             }
-            let m = count == 0 ? nil : RankingMetrics(count: Int(count), meanRank: v[0], mrr: v[1], hits1: v[2], hits3: v[3], hits10: v[4])
+            let m =
+                count == 0
+                ? nil
+                : RankingMetrics(count: Int(count), meanRank: v[0], mrr: v[1], hits1: v[2], hits3: v[3], hits10: v[4])
             out.append(EpochReport(epoch: epoch, meanLoss: loss, seconds: seconds, validation: m, validated: flag == 1))
         }
         try r.expectEnd()
@@ -223,7 +255,11 @@ extension Checkpoint {
         var ranges: [String: Range<Int>] = [:]
         for _ in 0..<n {
             let tagBytes = try r.raw(4)
-            guard tagBytes.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }) else {
+            guard
+                tagBytes.allSatisfy({
+                    (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0)
+                })
+            else {
                 throw r.fail(.badFormat, "a section tag is not four ASCII letters or digits")
             }
             let tag = String(decoding: tagBytes, as: UTF8.self)
@@ -245,7 +281,9 @@ extension Checkpoint {
         var request = try ModelRequest(kind: kind)
         var seen = Set<String>()
         for line in text.split(separator: "\n") {
-            guard let eq = line.firstIndex(of: "=") else { throw r.fail(.badFormat, "line \(quoted(line)) is not key=value") }
+            guard let eq = line.firstIndex(of: "=") else {
+                throw r.fail(.badFormat, "line \(quoted(line)) is not key=value")
+            }
             let key = String(line[..<eq]), value = String(line[line.index(after: eq)...])
             guard seen.insert(key).inserted else { throw r.fail(.badFormat, "key \(quoted(key)) appears twice") }
             guard let spec = OptionTable.named(key), spec.applies(to: kind) else { continue }  // a later version's key
@@ -267,6 +305,8 @@ extension Checkpoint {
             lists.append(list)
         }
         try r.expectEnd()
-        do { return try Labels(entities: lists[0], relations: lists[1]) } catch let e as DataError { throw r.fail(.badFormat, e.reason) }
+        do { return try Labels(entities: lists[0], relations: lists[1]) } catch let e as DataError {
+            throw r.fail(.badFormat, e.reason)
+        }
     }
 }

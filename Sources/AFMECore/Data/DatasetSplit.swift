@@ -8,15 +8,21 @@ extension KnowledgeGraph {
     /// only when the graph has too few removable ones: `validCount`/`testCount` of the result say how many.
     public func split(validFraction: Double, testFraction: Double, seed: UInt64) throws -> KnowledgeGraph {
         guard validFraction.isFinite, testFraction.isFinite, validFraction >= 0, testFraction >= 0,
-              validFraction + testFraction < 1 else {
-            throw DataError(.invalidArgument, "split fractions \(validFraction) and \(testFraction): each in [0, 1), their sum below 1")
+            validFraction + testFraction < 1
+        else {
+            throw DataError(
+                .invalidArgument,
+                "split fractions \(validFraction) and \(testFraction): each in [0, 1), their sum below 1")
         }
         var order = Array(train.indices)
         var rng = SplitMix64(seed: seed)
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
-        var entityDegree = [Int](repeating: 0, count: entityCount), relationDegree = [Int](repeating: 0, count: relationCount)
+        var entityDegree = [Int](repeating: 0, count: entityCount),
+            relationDegree = [Int](repeating: 0, count: relationCount)
         for t in train { entityDegree[t.h] += 1; entityDegree[t.t] += 1; relationDegree[t.r] += 1 }
-        let wanted = [Int((validFraction * Double(train.count)).rounded()), Int((testFraction * Double(train.count)).rounded())]
+        let wanted = [
+            Int((validFraction * Double(train.count)).rounded()), Int((testFraction * Double(train.count)).rounded()),
+        ]
         var drawn: [[Triple]] = [[], []]
         var kept = [Bool](repeating: true, count: train.count)
         var target = 0
@@ -31,9 +37,10 @@ extension KnowledgeGraph {
             kept[i] = false
             drawn[target].append(t)
         }
-        var out = KnowledgeGraph(entityCount: entityCount, relationCount: relationCount, entityNames: entityNames,
-                                 relationNames: relationNames, train: train.indices.filter { kept[$0] }.map { train[$0] },
-                                 valid: drawn[0], test: drawn[1], modalities: modalities)
+        var out = KnowledgeGraph(
+            entityCount: entityCount, relationCount: relationCount, entityNames: entityNames,
+            relationNames: relationNames, train: train.indices.filter { kept[$0] }.map { train[$0] },
+            valid: drawn[0], test: drawn[1], modalities: modalities)
         out.duplicateTrainTriplesRemoved = duplicateTrainTriplesRemoved
         return out
     }

@@ -26,7 +26,9 @@ public enum FileBytes {
     /// - Parameters:
     ///   - maxBytes: files larger than this are refused before anything is read.
     ///   - allowNonRegular: read a pipe, FIFO or device too (up to `maxBytes`); off for every ABI input.
-    public static func read(_ path: String, maxBytes: Int = defaultMaxBytes, allowNonRegular: Bool = false) throws -> [UInt8] {
+    public static func read(
+        _ path: String, maxBytes: Int = defaultMaxBytes, allowNonRegular: Bool = false
+    ) throws -> [UInt8] {
         // O_NONBLOCK: opening a FIFO without a writer would otherwise block before fstat can refuse it.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 { throw DataError(.io, "cannot open: \(errnoString())", path: path) }
@@ -37,11 +39,14 @@ public enum FileBytes {
         if type == S_IFDIR { throw DataError(.io, "is a directory", path: path) }
         let regular = type == S_IFREG
         if !regular && !allowNonRegular {
-            throw DataError(.io, "is not a regular file (\(fileTypeName(type))); only regular files are read", path: path)
+            throw DataError(
+                .io, "is not a regular file (\(fileTypeName(type))); only regular files are read", path: path)
         }
         if regular {
             let size = Int(st.st_size)
-            if size > maxBytes { throw DataError(.io, "is \(size) bytes, above the limit of \(maxBytes) bytes", path: path) }
+            if size > maxBytes {
+                throw DataError(.io, "is \(size) bytes, above the limit of \(maxBytes) bytes", path: path)
+            }
             // Read exactly the size fstat gave: a file that grows meanwhile is not read past it.
             var out = [UInt8](repeating: 0, count: size)
             var done = 0
@@ -66,7 +71,9 @@ public enum FileBytes {
                 throw DataError(.io, "read failed: \(errnoString())", path: path)
             }
             if n == 0 { break }
-            if out.count + n > maxBytes { throw DataError(.io, "holds more than the limit of \(maxBytes) bytes", path: path) }
+            if out.count + n > maxBytes {
+                throw DataError(.io, "holds more than the limit of \(maxBytes) bytes", path: path)
+            }
             out.append(contentsOf: chunk[0..<n])
         }
         return out
@@ -109,7 +116,9 @@ public enum FileBytes {
             }
             written += n
         }
-        if fsync(fd) != 0 { let reason = errnoString(); close(fd); throw DataError(.io, "fsync failed: \(reason)", path: path) }
+        if fsync(fd) != 0 {
+            let reason = errnoString(); close(fd); throw DataError(.io, "fsync failed: \(reason)", path: path)
+        }
         if close(fd) != 0 { throw DataError(.io, "close failed: \(errnoString())", path: path) }
         if rename(tmp, path) != 0 { throw DataError(.io, "rename failed: \(errnoString())", path: path) }
         ok = true
@@ -131,7 +140,9 @@ public enum FileBytes {
             }
             guard name.hasPrefix(prefix) else { continue }
             let rest = name.dropFirst(prefix.count)
-            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0, pid != me else { continue }
+            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0, pid != me else {
+                continue
+            }
             if kill(pid, 0) == 0 || errno != ESRCH { continue }  // alive, or not ours to judge
             unlink(joinPath(directory, name))
         }

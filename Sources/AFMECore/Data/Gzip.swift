@@ -11,30 +11,37 @@ public enum Gzip {
         var out: [UInt8] = []
         var at = 0
         repeat {
-            guard bytes.count - at >= 18, bytes[at] == 0x1F, bytes[at + 1] == 0x8B else { throw fail("not a gzip member at byte \(at)") }
+            guard bytes.count - at >= 18, bytes[at] == 0x1F, bytes[at + 1] == 0x8B else {
+                throw fail("not a gzip member at byte \(at)")
+            }
             guard bytes[at + 2] == 8 else { throw fail("compression method \(bytes[at + 2]) is not deflate") }
             let flags = bytes[at + 3]
             guard flags & 0xE0 == 0 else { throw fail("reserved flag bits set") }
             var p = at + 10
             func need(_ n: Int) throws { guard n >= 0, p + n <= bytes.count else { throw fail("header ends early") } }
-            if flags & 4 != 0 {                                   // FEXTRA
+            if flags & 4 != 0 {  // FEXTRA
                 try need(2); let n = Int(bytes[p]) | Int(bytes[p + 1]) << 8; p += 2; try need(n); p += n
             }
-            for bit: UInt8 in [8, 16] where flags & bit != 0 {     // FNAME, FCOMMENT: NUL-terminated
+            for bit: UInt8 in [8, 16] where flags & bit != 0 {  // FNAME, FCOMMENT: NUL-terminated
                 while true { try need(1); p += 1; if bytes[p - 1] == 0 { break } }
             }
-            if flags & 2 != 0 { try need(2); p += 2 }             // FHCRC
+            if flags & 2 != 0 { try need(2); p += 2 }  // FHCRC
             let start = out.count
             var inflater = Inflater(bytes, from: p, limit: limit, path: path)
             try inflater.run(into: &out)
             p = inflater.endByte
             guard bytes.count - p >= 8 else { throw fail("member ends before its CRC and length") }
-            let crc = UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24
-            let size = UInt32(bytes[p + 4]) | UInt32(bytes[p + 5]) << 8 | UInt32(bytes[p + 6]) << 16 | UInt32(bytes[p + 7]) << 24
+            let crc =
+                UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24
+            let size =
+                UInt32(bytes[p + 4]) | UInt32(bytes[p + 5]) << 8 | UInt32(bytes[p + 6]) << 16 | UInt32(bytes[p + 7])
+                << 24
             guard CRC32.checksum(out[start...]) == crc else { throw fail("CRC-32 mismatch: the file is corrupted") }
-            guard UInt32(truncatingIfNeeded: out.count - start) == size else { throw fail("length mismatch: the file is corrupted") }
+            guard UInt32(truncatingIfNeeded: out.count - start) == size else {
+                throw fail("length mismatch: the file is corrupted")
+            }
             at = p + 8
-        } while at < bytes.count && !(bytes[at...].allSatisfy { $0 == 0 })   // trailing zero padding is allowed
+        } while at < bytes.count && !(bytes[at...].allSatisfy { $0 == 0 })  // trailing zero padding is allowed
         return out
     }
 }
@@ -76,7 +83,7 @@ struct Inflater {
             for l in lengths { counts[l] += 1 }
             counts[0] = 0
             var left = 1
-            for len in 1..<16 {                                 // over-subscribed sets are invalid
+            for len in 1..<16 {  // over-subscribed sets are invalid
                 left <<= 1; left -= counts[len]
                 if left < 0 { throw DataError(.badFormat, "gzip: an over-subscribed Huffman code") }
             }
@@ -98,11 +105,18 @@ struct Inflater {
         throw fail("an invalid Huffman code")
     }
 
-    static let lengthBase = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]
+    static let lengthBase = [
+        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227,
+        258,
+    ]
     static let lengthExtra = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]
-    static let distanceBase = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049,
-                               3073, 4097, 6145, 8193, 12289, 16385, 24577]
-    static let distanceExtra = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]
+    static let distanceBase = [
+        1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049,
+        3073, 4097, 6145, 8193, 12289, 16385, 24577,
+    ]
+    static let distanceExtra = [
+        0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13,
+    ]
     static let fixed: (Huffman, Huffman) = {
         var l = [Int](repeating: 8, count: 288)
         for i in 144..<256 { l[i] = 9 }
@@ -117,9 +131,10 @@ struct Inflater {
             last = try bits(1) == 1
             switch try bits(2) {
             case 0:
-                bitBuffer = 0; bitCount = 0                       // stored: to the byte boundary
+                bitBuffer = 0; bitCount = 0  // stored: to the byte boundary
                 guard input.count - byte >= 4 else { throw fail("a stored block ends early") }
-                let len = Int(input[byte]) | Int(input[byte + 1]) << 8, nlen = Int(input[byte + 2]) | Int(input[byte + 3]) << 8
+                let len = Int(input[byte]) | Int(input[byte + 1]) << 8,
+                    nlen = Int(input[byte + 2]) | Int(input[byte + 3]) << 8
                 guard len == (~nlen & 0xFFFF) else { throw fail("a stored block's length check fails") }
                 byte += 4
                 guard input.count - byte >= len else { throw fail("a stored block ends early") }

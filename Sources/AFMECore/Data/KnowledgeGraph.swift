@@ -45,8 +45,10 @@ public struct KnowledgeGraph: Sendable {
     /// Valid and test triples dropped at load time because a label did not occur in train (LabeledTriples).
     public var unseenDropped: (valid: Int, test: Int) = (0, 0)
 
-    public init(entityCount: Int, relationCount: Int, entityNames: [String]? = nil, relationNames: [String]? = nil,
-                train: [Triple], valid: [Triple], test: [Triple], modalities: [FeatureModality] = []) {
+    public init(
+        entityCount: Int, relationCount: Int, entityNames: [String]? = nil, relationNames: [String]? = nil,
+        train: [Triple], valid: [Triple], test: [Triple], modalities: [FeatureModality] = []
+    ) {
         self.entityCount = entityCount
         self.relationCount = relationCount
         self.entityNames = entityNames ?? (0..<entityCount).map { "e\($0)" }
@@ -69,7 +71,8 @@ public struct KnowledgeGraph: Sendable {
                     throw DataError(.idOutOfRange, "\(split) triple \(i): entity id out of range 0..<\(entityCount)")
                 }
                 if tr.r < 0 || tr.r >= relationCount {
-                    throw DataError(.idOutOfRange, "\(split) triple \(i): relation id out of range 0..<\(relationCount)")
+                    throw DataError(
+                        .idOutOfRange, "\(split) triple \(i): relation id out of range 0..<\(relationCount)")
                 }
             }
         }
@@ -81,10 +84,13 @@ extension FeatureModality {
     func validate(entityCount: Int) throws {
         if dim <= 0 { throw DataError(.shapeMismatch, "modality \(quoted(name)): dimension must be positive") }
         if present.count != entityCount || values.count != entityCount * dim {
-            throw DataError(.shapeMismatch, "modality \(quoted(name)): \(values.count / max(dim, 1)) rows for \(entityCount) entities")
+            throw DataError(
+                .shapeMismatch,
+                "modality \(quoted(name)): \(values.count / max(dim, 1)) rows for \(entityCount) entities")
         }
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw DataError(.nonFinite, "modality \(quoted(name)): non-finite value at row \(bad / dim), column \(bad % dim)")
+            throw DataError(
+                .nonFinite, "modality \(quoted(name)): non-finite value at row \(bad / dim), column \(bad % dim)")
         }
     }
 }

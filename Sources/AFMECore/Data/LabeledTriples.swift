@@ -17,7 +17,9 @@ public struct LabeledLoadOptions: Equatable, Sendable {
     public init(parsing text: String) throws {
         for item in text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\n" || $0 == "\t" }) {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw DataError(.invalidArgument, "load option \(quoted(item)) is not key=value") }
+            guard parts.count == 2 else {
+                throw DataError(.invalidArgument, "load option \(quoted(item)) is not key=value")
+            }
             switch parts[0].lowercased() {
             case "header":
                 guard let h = Header(rawValue: parts[1].lowercased()) else {
@@ -29,15 +31,19 @@ public struct LabeledLoadOptions: Equatable, Sendable {
                     throw DataError(.invalidArgument, "unseen = \(quoted(parts[1])): expected drop or refuse")
                 }
                 unseen = u
-            default: throw DataError(.invalidArgument, "unknown load option \(quoted(parts[0])); valid options: header, unseen")
+            default:
+                throw DataError(
+                    .invalidArgument, "unknown load option \(quoted(parts[0])); valid options: header, unseen")
             }
         }
     }
 }
 
 public enum LabeledTriples {
-    static let headerNames: [[String]] = [["head", "relation", "tail"], ["subject", "predicate", "object"], ["h", "r", "t"],
-                                          ["source", "relation", "target"], ["head", "rel", "tail"]]
+    static let headerNames: [[String]] = [
+        ["head", "relation", "tail"], ["subject", "predicate", "object"], ["h", "r", "t"],
+        ["source", "relation", "target"], ["head", "rel", "tail"],
+    ]
 
     /// One labeled triple and where it came from (for messages).
     public struct Row {
@@ -46,7 +52,9 @@ public enum LabeledTriples {
     }
 
     /// Loads train (and optionally valid and test) files. Nothing is returned unless every file parsed.
-    public static func load(train: String, valid: String?, test: String?, options: LabeledLoadOptions = .init()) throws -> KnowledgeGraph {
+    public static func load(
+        train: String, valid: String?, test: String?, options: LabeledLoadOptions = .init()
+    ) throws -> KnowledgeGraph {
         var texts: [[UInt8]] = []
         var rows: [[Row]] = []
         for path in [train, valid, test] {
@@ -56,7 +64,8 @@ public enum LabeledTriples {
             texts.append(bytes)
             rows.append(try parse(texts[texts.count - 1], path: path, header: options.header))
         }
-        return try build(rows[0], rows[1], rows[2], options: options, sources: [train, valid ?? "valid", test ?? "test"])
+        return try build(
+            rows[0], rows[1], rows[2], options: options, sources: [train, valid ?? "valid", test ?? "test"])
     }
 
     /// `head<TAB>relation<TAB>tail` lines; blank lines skipped. The rows refer into `bytes`' decoded lines.
@@ -72,11 +81,14 @@ public enum LabeledTriples {
                 if header == .yes || (header == .auto && headerNames.contains(names)) { continue }
             }
             guard fields.count == 3 else {
-                throw DataError(.wrongFieldCount, "expected 3 tab-separated fields 'head<TAB>relation<TAB>tail', found \(fields.count)",
-                                path: path, line: line)
+                throw DataError(
+                    .wrongFieldCount,
+                    "expected 3 tab-separated fields 'head<TAB>relation<TAB>tail', found \(fields.count)",
+                    path: path, line: line)
             }
             for (k, f) in fields.enumerated() where f.trimmingWhitespace().isEmpty {
-                throw DataError(.badToken, "field \(k + 1) (\(["head", "relation", "tail"][k])) is empty", path: path, line: line)
+                throw DataError(
+                    .badToken, "field \(k + 1) (\(["head", "relation", "tail"][k])) is empty", path: path, line: line)
             }
             rows.append(Row(labels: (fields[0], fields[1], fields[2]), line: line))
         }
@@ -85,8 +97,10 @@ public enum LabeledTriples {
 
     /// Builds the graph from labeled rows: ids by first appearance in train; valid/test rows with an
     /// unseen label dropped (counted) or refused, as the options say.
-    public static func build(_ train: [Row], _ valid: [Row], _ test: [Row], options: LabeledLoadOptions,
-                             sources: [String]) throws -> KnowledgeGraph {
+    public static func build(
+        _ train: [Row], _ valid: [Row], _ test: [Row], options: LabeledLoadOptions,
+        sources: [String]
+    ) throws -> KnowledgeGraph {
         var entityIndex: [Substring: Int] = [:], relationIndex: [Substring: Int] = [:]
         var entities: [String] = [], relations: [String] = []
         func entity(_ s: Substring) -> Int {
@@ -99,7 +113,9 @@ public enum LabeledTriples {
         }
         var trainTriples: [Triple] = []
         trainTriples.reserveCapacity(train.count)
-        for row in train { trainTriples.append(Triple(entity(row.labels.0), relation(row.labels.1), entity(row.labels.2))) }
+        for row in train {
+            trainTriples.append(Triple(entity(row.labels.0), relation(row.labels.1), entity(row.labels.2)))
+        }
         if trainTriples.isEmpty { throw DataError(.emptyFile, "no training triples", path: sources[0]) }
         var dropped = [0, 0]
         var splits: [[Triple]] = [[], []]
@@ -110,12 +126,14 @@ public enum LabeledTriples {
                 if options.unseen == .drop { dropped[s] += 1; continue }
                 let label = h == nil ? row.labels.0 : r == nil ? row.labels.1 : row.labels.2
                 let what = h == nil ? "head" : r == nil ? "relation" : "tail"
-                throw DataError(.idOutOfRange, "\(what) \(quoted(label)) does not occur in the training triples (unseen=refuse)",
-                                path: sources[s + 1], line: row.line)
+                throw DataError(
+                    .idOutOfRange, "\(what) \(quoted(label)) does not occur in the training triples (unseen=refuse)",
+                    path: sources[s + 1], line: row.line)
             }
         }
-        var kg = KnowledgeGraph(entityCount: entities.count, relationCount: relations.count, entityNames: entities,
-                                relationNames: relations, train: trainTriples, valid: splits[0], test: splits[1])
+        var kg = KnowledgeGraph(
+            entityCount: entities.count, relationCount: relations.count, entityNames: entities,
+            relationNames: relations, train: trainTriples, valid: splits[0], test: splits[1])
         kg.unseenDropped = (valid: dropped[0], test: dropped[1])
         try kg.validate()
         return kg
@@ -127,9 +145,12 @@ public enum LabeledTriples {
         rows.reserveCapacity(labels.count / 3)
         for i in stride(from: 0, to: labels.count - 2, by: 3) {
             for k in 0..<3 where labels[i + k].isEmpty {
-                throw DataError(.badToken, "\(what) triple \(i / 3): the \(["head", "relation", "tail"][k]) label is empty")
+                throw DataError(
+                    .badToken, "\(what) triple \(i / 3): the \(["head", "relation", "tail"][k]) label is empty")
             }
-            rows.append(Row(labels: (Substring(labels[i]), Substring(labels[i + 1]), Substring(labels[i + 2])), line: i / 3 + 1))
+            rows.append(
+                Row(labels: (Substring(labels[i]), Substring(labels[i + 1]), Substring(labels[i + 2])), line: i / 3 + 1)
+            )
         }
         return rows
     }
@@ -140,9 +161,13 @@ extension KnowledgeGraph {
     /// without a row are missing rows; rows whose label the graph does not know are skipped and counted,
     /// or, with `refuseUnknown`, refused. A label given twice is refused. Returns the unknown rows' count.
     @discardableResult
-    public mutating func addModality(name: String, dim: Int, values: [Float], labels: [String], refuseUnknown: Bool) throws -> Int {
+    public mutating func addModality(
+        name: String, dim: Int, values: [Float], labels: [String], refuseUnknown: Bool
+    ) throws -> Int {
         guard dim > 0, values.count == labels.count * dim else {
-            throw DataError(.shapeMismatch, "modality \(quoted(name)): \(values.count) values for \(labels.count) labels × dim \(dim)")
+            throw DataError(
+                .shapeMismatch,
+                "modality \(quoted(name)): \(values.count) values for \(labels.count) labels × dim \(dim)")
         }
         var index: [String: Int] = [:]
         index.reserveCapacity(entityCount)
@@ -152,11 +177,20 @@ extension KnowledgeGraph {
         var unknown = 0
         for (row, label) in labels.enumerated() {
             guard let e = index[label] else {
-                if refuseUnknown { throw DataError(.idOutOfRange, "modality \(quoted(name)): row \(row) is labelled \(quoted(label)), which the graph does not have") }
+                if refuseUnknown {
+                    throw DataError(
+                        .idOutOfRange,
+                        "modality \(quoted(name)): row \(row) is labelled \(quoted(label)), which the graph does not have"
+                    )
+                }
                 unknown += 1
                 continue
             }
-            if present[e] { throw DataError(.idOutOfRange, "modality \(quoted(name)): label \(quoted(label)) has two rows (\(row) and an earlier one)") }
+            if present[e] {
+                throw DataError(
+                    .idOutOfRange,
+                    "modality \(quoted(name)): label \(quoted(label)) has two rows (\(row) and an earlier one)")
+            }
             present[e] = true
             for j in 0..<dim { rows[e * dim + j] = values[row * dim + j] }
         }

@@ -14,7 +14,9 @@ public enum NPYLoader {
 
     public static func parse(_ bytes: [UInt8], path: String? = nil) throws -> Matrix {
         func fail(_ kind: DataError.Kind, _ why: String) -> DataError { DataError(kind, why, path: path) }
-        if bytes.isEmpty { throw fail(.truncated, "file is empty (0 bytes; a .npy file starts with a 10-byte preamble)") }
+        if bytes.isEmpty {
+            throw fail(.truncated, "file is empty (0 bytes; a .npy file starts with a 10-byte preamble)")
+        }
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
         guard bytes.count >= 10 else { throw fail(.truncated, "file is shorter than a .npy preamble") }
         guard Array(bytes[0..<6]) == magic else { throw fail(.badFormat, "not a .npy file (bad magic)") }
@@ -25,7 +27,8 @@ public enum NPYLoader {
             headerLen = Int(bytes[8]) | Int(bytes[9]) << 8; headerStart = 10
         case 2, 3:
             guard bytes.count >= 12 else { throw fail(.truncated, "file ends inside the .npy preamble") }
-            headerLen = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24; headerStart = 12
+            headerLen = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24;
+            headerStart = 12
         default:
             throw fail(.badFormat, "unsupported .npy format version \(major)")
         }
@@ -43,7 +46,9 @@ public enum NPYLoader {
         case "'<f2'", "\"<f2\"": elementSize = 2
         default: throw fail(.unsupportedDType, "dtype \(quoted(descr)) is not little-endian float32 or float16")
         }
-        if fortran.hasPrefix("True") { throw fail(.fortranOrder, "array is in Fortran (column-major) order; save it C-contiguous") }
+        if fortran.hasPrefix("True") {
+            throw fail(.fortranOrder, "array is in Fortran (column-major) order; save it C-contiguous")
+        }
         guard fortran.hasPrefix("False") else { throw fail(.badFormat, "fortran_order is neither True nor False") }
 
         let inner = shapeText.drop(while: { $0 == "(" }).prefix(while: { $0 != ")" })
@@ -56,15 +61,22 @@ public enum NPYLoader {
         guard !overflow, count <= (bytes.count - dataStart) / elementSize else {
             let (needed, tooBig) = count.multipliedReportingOverflow(by: elementSize)
             let need = overflow || tooBig ? "more than \(Int.max)" : "\(needed)"
-            throw fail(.truncated, "shape (\(rows), \(cols)) needs \(need) data bytes, file has \(bytes.count - dataStart)")
+            throw fail(
+                .truncated, "shape (\(rows), \(cols)) needs \(need) data bytes, file has \(bytes.count - dataStart)")
         }
         var values = [Float](repeating: 0, count: count)
         bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress! + dataStart
             if elementSize == 4 {
-                for i in 0..<count { values[i] = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+                for i in 0..<count {
+                    values[i] = Float(
+                        bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                }
             } else {
-                for i in 0..<count { values[i] = halfToFloat(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+                for i in 0..<count {
+                    values[i] = halfToFloat(
+                        UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                }
             }
         }
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
@@ -131,10 +143,14 @@ extension KnowledgeGraph {
     }
 
     /// Adds a modality from memory ([entityCount, dim] row-major). Validates before changing anything.
-    public mutating func addModality(name: String, dim: Int, values: [Float], present: [Bool]? = nil, missingIds: [Int] = []) throws {
+    public mutating func addModality(
+        name: String, dim: Int, values: [Float], present: [Bool]? = nil, missingIds: [Int] = []
+    ) throws {
         var mask = present ?? [Bool](repeating: true, count: entityCount)
         for id in missingIds {
-            guard id >= 0 && id < entityCount else { throw DataError(.idOutOfRange, "missing id \(id) outside 0..<\(entityCount)") }
+            guard id >= 0 && id < entityCount else {
+                throw DataError(.idOutOfRange, "missing id \(id) outside 0..<\(entityCount)")
+            }
             mask[id] = false
         }
         var vals = values

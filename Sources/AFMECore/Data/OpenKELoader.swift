@@ -10,9 +10,10 @@ public enum OpenKELoader {
         for name in ["train2id.txt", "valid2id.txt", "test2id.txt"] {
             splits.append(try readTriples(joinPath(folder, name), entities: entities.count, relations: relations.count))
         }
-        let kg = KnowledgeGraph(entityCount: entities.count, relationCount: relations.count,
-                                entityNames: entities, relationNames: relations,
-                                train: splits[0], valid: splits[1], test: splits[2])
+        let kg = KnowledgeGraph(
+            entityCount: entities.count, relationCount: relations.count,
+            entityNames: entities, relationNames: relations,
+            train: splits[0], valid: splits[1], test: splits[2])
         try kg.validate()
         return kg
     }
@@ -21,17 +22,21 @@ public enum OpenKELoader {
     /// "\r\n"; a UTF-8 byte-order mark at the start is skipped; trailing blank lines are ignored.
     static func records(_ path: String) throws -> [(line: Int, text: Substring)] {
         let bytes = try FileBytes.read(path)
-        if bytes.isEmpty { throw DataError(.emptyFile, "file is empty (expected a count on the first line)", path: path) }
+        if bytes.isEmpty {
+            throw DataError(.emptyFile, "file is empty (expected a count on the first line)", path: path)
+        }
         var lines = try TextLines.split(bytes, path: path)
         while let last = lines.last, last.text.allSatisfy({ $0 == " " || $0 == "\t" }) { lines.removeLast() }
         guard let header = lines.first else { throw DataError(.emptyFile, "file has no count line", path: path) }
         let trimmed = header.text.trimmingWhitespace()
         guard let count = Int(trimmed), count >= 0 else {
-            throw DataError(.badToken, "count header \(quoted(trimmed)) is not a non-negative integer", path: path, line: 1)
+            throw DataError(
+                .badToken, "count header \(quoted(trimmed)) is not a non-negative integer", path: path, line: 1)
         }
         let body = lines.dropFirst()
         if body.count != count {
-            throw DataError(.countMismatch, "header says \(count) records but the file has \(body.count)", path: path, line: 1)
+            throw DataError(
+                .countMismatch, "header says \(count) records but the file has \(body.count)", path: path, line: 1)
         }
         return Array(body)
     }
@@ -56,7 +61,10 @@ public enum OpenKELoader {
             if names[id] != nil { throw DataError(.idOutOfRange, "id \(id) appears twice", path: path, line: line) }
             let name = text[..<sep]
             if let first = lineOf.updateValue(line, forKey: name) {
-                throw DataError(.badToken, "name \(quoted(name)) appears twice (lines \(first) and \(line)): a label must name one id", path: path, line: line)
+                throw DataError(
+                    .badToken,
+                    "name \(quoted(name)) appears twice (lines \(first) and \(line)): a label must name one id",
+                    path: path, line: line)
             }
             names[id] = String(name)
         }
@@ -70,19 +78,28 @@ public enum OpenKELoader {
         for (line, text) in recs {
             let fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if fields.count != 3 {
-                throw DataError(.wrongFieldCount, "expected 3 fields 'head tail relation', found \(fields.count)", path: path, line: line)
+                throw DataError(
+                    .wrongFieldCount, "expected 3 fields 'head tail relation', found \(fields.count)", path: path,
+                    line: line)
             }
             var ids = [0, 0, 0]
             for k in 0..<3 {
                 guard let v = Int(fields[k]) else {
-                    throw DataError(.badToken, "field \(k + 1), \(quoted(fields[k])), is not an integer id", path: path, line: line)
+                    throw DataError(
+                        .badToken, "field \(k + 1), \(quoted(fields[k])), is not an integer id", path: path, line: line)
                 }
                 ids[k] = v
             }
             let (h, t, r) = (ids[0], ids[1], ids[2])
-            if h < 0 || h >= entities { throw DataError(.idOutOfRange, "head id \(h) outside 0..<\(entities)", path: path, line: line) }
-            if t < 0 || t >= entities { throw DataError(.idOutOfRange, "tail id \(t) outside 0..<\(entities)", path: path, line: line) }
-            if r < 0 || r >= relations { throw DataError(.idOutOfRange, "relation id \(r) outside 0..<\(relations)", path: path, line: line) }
+            if h < 0 || h >= entities {
+                throw DataError(.idOutOfRange, "head id \(h) outside 0..<\(entities)", path: path, line: line)
+            }
+            if t < 0 || t >= entities {
+                throw DataError(.idOutOfRange, "tail id \(t) outside 0..<\(entities)", path: path, line: line)
+            }
+            if r < 0 || r >= relations {
+                throw DataError(.idOutOfRange, "relation id \(r) outside 0..<\(relations)", path: path, line: line)
+            }
             out.append(Triple(h, r, t))
         }
         return out
@@ -94,7 +111,9 @@ public enum OpenKELoader {
         for (line, raw) in try TextLines.split(FileBytes.read(path), path: path) {
             let s = raw.trimmingWhitespace()
             if s.isEmpty { continue }
-            guard let id = Int(s) else { throw DataError(.badToken, "\(quoted(s)) is not an integer id", path: path, line: line) }
+            guard let id = Int(s) else {
+                throw DataError(.badToken, "\(quoted(s)) is not an integer id", path: path, line: line)
+            }
             guard id >= 0 && id < entities else {
                 throw DataError(.idOutOfRange, "entity id \(id) outside 0..<\(entities)", path: path, line: line)
             }

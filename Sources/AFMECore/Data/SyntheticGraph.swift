@@ -36,7 +36,9 @@ public struct SyntheticGraphSpec: Sendable {
         if factsPerEntity < 1 { throw bad("facts_per_entity = \(factsPerEntity) must be >= 1") }
         if modalityDims.count != missingFractions.count { throw bad("one missing fraction per modality is needed") }
         if let d = modalityDims.first(where: { $0 <= 0 }) { throw bad("modality dim = \(d) must be > 0") }
-        if let f = missingFractions.first(where: { !($0 >= 0 && $0 < 1) }) { throw bad("missing fraction = \(f) must be in [0, 1)") }
+        if let f = missingFractions.first(where: { !($0 >= 0 && $0 < 1) }) {
+            throw bad("missing fraction = \(f) must be in [0, 1)")
+        }
         if !(featureNoise.isFinite && featureNoise >= 0 && featureNoise <= 1e6) {
             throw bad("feature_noise = \(featureNoise) must be finite and in [0, 1e6]")
         }

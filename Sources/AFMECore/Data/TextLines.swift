@@ -17,8 +17,9 @@ public enum TextLines {
             var stop = end
             if stop > i && bytes[stop - 1] == 0x0D { stop -= 1 }
             guard let text = String(validating: bytes[i..<stop], as: UTF8.self) else {
-                throw DataError(.badToken, "line is not valid UTF-8 (byte \(firstInvalidByte(bytes[i..<stop]) + 1) of the line)",
-                                path: path, line: line)
+                throw DataError(
+                    .badToken, "line is not valid UTF-8 (byte \(firstInvalidByte(bytes[i..<stop]) + 1) of the line)",
+                    path: path, line: line)
             }
             out.append((line, Substring(text)))
             line += 1
@@ -54,7 +55,8 @@ public func quoted<S: StringProtocol>(_ token: S, limit: Int = 80) -> String {
         }
         let v = scalar.value
         if v < 0x20 || v == 0x7F || (0x80..<0xA0).contains(v) || v == 0xFEFF || (0x200B...0x200F).contains(v)
-            || (0x2028...0x202E).contains(v) {
+            || (0x2028...0x202E).contains(v)
+        {
             out += "\\u{" + String(v, radix: 16) + "}"
         } else {
             out.unicodeScalars.append(scalar)

@@ -4,8 +4,10 @@
 public enum FilteredRanker {
     /// Ranks of `triples` in both directions. Queries are grouped by relation and direction so a
     /// model that precomputes per-relation tables (AFME) reuses them across a block.
-    public static func evaluate(_ scorer: LinkScorer, triples: [Triple], filter: FilterIndex, threads: Int,
-                                blockSize: Int = 64) -> EvaluationReport {
+    public static func evaluate(
+        _ scorer: LinkScorer, triples: [Triple], filter: FilterIndex, threads: Int,
+        blockSize: Int = 64
+    ) -> EvaluationReport {
         let start = monotonicSeconds()
         let E = scorer.entityCount
         // Query i (< n) is the tail query of triple i, query n + i its head query.
@@ -34,7 +36,8 @@ public enum FilteredRanker {
                         block.withUnsafeBufferPointer { scorer.scoreAllCandidates($0, out: scores) }
                         for (j, qi) in ids.enumerated() {
                             let truth = qi < n ? triples[qi].tail : triples[qi - n].head
-                            let (o, p) = rank(scores + j * E, count: E, truth: Int(truth), known: filter.known(queries[qi]))
+                            let (o, p) = rank(
+                                scores + j * E, count: E, truth: Int(truth), known: filter.known(queries[qi]))
                             opt[qi] = o; pes[qi] = p
                         }
                     }

@@ -36,8 +36,10 @@ extension KGEModel: LinkScorer {
             relations.withUnsafeBufferPointer { Rbuf in
                 let ent = Ebuf.baseAddress!, rel = Rbuf.baseAddress!
                 for (i, q) in queries.enumerated() {
-                    score.anchor(entity: ent + Int(q.entity) * score.entityWidth, relation: rel + Int(q.relation) * score.relationWidth,
-                                 direction: q.direction, out: anchors + i * W)
+                    score.anchor(
+                        entity: ent + Int(q.entity) * score.entityWidth,
+                        relation: rel + Int(q.relation) * score.relationWidth,
+                        direction: q.direction, out: anchors + i * W)
                 }
                 CandidateScan.scores(score, anchors: anchors, count: queries.count, table: ent, rows: E, out: out)
             }
@@ -53,8 +55,10 @@ extension KGEModel: LinkScorer {
 public enum CandidateScan {
     /// Tiles rows so a tile of candidates stays in cache while every anchor of the block passes over it:
     /// the table is read from memory once per block of anchors instead of once per anchor.
-    public static func scores(_ f: ScoreFunction, anchors: UnsafePointer<Float>, count q: Int,
-                              table: UnsafePointer<Float>, rows: Int, out: UnsafeMutablePointer<Float>) {
+    public static func scores(
+        _ f: ScoreFunction, anchors: UnsafePointer<Float>, count q: Int,
+        table: UnsafePointer<Float>, rows: Int, out: UnsafeMutablePointer<Float>
+    ) {
         let W = f.entityWidth, tile = 64
         var start = 0
         while start < rows {

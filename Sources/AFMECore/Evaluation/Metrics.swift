@@ -27,7 +27,8 @@ public struct RankingMetrics: Sendable, Equatable {
     public var hits10: Double
 
     public init(count: Int, meanRank: Double, mrr: Double, hits1: Double, hits3: Double, hits10: Double) {
-        self.count = count; self.meanRank = meanRank; self.mrr = mrr; self.hits1 = hits1; self.hits3 = hits3; self.hits10 = hits10
+        self.count = count; self.meanRank = meanRank; self.mrr = mrr; self.hits1 = hits1; self.hits3 = hits3;
+        self.hits10 = hits10
     }
 
     public init(ranks: [Double]) {
@@ -53,8 +54,10 @@ public struct EvaluationReport: Sendable {
     public var headPessimistic: [Int32] = []
     public var seconds: Double = 0
 
-    public init(tailOptimistic: [Int32] = [], tailPessimistic: [Int32] = [], headOptimistic: [Int32] = [],
-                headPessimistic: [Int32] = [], seconds: Double = 0) {
+    public init(
+        tailOptimistic: [Int32] = [], tailPessimistic: [Int32] = [], headOptimistic: [Int32] = [],
+        headPessimistic: [Int32] = [], seconds: Double = 0
+    ) {
         self.tailOptimistic = tailOptimistic; self.tailPessimistic = tailPessimistic
         self.headOptimistic = headOptimistic; self.headPessimistic = headPessimistic; self.seconds = seconds
     }
@@ -81,8 +84,8 @@ public struct EvaluationReport: Sendable {
     /// The report restricted to the triples whose `keep` entry is true (`keep` has one entry per triple).
     public func subset(_ keep: [Bool]) -> EvaluationReport {
         func pick(_ v: [Int32]) -> [Int32] { zip(v, keep).compactMap { $1 ? $0 : nil } }
-        return EvaluationReport(tailOptimistic: pick(tailOptimistic), tailPessimistic: pick(tailPessimistic),
-                                headOptimistic: pick(headOptimistic), headPessimistic: pick(headPessimistic), seconds: seconds)
+        return EvaluationReport(
+            tailOptimistic: pick(tailOptimistic), tailPessimistic: pick(tailPessimistic),
+            headOptimistic: pick(headOptimistic), headPessimistic: pick(headPessimistic), seconds: seconds)
     }
 }
-

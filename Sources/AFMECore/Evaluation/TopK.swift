@@ -8,7 +8,9 @@ public struct ScoredEntity: Equatable, Sendable {
 public enum TopK {
     /// The `k` highest-scoring candidates for each query, best first; ties broken by lower entity id.
     /// With `exclude`, entities known to complete the query (per the filter) are skipped.
-    public static func predict(_ scorer: LinkScorer, queries: [Query], k: Int, exclude: FilterIndex? = nil) -> [[ScoredEntity]] {
+    public static func predict(
+        _ scorer: LinkScorer, queries: [Query], k: Int, exclude: FilterIndex? = nil
+    ) -> [[ScoredEntity]] {
         let E = scorer.entityCount
         let kk = max(0, min(k, E))
         var results: [[ScoredEntity]] = []
@@ -30,9 +32,11 @@ public enum TopK {
     /// Queries are grouped by relation and direction as evaluation groups them, so a model with
     /// per-relation tables reuses them, and blocks of queries are spread over `threads` threads (unless
     /// the model parallelises a block itself). Each row equals `predict` for its query alone.
-    public static func predictBatch(_ scorer: LinkScorer, queries: [Query], k: Int, exclude: FilterIndex?, threads: Int,
-                                    ids: UnsafeMutablePointer<Int64>, scores: UnsafeMutablePointer<Float>,
-                                    counts: UnsafeMutablePointer<Int64>?, blockSize: Int = 64) {
+    public static func predictBatch(
+        _ scorer: LinkScorer, queries: [Query], k: Int, exclude: FilterIndex?, threads: Int,
+        ids: UnsafeMutablePointer<Int64>, scores: UnsafeMutablePointer<Float>,
+        counts: UnsafeMutablePointer<Int64>?, blockSize: Int = 64
+    ) {
         let E = scorer.entityCount, kk = max(0, min(k, E)), n = queries.count
         if n == 0 { return }
         let order = queries.indices.sorted {
@@ -50,7 +54,9 @@ public enum TopK {
                 for (j, qi) in members.enumerated() {
                     let skip = exclude.map { Set($0.known(queries[qi])) } ?? []
                     let best = select(buffer + j * E, count: E, k: kk, skip: skip)
-                    for (c, s) in best.enumerated() { ids[qi * kk + c] = Int64(s.entity); scores[qi * kk + c] = s.score }
+                    for (c, s) in best.enumerated() {
+                        ids[qi * kk + c] = Int64(s.entity); scores[qi * kk + c] = s.score
+                    }
                     for c in best.count..<kk { ids[qi * kk + c] = -1; scores[qi * kk + c] = -.infinity }
                     counts?[qi] = Int64(best.count)
                 }
@@ -65,7 +71,9 @@ public enum TopK {
         if k > 64 {
             var all: [ScoredEntity] = []
             all.reserveCapacity(count)
-            for e in 0..<count where !s[e].isNaN && !(skip.contains(Int32(e))) { all.append(ScoredEntity(entity: Int32(e), score: s[e])) }
+            for e in 0..<count where !s[e].isNaN && !(skip.contains(Int32(e))) {
+                all.append(ScoredEntity(entity: Int32(e), score: s[e]))
+            }
             all.sort { ($0.score, -$0.entity) > ($1.score, -$1.entity) }
             return Array(all.prefix(k))
         }

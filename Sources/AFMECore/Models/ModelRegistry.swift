@@ -44,12 +44,15 @@ public struct ModelKindEntry {
     /// its sections; must validate everything it reads and allocate nothing the sections cannot back.
     public let decode: (ModelRequest, _ entities: Int, _ relations: Int, CheckpointSections) throws -> TrainedModel
 
-    public init(kinds: [ModelKinds.Kind], options: [OptionSpec], sectionTags: Set<String>,
-                validate: @escaping (ModelRequest) throws -> Void = { _ in },
-                preflight: @escaping (ModelRequest, KnowledgeGraph) throws -> Void = { _, _ in },
-                train: @escaping (KnowledgeGraph, ModelRequest, ProgressHook?) throws -> (TrainedModel, TrainingResult),
-                decode: @escaping (ModelRequest, Int, Int, CheckpointSections) throws -> TrainedModel) {
-        self.kinds = kinds; self.options = options; self.sectionTags = sectionTags; self.validate = validate; self.preflight = preflight; self.train = train; self.decode = decode
+    public init(
+        kinds: [ModelKinds.Kind], options: [OptionSpec], sectionTags: Set<String>,
+        validate: @escaping (ModelRequest) throws -> Void = { _ in },
+        preflight: @escaping (ModelRequest, KnowledgeGraph) throws -> Void = { _, _ in },
+        train: @escaping (KnowledgeGraph, ModelRequest, ProgressHook?) throws -> (TrainedModel, TrainingResult),
+        decode: @escaping (ModelRequest, Int, Int, CheckpointSections) throws -> TrainedModel
+    ) {
+        self.kinds = kinds; self.options = options; self.sectionTags = sectionTags; self.validate = validate;
+        self.preflight = preflight; self.train = train; self.decode = decode
     }
 }
 
@@ -65,14 +68,20 @@ public enum ModelRegistry {
 
     /// Trains the kind `request.kind` names. The whole request is validated and the memory it needs
     /// estimated and refused up front when too large; only then is anything allocated.
-    public static func train(graph: KnowledgeGraph, request: ModelRequest,
-                             progress: ProgressHook? = nil) throws -> (TrainedModel, TrainingResult) {
+    public static func train(
+        graph: KnowledgeGraph, request: ModelRequest,
+        progress: ProgressHook? = nil
+    ) throws -> (TrainedModel, TrainingResult) {
         try request.validate()
-        guard let e = entry(for: request.kind) else { throw DataError(.invalidArgument, "unknown model kind \(quoted(request.kind))") }
+        guard let e = entry(for: request.kind) else {
+            throw DataError(.invalidArgument, "unknown model kind \(quoted(request.kind))")
+        }
         let c = request.training
         func refuse(_ why: String) -> DataError { DataError(.invalidArgument, why) }
         // Scratch guards: the negatives of a batch and one thread's distance cache must stay allocatable.
-        if c.batchSize * c.negatives > 1 << 26 { throw refuse("batch_size × negatives = \(c.batchSize * c.negatives) exceeds 67108864") }
+        if c.batchSize * c.negatives > 1 << 26 {
+            throw refuse("batch_size × negatives = \(c.batchSize * c.negatives) exceeds 67108864")
+        }
         if (c.negatives + 1) * c.dim > 1 << 26 { throw refuse("(negatives + 1) × dim exceeds 67108864") }
         let bytes = Double(graph.entityCount) * (Double(c.dim) * 2 + 16) * 4 * Double(3 + c.effectiveThreads)
         if bytes > 16e9 { throw refuse("dim \(c.dim) with \(graph.entityCount) entities needs \(Int(bytes / 1e9)) GB") }

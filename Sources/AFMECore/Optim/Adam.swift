@@ -28,8 +28,10 @@ public struct AdamState: Sendable {
 
 public enum Adam {
     /// One dense step on `param` with gradient `grad` (same count). Increments `state.step`.
-    public static func step(_ param: UnsafeMutablePointer<Float>, grad: UnsafePointer<Float>, count: Int,
-                            state: inout AdamState, config: AdamConfig) {
+    public static func step(
+        _ param: UnsafeMutablePointer<Float>, grad: UnsafePointer<Float>, count: Int,
+        state: inout AdamState, config: AdamConfig
+    ) {
         state.step += 1
         let (c1, c2) = corrections(state.step, config)
         state.m.withUnsafeMutableBufferPointer { m in
@@ -48,9 +50,11 @@ public enum Adam {
     }
 
     @inline(__always)
-    static func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
-                       _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
-                       _ range: Range<Int>, _ lrCorr: Float, _ v2Corr: Float, _ c: AdamConfig) {
+    static func update(
+        _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+        _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
+        _ range: Range<Int>, _ lrCorr: Float, _ v2Corr: Float, _ c: AdamConfig
+    ) {
         let b1 = c.beta1, b2 = c.beta2, eps = c.epsilon
         for i in range {
             let gi = g[i]
@@ -87,9 +91,11 @@ public final class RowSparseAdam {
     /// Needs `width` to be a multiple of the kernel lane width. Padding columns (gradient, moments and
     /// value all zero) stay exactly zero. Disjoint rows may run concurrently.
     @inline(__always)
-    public func updateRowSummingGradients(_ row: Int, table: UnsafeMutablePointer<Float>,
-                                          grads: UnsafeBufferPointer<UnsafeMutablePointer<Float>>,
-                                          lrCorrection c1: Float, v2Correction c2: Float, config: AdamConfig) {
+    public func updateRowSummingGradients(
+        _ row: Int, table: UnsafeMutablePointer<Float>,
+        grads: UnsafeBufferPointer<UnsafeMutablePointer<Float>>,
+        lrCorrection c1: Float, v2Correction c2: Float, config: AdamConfig
+    ) {
         let base = row * width
         let b1 = Lanes(repeating: config.beta1), b2 = Lanes(repeating: config.beta2)
         let ob1 = Lanes(repeating: 1 - config.beta1), ob2 = Lanes(repeating: 1 - config.beta2)
@@ -112,8 +118,10 @@ public final class RowSparseAdam {
 
     /// Updates the given rows of `table` with their gradients in `grad` (both [rows, width]), only the
     /// live `columns` of each row (padding columns stay zero). Disjoint `rows` may run concurrently.
-    public func updateRows(_ rowIds: UnsafeBufferPointer<Int32>, table: UnsafeMutablePointer<Float>, grad: UnsafePointer<Float>,
-                           config: AdamConfig, columns: [Range<Int>]) {
+    public func updateRows(
+        _ rowIds: UnsafeBufferPointer<Int32>, table: UnsafeMutablePointer<Float>, grad: UnsafePointer<Float>,
+        config: AdamConfig, columns: [Range<Int>]
+    ) {
         let (c1, c2) = Adam.corrections(step, config)
         for r in rowIds {
             let base = Int(r) * width

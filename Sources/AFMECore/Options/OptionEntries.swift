@@ -25,54 +25,83 @@ public enum OptionTable {
         int("negatives", \.training.negatives, 1...4096, every, "negatives per positive"),
         int("batch_size", \.training.batchSize, 1...(1 << 20), every, "positives per step"),
         int("epochs", \.training.epochs, 0...1_000_000, every, "maximum epochs"),
-        real("learning_rate", \.training.learningRate, 0...10, lowerOpen: true, upperOpen: true, every, "Adam learning rate"),
-        real("adversarial_temperature", \.training.adversarialTemperature, 0...1e6, every,
-             "self-adversarial temperature α; 0 weights negatives uniformly"),
+        real(
+            "learning_rate", \.training.learningRate, 0...10, lowerOpen: true, upperOpen: true, every,
+            "Adam learning rate"),
+        real(
+            "adversarial_temperature", \.training.adversarialTemperature, 0...1e6, every,
+            "self-adversarial temperature α; 0 weights negatives uniformly"),
         real("l2", \.training.l2, 0...1e6, every, "L2 penalty on the rows of positive triples; 0 = off"),
-        OptionSpec(name: "seed", type: .unsigned, kinds: every, doc: "random seed",
-                   read: { String($0.training.seed) }, write: { r, v in if case .unsigned(let s) = v { r.training.seed = s } }),
-        int("threads", \.training.threads, 0...1024, every, "threads of this model's training and evaluation; 0 = all cores"),
+        OptionSpec(
+            name: "seed", type: .unsigned, kinds: every, doc: "random seed",
+            read: { String($0.training.seed) }, write: { r, v in if case .unsigned(let s) = v { r.training.seed = s } }),
+        int(
+            "threads", \.training.threads, 0...1024, every,
+            "threads of this model's training and evaluation; 0 = all cores"),
         int("validate_every", \.training.validateEvery, 0...1_000_000, every, "validate every N epochs; 0 = never"),
-        int("patience", \.training.patience, 0...1_000_000, every, "validations without improvement before stopping; 0 = never"),
-        choice("validation_ties", \.training.validationTies, ["realistic", "optimistic", "pessimistic", "openke"], every,
-               "tie handling of the early-stopping metric"),
-        int("validation_limit", \.training.validationLimit, 0...Int(Int32.max), every, "cap on validation triples; 0 = all"),
-        double("time_limit_seconds", \.training.timeLimitSeconds, 0...1e9, every, "bound on the whole run (epochs, validation, post-training); 0 = none"),
-        flag("bernoulli_negatives", \.bernoulliNegatives, every, "per-relation Bernoulli corruption instead of uniform"),
+        int(
+            "patience", \.training.patience, 0...1_000_000, every,
+            "validations without improvement before stopping; 0 = never"),
+        choice(
+            "validation_ties", \.training.validationTies, ["realistic", "optimistic", "pessimistic", "openke"], every,
+            "tie handling of the early-stopping metric"),
+        int(
+            "validation_limit", \.training.validationLimit, 0...Int(Int32.max), every,
+            "cap on validation triples; 0 = all"),
+        double(
+            "time_limit_seconds", \.training.timeLimitSeconds, 0...1e9, every,
+            "bound on the whole run (epochs, validation, post-training); 0 = none"),
+        flag(
+            "bernoulli_negatives", \.bernoulliNegatives, every, "per-relation Bernoulli corruption instead of uniform"),
         flag("filter_negatives", \.training.filterNegatives, every, "redraw negatives that are known training triples"),
     ]
 
     // MARK: Entry builders
 
-    static func int(_ name: String, _ kp: WritableKeyPath<ModelRequest, Int>, _ range: ClosedRange<Int>, _ kinds: [String],
-                    _ doc: String) -> OptionSpec {
-        OptionSpec(name: name, type: .integer(range), kinds: kinds, doc: doc, read: { String($0[keyPath: kp]) },
-                   write: { r, v in if case .integer(let x) = v { r[keyPath: kp] = x } })
+    static func int(
+        _ name: String, _ kp: WritableKeyPath<ModelRequest, Int>, _ range: ClosedRange<Int>, _ kinds: [String],
+        _ doc: String
+    ) -> OptionSpec {
+        OptionSpec(
+            name: name, type: .integer(range), kinds: kinds, doc: doc, read: { String($0[keyPath: kp]) },
+            write: { r, v in if case .integer(let x) = v { r[keyPath: kp] = x } })
     }
 
-    static func real(_ name: String, _ kp: WritableKeyPath<ModelRequest, Float>, _ range: ClosedRange<Double>,
-                     lowerOpen: Bool = false, upperOpen: Bool = false, _ kinds: [String], _ doc: String) -> OptionSpec {
-        OptionSpec(name: name, type: .real(range, lowerOpen: lowerOpen, upperOpen: upperOpen), kinds: kinds, doc: doc,
-                   read: { "\($0[keyPath: kp])" }, write: { r, v in if case .real(let x) = v { r[keyPath: kp] = Float(x) } })
+    static func real(
+        _ name: String, _ kp: WritableKeyPath<ModelRequest, Float>, _ range: ClosedRange<Double>,
+        lowerOpen: Bool = false, upperOpen: Bool = false, _ kinds: [String], _ doc: String
+    ) -> OptionSpec {
+        OptionSpec(
+            name: name, type: .real(range, lowerOpen: lowerOpen, upperOpen: upperOpen), kinds: kinds, doc: doc,
+            read: { "\($0[keyPath: kp])" }, write: { r, v in if case .real(let x) = v { r[keyPath: kp] = Float(x) } })
     }
 
-    static func double(_ name: String, _ kp: WritableKeyPath<ModelRequest, Double>, _ range: ClosedRange<Double>,
-                       _ kinds: [String], _ doc: String) -> OptionSpec {
-        OptionSpec(name: name, type: .real(range, lowerOpen: false, upperOpen: false), kinds: kinds, doc: doc,
-                   read: { "\($0[keyPath: kp])" }, write: { r, v in if case .real(let x) = v { r[keyPath: kp] = x } })
+    static func double(
+        _ name: String, _ kp: WritableKeyPath<ModelRequest, Double>, _ range: ClosedRange<Double>,
+        _ kinds: [String], _ doc: String
+    ) -> OptionSpec {
+        OptionSpec(
+            name: name, type: .real(range, lowerOpen: false, upperOpen: false), kinds: kinds, doc: doc,
+            read: { "\($0[keyPath: kp])" }, write: { r, v in if case .real(let x) = v { r[keyPath: kp] = x } })
     }
 
-    static func flag(_ name: String, _ kp: WritableKeyPath<ModelRequest, Bool>, _ kinds: [String], _ doc: String) -> OptionSpec {
-        OptionSpec(name: name, type: .flag, kinds: kinds, doc: doc, read: { $0[keyPath: kp] ? "true" : "false" },
-                   write: { r, v in if case .flag(let x) = v { r[keyPath: kp] = x } })
+    static func flag(
+        _ name: String, _ kp: WritableKeyPath<ModelRequest, Bool>, _ kinds: [String], _ doc: String
+    ) -> OptionSpec {
+        OptionSpec(
+            name: name, type: .flag, kinds: kinds, doc: doc, read: { $0[keyPath: kp] ? "true" : "false" },
+            write: { r, v in if case .flag(let x) = v { r[keyPath: kp] = x } })
     }
 
     /// A choice among an enum's cases; `names[i]` names the case with raw value i (the C enum's value).
-    static func choice<E: RawRepresentable>(_ name: String, _ kp: WritableKeyPath<ModelRequest, E>, _ names: [String],
-                                            _ kinds: [String], _ doc: String) -> OptionSpec where E.RawValue == Int {
-        OptionSpec(name: name, type: .choice(names), kinds: kinds, doc: doc,
-                   read: { names[$0[keyPath: kp].rawValue] },
-                   write: { r, v in if case .choice(let i) = v, let e = E(rawValue: i) { r[keyPath: kp] = e } })
+    static func choice<E: RawRepresentable>(
+        _ name: String, _ kp: WritableKeyPath<ModelRequest, E>, _ names: [String],
+        _ kinds: [String], _ doc: String
+    ) -> OptionSpec where E.RawValue == Int {
+        OptionSpec(
+            name: name, type: .choice(names), kinds: kinds, doc: doc,
+            read: { names[$0[keyPath: kp].rawValue] },
+            write: { r, v in if case .choice(let i) = v, let e = E(rawValue: i) { r[keyPath: kp] = e } })
     }
 }
 

@@ -13,7 +13,9 @@ public struct ModelRequest: Equatable {
 
     public init(kind: String = "rotate") throws {
         guard let k = ModelKinds.named(kind) else {
-            throw DataError(.invalidArgument, "unknown model kind \(quoted(kind)); the kinds are \(ModelKinds.names.joined(separator: ", "))")
+            throw DataError(
+                .invalidArgument,
+                "unknown model kind \(quoted(kind)); the kinds are \(ModelKinds.names.joined(separator: ", "))")
         }
         self.kind = k.name
         if let score = k.scoreFunction { training.scoreFunction = score }
@@ -46,7 +48,7 @@ extension String {
 /// An option's type and domain.
 public enum OptionType {
     case integer(ClosedRange<Int>)
-    case unsigned                                   // any UInt64 (seeds)
+    case unsigned  // any UInt64 (seeds)
     case real(ClosedRange<Double>, lowerOpen: Bool, upperOpen: Bool)
     case flag
     case choice([String])
@@ -139,10 +141,13 @@ extension ModelRequest {
         let key = name.trimmingASCIIWhitespace().lowercased()
         guard let spec = OptionTable.named(key) else {
             let valid = OptionTable.all.filter { $0.applies(to: kind) }.map(\.name).joined(separator: ", ")
-            throw DataError(.invalidArgument, "unknown option \(quoted(key)) for model \(kind); valid options: \(valid)")
+            throw DataError(
+                .invalidArgument, "unknown option \(quoted(key)) for model \(kind); valid options: \(valid)")
         }
         guard spec.applies(to: kind) else {
-            throw DataError(.invalidArgument, "option \(spec.name) applies to \(spec.kinds.joined(separator: ", ")), not to model \(kind)")
+            throw DataError(
+                .invalidArgument,
+                "option \(spec.name) applies to \(spec.kinds.joined(separator: ", ")), not to model \(kind)")
         }
         spec.write(&self, try spec.parse(value))
     }

@@ -18,8 +18,14 @@ public struct KGEModel: Sendable {
         let range = (score.gamma + epsilon) / Float(score.dim)
         entities = [Float](repeating: 0, count: entityCount * score.entityWidth)
         relations = [Float](repeating: 0, count: relationCount * score.relationWidth)
-        for e in 0..<entityCount { for c in score.entityColumns { for j in c { entities[e * score.entityWidth + j] = rng.uniform(-range, range) } } }
-        for r in 0..<relationCount { for j in 0..<score.dim { relations[r * score.relationWidth + j] = rng.uniform(-range, range) } }
+        for e in 0..<entityCount {
+            for c in score.entityColumns {
+                for j in c { entities[e * score.entityWidth + j] = rng.uniform(-range, range) }
+            }
+        }
+        for r in 0..<relationCount {
+            for j in 0..<score.dim { relations[r * score.relationWidth + j] = rng.uniform(-range, range) }
+        }
     }
 
     public init(score: ScoreFunction, entityCount: Int, relationCount: Int, entities: [Float], relations: [Float]) {
@@ -33,8 +39,10 @@ public struct KGEModel: Sendable {
         return entities.withUnsafeBufferPointer { E in
             relations.withUnsafeBufferPointer { R in
                 anchor.withUnsafeMutableBufferPointer { A in
-                    score.anchor(entity: E.baseAddress! + h * score.entityWidth, relation: R.baseAddress! + r * score.relationWidth,
-                                 direction: .tail, out: A.baseAddress!)
+                    score.anchor(
+                        entity: E.baseAddress! + h * score.entityWidth,
+                        relation: R.baseAddress! + r * score.relationWidth,
+                        direction: .tail, out: A.baseAddress!)
                     return score.gamma - score.distance(A.baseAddress!, E.baseAddress! + t * score.entityWidth)
                 }
             }

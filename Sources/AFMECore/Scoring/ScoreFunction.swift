@@ -69,8 +69,10 @@ public struct ScoreFunction: Sendable {
 
     /// anchor = h∘e^{iφ} (tail) or t∘e^{−iφ} (head) for RotatE; h + r (tail) or t − r (head) for TransE.
     @inline(__always)
-    public func anchor(entity e: UnsafePointer<Float>, relation r: UnsafePointer<Float>, direction: Direction,
-                       out a: UnsafeMutablePointer<Float>) {
+    public func anchor(
+        entity e: UnsafePointer<Float>, relation r: UnsafePointer<Float>, direction: Direction,
+        out a: UnsafeMutablePointer<Float>
+    ) {
         let P = paddedDim
         switch kind {
         case .rotatE, .rotatEEuclidean:
@@ -91,9 +93,11 @@ public struct ScoreFunction: Sendable {
 
     /// Adds the gradient of the anchor into the entity row and relation row gradients.
     @inline(__always)
-    public func anchorBackward(entity e: UnsafePointer<Float>, relation r: UnsafePointer<Float>, direction: Direction,
-                               dAnchor ga: UnsafePointer<Float>,
-                               dEntity ge: UnsafeMutablePointer<Float>, dRelation gr: UnsafeMutablePointer<Float>) {
+    public func anchorBackward(
+        entity e: UnsafePointer<Float>, relation r: UnsafePointer<Float>, direction: Direction,
+        dAnchor ga: UnsafePointer<Float>,
+        dEntity ge: UnsafeMutablePointer<Float>, dRelation gr: UnsafeMutablePointer<Float>
+    ) {
         let P = paddedDim
         switch kind {
         case .rotatE, .rotatEEuclidean:
@@ -152,7 +156,9 @@ public struct ScoreFunction: Sendable {
     /// `distance` that also keeps each per-dimension modulus in `moduli` ([paddedDim]) for `distanceBackward`,
     /// so training takes one square root per element instead of two. TransE needs no cache.
     @inline(__always)
-    public func distance(_ a: UnsafePointer<Float>, _ c: UnsafePointer<Float>, moduli: UnsafeMutablePointer<Float>) -> Float {
+    public func distance(
+        _ a: UnsafePointer<Float>, _ c: UnsafePointer<Float>, moduli: UnsafeMutablePointer<Float>
+    ) -> Float {
         let P = paddedDim
         switch kind {
         case .transE: return distance(a, c)
@@ -180,8 +186,10 @@ public struct ScoreFunction: Sendable {
     /// With g = ∂loss/∂dist: adds g·∂dist/∂a into `ga` and g·∂dist/∂c into `gc`. The subgradient at zero is zero.
     /// `moduli` is what `distance(_:_:moduli:)` stored for the same pair (ignored by TransE).
     @inline(__always)
-    public func distanceBackward(_ a: UnsafePointer<Float>, _ c: UnsafePointer<Float>, g: Float, moduli: UnsafePointer<Float>,
-                                 dAnchor ga: UnsafeMutablePointer<Float>, dCandidate gc: UnsafeMutablePointer<Float>) {
+    public func distanceBackward(
+        _ a: UnsafePointer<Float>, _ c: UnsafePointer<Float>, g: Float, moduli: UnsafePointer<Float>,
+        dAnchor ga: UnsafeMutablePointer<Float>, dCandidate gc: UnsafeMutablePointer<Float>
+    ) {
         let P = paddedDim
         let gv = Lanes(repeating: g), zero = Lanes()
         switch kind {
@@ -200,7 +208,8 @@ public struct ScoreFunction: Sendable {
             var d = 0
             while d < P {
                 let x = load(a + d) - load(c + d)
-                let sgn = Lanes(repeating: 0).replacing(with: gv, where: x .> zero).replacing(with: -gv, where: x .< zero)
+                let sgn = Lanes(repeating: 0).replacing(with: gv, where: x .> zero).replacing(
+                    with: -gv, where: x .< zero)
                 store(load(ga + d) + sgn, ga + d); store(load(gc + d) - sgn, gc + d)
                 d += kernelLanes
             }
@@ -209,5 +218,9 @@ public struct ScoreFunction: Sendable {
 }
 
 @inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
-@inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
-@inline(__always) func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self) }
+@inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> Lanes {
+    UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
+}
+@inline(__always) func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
+}

@@ -71,7 +71,7 @@ public enum HeapTuning {
         if done { return }
         done = true
         #if os(Linux)
-        _ = glibcMallopt(-3, 32 << 20)   // M_MMAP_THRESHOLD (malloc.h is not in the Glibc module)
+        _ = glibcMallopt(-3, 32 << 20)  // M_MMAP_THRESHOLD (malloc.h is not in the Glibc module)
         _ = glibcMallopt(-1, 512 << 20)  // M_TRIM_THRESHOLD
         // M_ARENA_MAX: worker threads otherwise get arenas of their own, whose heaps glibc shrinks with
         // MADV_DONTNEED after every large free, so every tensor faults its pages in again.

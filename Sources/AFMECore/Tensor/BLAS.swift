@@ -4,10 +4,12 @@ import COpenBLAS
 public enum BLAS {
     /// Row-major sgemm on raw buffers. `a` is [m, k] (or [k, m] if transA), `b` is [k, n] (or [n, k] if transB).
     @inlinable
-    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                             alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                             b: UnsafePointer<Float>, ldb: Int,
-                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    public static func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         if m == 0 || n == 0 { return }
         if k == 0 {
             // BLAS leaves C untouched only if beta == 1; make the k == 0 case explicit.
@@ -23,11 +25,14 @@ public enum BLAS {
                 let r = Parallel.range(of: chunk, chunks: T, count: byRows ? m : n)
                 if r.isEmpty { return }
                 if byRows {
-                    call(transA, transB, r.count, n, k, alpha, a + (transA ? r.lowerBound : r.lowerBound * lda), lda,
-                         b, ldb, beta, c + r.lowerBound * ldc, ldc)
+                    call(
+                        transA, transB, r.count, n, k, alpha, a + (transA ? r.lowerBound : r.lowerBound * lda), lda,
+                        b, ldb, beta, c + r.lowerBound * ldc, ldc)
                 } else {
-                    call(transA, transB, m, r.count, k, alpha, a, lda, b + (transB ? r.lowerBound * ldb : r.lowerBound), ldb,
-                         beta, c + r.lowerBound, ldc)
+                    call(
+                        transA, transB, m, r.count, k, alpha, a, lda, b + (transB ? r.lowerBound * ldb : r.lowerBound),
+                        ldb,
+                        beta, c + r.lowerBound, ldc)
                 }
             }
             return
@@ -36,11 +41,14 @@ public enum BLAS {
     }
 
     @usableFromInline
-    static func call(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
-                     _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-                     _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    static func call(
+        _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// Tensor matmul: op(A)[m,k] · op(B)[k,n] for 2-D tensors.
@@ -58,13 +66,17 @@ public enum BLAS {
             b.data.withUnsafeBufferPointer { pb in
                 out.data.withUnsafeMutableBufferPointer { pc in
                     if rowwise {
-                        if m > 0 && n > 0 { RowwiseProducts.product(transA: transA, transB: transB, m: m, n: n, k: k, a: pa.baseAddress!, lda: ac,
-                                                                        b: pb.baseAddress!, ldb: bc, c: pc.baseAddress!, ldc: n) }
+                        if m > 0 && n > 0 {
+                            RowwiseProducts.product(
+                                transA: transA, transB: transB, m: m, n: n, k: k, a: pa.baseAddress!, lda: ac,
+                                b: pb.baseAddress!, ldb: bc, c: pc.baseAddress!, ldc: n)
+                        }
                         return
                     }
-                    sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1,
-                          a: pa.baseAddress!, lda: ac, b: pb.baseAddress!, ldb: bc,
-                          beta: 0, c: pc.baseAddress!, ldc: n)
+                    sgemm(
+                        transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1,
+                        a: pa.baseAddress!, lda: ac, b: pb.baseAddress!, ldb: bc,
+                        beta: 0, c: pc.baseAddress!, ldc: n)
                 }
             }
         }

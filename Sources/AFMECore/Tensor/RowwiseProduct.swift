@@ -34,8 +34,10 @@ public enum RowwiseProducts {
     /// C[m, n] = op(A)·op(B), row-major, C overwritten; `a` is [m, k] (or [k, m] if transA), `b` is
     /// [k, n] (or [n, k] if transB). Rows are split over the threads of `Parallel.elementwiseThreads`;
     /// the split cannot change a result.
-    static func product(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    static func product(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         let T = Parallel.elementwiseThreads
         let op = Operand(a: a, lda: lda, transA: transA, b: b, ldb: ldb, transB: transB)
         if T > 1 && m * n * k >= 1 << 21 && m >= 2 * T {
@@ -121,7 +123,11 @@ public enum RowwiseProducts {
             } while p0 < k
         }
         if !packing {
-            for r in range { tail(row: r, from: strips * 64, n: n, k: k, a: op.aRow(r, 0), aStep: aStep, b: op.b, ldb: op.ldb, c: c, ldc: ldc) }
+            for r in range {
+                tail(
+                    row: r, from: strips * 64, n: n, k: k, a: op.aRow(r, 0), aStep: aStep, b: op.b, ldb: op.ldb, c: c,
+                    ldc: ldc)
+            }
         }
     }
 
@@ -136,26 +142,40 @@ public enum RowwiseProducts {
                 for p in 0..<rows.count { panel[p * 64 + jj] = src[p] }
             }
         } else {
-            for p in 0..<rows.count { (panel + p * 64).update(from: op.b + (rows.lowerBound + p) * op.ldb + columns.lowerBound, count: w) }
+            for p in 0..<rows.count {
+                (panel + p * 64).update(from: op.b + (rows.lowerBound + p) * op.ldb + columns.lowerBound, count: w)
+            }
         }
         if w < 64 { for p in 0..<rows.count { (panel + p * 64 + w).update(repeating: 0, count: 64 - w) } }
     }
 
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
-    @inline(__always) static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self) }
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Lanes {
+        UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
+    }
+    @inline(__always) static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
+    }
     /// The accumulator of a block: from +0 on the first, else the partial sum the previous block left in C.
-    @inline(__always) static func start(_ p: UnsafeMutablePointer<Float>, _ resume: Bool) -> Lanes { resume ? load(UnsafePointer(p)) : Lanes() }
+    @inline(__always) static func start(_ p: UnsafeMutablePointer<Float>, _ resume: Bool) -> Lanes {
+        resume ? load(UnsafePointer(p)) : Lanes()
+    }
 
     /// C[4 rows, 64 columns] (+)= A[4 rows, kc] · B[kc, 64]; 8 loads per 16 fused multiply-adds.
     @inline(__always)
-    static func tile4(_ a: UnsafePointer<Float>, _ lda: Int, _ step: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ kc: Int,
-                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ resume: Bool) {
+    static func tile4(
+        _ a: UnsafePointer<Float>, _ lda: Int, _ step: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ kc: Int,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ resume: Bool
+    ) {
         let a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda
         let r0 = c, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc
-        var c00 = start(r0, resume), c01 = start(r0 + 16, resume), c02 = start(r0 + 32, resume), c03 = start(r0 + 48, resume)
-        var c10 = start(r1, resume), c11 = start(r1 + 16, resume), c12 = start(r1 + 32, resume), c13 = start(r1 + 48, resume)
-        var c20 = start(r2, resume), c21 = start(r2 + 16, resume), c22 = start(r2 + 32, resume), c23 = start(r2 + 48, resume)
-        var c30 = start(r3, resume), c31 = start(r3 + 16, resume), c32 = start(r3 + 32, resume), c33 = start(r3 + 48, resume)
+        var c00 = start(r0, resume), c01 = start(r0 + 16, resume), c02 = start(r0 + 32, resume),
+            c03 = start(r0 + 48, resume)
+        var c10 = start(r1, resume), c11 = start(r1 + 16, resume), c12 = start(r1 + 32, resume),
+            c13 = start(r1 + 48, resume)
+        var c20 = start(r2, resume), c21 = start(r2 + 16, resume), c22 = start(r2 + 32, resume),
+            c23 = start(r2 + 48, resume)
+        var c30 = start(r3, resume), c31 = start(r3 + 16, resume), c32 = start(r3 + 32, resume),
+            c33 = start(r3 + 48, resume)
         for p in 0..<kc {
             let bp = b + p * ldb
             let b0 = load(bp), b1 = load(bp + 16), b2 = load(bp + 32), b3 = load(bp + 48)
@@ -174,11 +194,15 @@ public enum RowwiseProducts {
 
     /// Two rows share each load of B (a one-triple call fuses exactly two rows).
     @inline(__always)
-    static func tile2(_ a: UnsafePointer<Float>, _ lda: Int, _ step: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ kc: Int,
-                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ resume: Bool) {
+    static func tile2(
+        _ a: UnsafePointer<Float>, _ lda: Int, _ step: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ kc: Int,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ resume: Bool
+    ) {
         let a0 = a, a1 = a0 + lda, r0 = c, r1 = r0 + ldc
-        var c00 = start(r0, resume), c01 = start(r0 + 16, resume), c02 = start(r0 + 32, resume), c03 = start(r0 + 48, resume)
-        var c10 = start(r1, resume), c11 = start(r1 + 16, resume), c12 = start(r1 + 32, resume), c13 = start(r1 + 48, resume)
+        var c00 = start(r0, resume), c01 = start(r0 + 16, resume), c02 = start(r0 + 32, resume),
+            c03 = start(r0 + 48, resume)
+        var c10 = start(r1, resume), c11 = start(r1 + 16, resume), c12 = start(r1 + 32, resume),
+            c13 = start(r1 + 48, resume)
         for p in 0..<kc {
             let bp = b + p * ldb
             let b0 = load(bp), b1 = load(bp + 16), b2 = load(bp + 32), b3 = load(bp + 48)
@@ -192,12 +216,15 @@ public enum RowwiseProducts {
 
     /// One row; four independent accumulators (one would wait on its own fused multiply-add every step).
     @inline(__always)
-    static func tile1(_ a: UnsafePointer<Float>, _ step: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ kc: Int,
-                      _ c: UnsafeMutablePointer<Float>, _ resume: Bool) {
+    static func tile1(
+        _ a: UnsafePointer<Float>, _ step: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ kc: Int,
+        _ c: UnsafeMutablePointer<Float>, _ resume: Bool
+    ) {
         var c0 = start(c, resume), c1 = start(c + 16, resume), c2 = start(c + 32, resume), c3 = start(c + 48, resume)
         for p in 0..<kc {
             let bp = b + p * ldb, x = Lanes(repeating: a[p * step])
-            c0.addProduct(x, load(bp)); c1.addProduct(x, load(bp + 16)); c2.addProduct(x, load(bp + 32)); c3.addProduct(x, load(bp + 48))
+            c0.addProduct(x, load(bp)); c1.addProduct(x, load(bp + 16)); c2.addProduct(x, load(bp + 32));
+            c3.addProduct(x, load(bp + 48))
         }
         store(c0, c); store(c1, c + 16); store(c2, c + 32); store(c3, c + 48)
     }
@@ -205,8 +232,11 @@ public enum RowwiseProducts {
     /// Columns from `from` of one row: 16-wide vectors, then single columns (a lane of a vector fused
     /// multiply-add and a scalar one round alike, so the width of the loop never shows in the result).
     @inline(__always)
-    static func tail(row i: Int, from j0: Int, n: Int, k: Int, a ar: UnsafePointer<Float>, aStep: Int, b: UnsafePointer<Float>, ldb: Int,
-                     c: UnsafeMutablePointer<Float>, ldc: Int) {
+    static func tail(
+        row i: Int, from j0: Int, n: Int, k: Int, a ar: UnsafePointer<Float>, aStep: Int, b: UnsafePointer<Float>,
+        ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         let cr = c + i * ldc
         var j = j0
         while j + 16 <= n {

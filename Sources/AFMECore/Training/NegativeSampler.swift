@@ -20,12 +20,16 @@ public struct NegativeSampler: Sendable {
             var count = [Int](repeating: 0, count: graph.relationCount)
             for t in graph.train { heads[t.r].insert(t.h); tails[t.r].insert(t.t); count[t.r] += 1 }
             for r in 0..<graph.relationCount where count[r] > 0 {
-                let tp = Float(count[r]) / Float(max(heads[r].count, 1)), hp = Float(count[r]) / Float(max(tails[r].count, 1))
+                let tp = Float(count[r]) / Float(max(heads[r].count, 1)),
+                    hp = Float(count[r]) / Float(max(tails[r].count, 1))
                 tph[r] = tp / (tp + hp)
             }
         }
         headProbability = tph
-        known = filter ? Set(graph.train.map { NegativeSampler.pack($0.h, $0.r, $0.t, graph.relationCount, graph.entityCount) }) : nil
+        known =
+            filter
+            ? Set(graph.train.map { NegativeSampler.pack($0.h, $0.r, $0.t, graph.relationCount, graph.entityCount) })
+            : nil
     }
 
     @inline(__always)
@@ -34,8 +38,10 @@ public struct NegativeSampler: Sendable {
     }
 
     /// Fills `directions[i]` and `negatives[i*k ..< (i+1)*k]` for each positive.
-    public func sample(_ batch: ArraySlice<Triple>, k: Int, rng: inout SplitMix64,
-                       directions: inout [Direction], negatives: inout [Int32]) {
+    public func sample(
+        _ batch: ArraySlice<Triple>, k: Int, rng: inout SplitMix64,
+        directions: inout [Direction], negatives: inout [Int32]
+    ) {
         directions.removeAll(keepingCapacity: true)
         negatives.removeAll(keepingCapacity: true)
         for p in batch {
@@ -46,9 +52,12 @@ public struct NegativeSampler: Sendable {
                 if let known {
                     // Bounded retries: a relation can make almost every entity a true answer.
                     var tries = 0
-                    while tries < 10 && known.contains(corruptHead
-                        ? NegativeSampler.pack(e, p.r, p.t, relationCount, entityCount)
-                        : NegativeSampler.pack(p.h, p.r, e, relationCount, entityCount)) {
+                    while tries < 10
+                        && known.contains(
+                            corruptHead
+                                ? NegativeSampler.pack(e, p.r, p.t, relationCount, entityCount)
+                                : NegativeSampler.pack(p.h, p.r, e, relationCount, entityCount))
+                    {
                         e = rng.below(entityCount); tries += 1
                     }
                 }

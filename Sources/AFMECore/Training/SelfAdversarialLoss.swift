@@ -7,8 +7,10 @@ public enum SelfAdversarialLoss {
     /// `dist[0]` is the positive's distance, `dist[1...k]` the negatives'. Writes ∂L/∂dist into `dDist`,
     /// scaled by `weight` (1/B for a batch mean), and returns the unscaled loss.
     @inline(__always)
-    public static func forwardBackward(dist: UnsafePointer<Float>, k: Int, gamma: Float, temperature: Float,
-                                       weight: Float, dDist: UnsafeMutablePointer<Float>) -> Float {
+    public static func forwardBackward(
+        dist: UnsafePointer<Float>, k: Int, gamma: Float, temperature: Float,
+        weight: Float, dDist: UnsafeMutablePointer<Float>
+    ) -> Float {
         let sPos = gamma - dist[0]
         var loss = -logSigmoid(sPos)
         // ∂(−log σ(s))/∂s = −σ(−s); ∂s/∂dist = −1.

@@ -52,12 +52,20 @@ public struct TrainingConfig: Sendable, Equatable {
         if negatives < 1 || negatives > 4096 { throw bad("negatives must be in 1...4096") }
         if batchSize < 1 || batchSize > 1 << 20 { throw bad("batch_size must be in 1...1048576") }
         if epochs < 0 || epochs > 1_000_000 { throw bad("epochs must be in 0...1000000") }
-        if !(learningRate.isFinite && learningRate > 0 && learningRate < 10) { throw bad("learning_rate must be finite, > 0 and < 10") }
-        if !(adversarialTemperature.isFinite && adversarialTemperature >= 0) { throw bad("adversarial_temperature must be finite and >= 0") }
+        if !(learningRate.isFinite && learningRate > 0 && learningRate < 10) {
+            throw bad("learning_rate must be finite, > 0 and < 10")
+        }
+        if !(adversarialTemperature.isFinite && adversarialTemperature >= 0) {
+            throw bad("adversarial_temperature must be finite and >= 0")
+        }
         if !(l2.isFinite && l2 >= 0) { throw bad("l2 must be finite and >= 0") }
         if threads < 0 || threads > 1024 { throw bad("threads must be in 0...1024") }
-        if !(timeLimitSeconds.isFinite && timeLimitSeconds >= 0) { throw bad("time_limit_seconds must be finite and >= 0") }
-        if validateEvery < 0 || patience < 0 || validationLimit < 0 { throw bad("validate_every, patience and validation_limit must be >= 0") }
+        if !(timeLimitSeconds.isFinite && timeLimitSeconds >= 0) {
+            throw bad("time_limit_seconds must be finite and >= 0")
+        }
+        if validateEvery < 0 || patience < 0 || validationLimit < 0 {
+            throw bad("validate_every, patience and validation_limit must be >= 0")
+        }
     }
 
     /// The thread count actually used.

@@ -11,7 +11,8 @@ public struct EpochReport: Sendable {
     public var validated: Bool
 
     public init(epoch: Int, meanLoss: Float, seconds: Double, validation: RankingMetrics?, validated: Bool) {
-        self.epoch = epoch; self.meanLoss = meanLoss; self.seconds = seconds; self.validation = validation; self.validated = validated
+        self.epoch = epoch; self.meanLoss = meanLoss; self.seconds = seconds; self.validation = validation;
+        self.validated = validated
     }
 }
 
@@ -42,7 +43,9 @@ public struct PostTrainingOutcome: Sendable {
     public var validationAfter: RankingMetrics
     public var kept: Bool
 
-    public init(name: String, detail: String, validationBefore: RankingMetrics, validationAfter: RankingMetrics, kept: Bool) {
+    public init(
+        name: String, detail: String, validationBefore: RankingMetrics, validationAfter: RankingMetrics, kept: Bool
+    ) {
         self.name = name; self.detail = detail
         self.validationBefore = validationBefore; self.validationAfter = validationAfter; self.kept = kept
     }
@@ -73,15 +76,19 @@ public enum TrainingLoop {
     /// `config.validateEvery` epochs (and at the last), early stopping after `config.patience` validations
     /// without a better MRR, the best validated weights restored at the end, then the session's
     /// post-training steps.
-    public static func run<S: TrainingSession>(_ session: S, graph: KnowledgeGraph, config: TrainingConfig,
-                                               rng: inout SplitMix64, progress: ProgressHook?) -> TrainingResult {
+    public static func run<S: TrainingSession>(
+        _ session: S, graph: KnowledgeGraph, config: TrainingConfig,
+        rng: inout SplitMix64, progress: ProgressHook?
+    ) -> TrainingResult {
         let threads = config.effectiveThreads
         let start = monotonicSeconds()
         let filter = FilterIndex(graph: graph)
         let validation = config.validationLimit > 0 ? Array(graph.valid.prefix(config.validationLimit)) : graph.valid
         func validate() -> RankingMetrics {
-            FilteredRanker.evaluate(session.validationScorer(threads: threads), triples: validation, filter: filter,
-                                    threads: threads).metrics(config.validationTies)
+            FilteredRanker.evaluate(
+                session.validationScorer(threads: threads), triples: validation, filter: filter,
+                threads: threads
+            ).metrics(config.validationTies)
         }
         var order = graph.train
         var stopper = EarlyStopping<S.Snapshot>(patience: config.patience)
@@ -109,11 +116,14 @@ public enum TrainingLoop {
                 s += config.batchSize
             }
             epochsRun = epoch
-            var report = EpochReport(epoch: epoch, meanLoss: Float(lossSum / Double(max(batches, 1))),
-                                     seconds: monotonicSeconds() - t0, validation: history.last?.validation, validated: false)
+            var report = EpochReport(
+                epoch: epoch, meanLoss: Float(lossSum / Double(max(batches, 1))),
+                seconds: monotonicSeconds() - t0, validation: history.last?.validation, validated: false)
             var stop = false
-            if config.validateEvery > 0 && !validation.isEmpty && (epoch % config.validateEvery == 0 || epoch == config.epochs)
-                && fits(validationSeconds) {
+            if config.validateEvery > 0 && !validation.isEmpty
+                && (epoch % config.validateEvery == 0 || epoch == config.epochs)
+                && fits(validationSeconds)
+            {
                 let v0 = monotonicSeconds()
                 let m = validate()
                 validationSeconds = monotonicSeconds() - v0
@@ -128,10 +138,13 @@ public enum TrainingLoop {
         }
         if let best = stopper.snapshot { session.restore(best) }
         // A post-training step validates at least twice (before and after its change).
-        let post = fits(2 * validationSeconds) ? session.finish(best: stopper.snapshot == nil ? nil : stopper.best, validate: validate) : []
-        return TrainingResult(epochsRun: epochsRun, bestEpoch: stopper.snapshot == nil ? epochsRun : stopper.bestEpoch,
-                              bestValidation: stopper.best, stoppedEarly: stoppedEarly, stoppedByCallback: stoppedByCallback,
-                              stoppedByTimeLimit: outOfTime, history: history, seconds: monotonicSeconds() - start, postTraining: post)
+        let post =
+            fits(2 * validationSeconds)
+            ? session.finish(best: stopper.snapshot == nil ? nil : stopper.best, validate: validate) : []
+        return TrainingResult(
+            epochsRun: epochsRun, bestEpoch: stopper.snapshot == nil ? epochsRun : stopper.bestEpoch,
+            bestValidation: stopper.best, stoppedEarly: stoppedEarly, stoppedByCallback: stoppedByCallback,
+            stoppedByTimeLimit: outOfTime, history: history, seconds: monotonicSeconds() - start, postTraining: post)
     }
 }
 

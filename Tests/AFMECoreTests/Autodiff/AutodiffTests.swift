@@ -31,7 +31,9 @@ final class AutodiffTests: XCTestCase {
         Case(name: "matmul", shapes: [[3, 4], [4, 5]]) { project(matmul($0[0], $0[1])) },
         Case(name: "matmul transA", shapes: [[4, 3], [4, 5]]) { project(matmul($0[0], $0[1], transA: true)) },
         Case(name: "matmul transB", shapes: [[3, 4], [5, 4]]) { project(matmul($0[0], $0[1], transB: true)) },
-        Case(name: "matmul transA transB", shapes: [[4, 3], [5, 4]]) { project(matmul($0[0], $0[1], transA: true, transB: true)) },
+        Case(name: "matmul transA transB", shapes: [[4, 3], [5, 4]]) {
+            project(matmul($0[0], $0[1], transA: true, transB: true))
+        },
         Case(name: "bmm", shapes: [[2, 3, 4], [2, 4, 2]]) { project(bmm($0[0], $0[1])) },
         Case(name: "bmm transB", shapes: [[2, 3, 4], [2, 5, 4]]) { project(bmm($0[0], $0[1], transB: true)) },
         Case(name: "bmm transA", shapes: [[2, 4, 3], [2, 4, 2]]) { project(bmm($0[0], $0[1], transA: true)) },
@@ -59,11 +61,15 @@ final class AutodiffTests: XCTestCase {
         Case(name: "expand", shapes: [[1, 3]]) { project(expand($0[0], to: [4, 3])) },
         Case(name: "linear (bias in place)", shapes: [[3, 4], [4, 5], [5]]) { project(linear($0[0], $0[1], $0[2])) },
         Case(name: "linear, rank-3 input", shapes: [[2, 3, 4], [4, 5], [5]]) { project(linear($0[0], $0[1], $0[2])) },
-        Case(name: "weightedSum", shapes: [[3, 4], [3, 4], [3, 4], [3, 3]]) { project(weightedSum([$0[0], $0[1], $0[2]], weights: $0[3])) },
+        Case(name: "weightedSum", shapes: [[3, 4], [3, 4], [3, 4], [3, 3]]) {
+            project(weightedSum([$0[0], $0[1], $0[2]], weights: $0[3]))
+        },
         Case(name: "replaceRows", shapes: [[5, 3], [2, 3]]) { project(replaceRows($0[0], [3, 1], with: $0[1])) },
         Case(name: "dot", shapes: [[3, 4], [3, 4]]) { dot($0[0], $0[1]) },
         Case(name: "gatedProduct", shapes: [[3, 4], [3, 4]]) { project(gatedProduct($0[0], logits: scale($0[1], 3))) },
-        Case(name: "rotateRows (repeated relations)", shapes: [[4, 6], [2, 3]]) { project(rotateRows($0[0], phases: scale($0[1], 2), rows: [1, 0, 1, 1])) },
+        Case(name: "rotateRows (repeated relations)", shapes: [[4, 6], [2, 3]]) {
+            project(rotateRows($0[0], phases: scale($0[1], 2), rows: [1, 0, 1, 1]))
+        },
     ]
 
     func testEveryOpMatchesFiniteDifferences() {

@@ -3,7 +3,9 @@ import XCTest
 import AFMECore
 
 /// Random tensor with entries in ±scale, kept at least `minAbs` away from zero (for div, log, sqrt, relu kinks).
-func randomTensor(_ shape: [Int], _ rng: inout SplitMix64, scale: Float = 1, minAbs: Float = 0, positive: Bool = false) -> Tensor {
+func randomTensor(
+    _ shape: [Int], _ rng: inout SplitMix64, scale: Float = 1, minAbs: Float = 0, positive: Bool = false
+) -> Tensor {
     var t = Tensor(zeros: shape)
     for i in t.data.indices {
         var v = rng.uniform(-scale, scale)
@@ -21,8 +23,10 @@ func randomTensor(_ shape: [Int], _ rng: inout SplitMix64, scale: Float = 1, min
 /// of rounding error plus O(h²·f''') truncation error. A bound of 2e-2 relative (or 2e-3 absolute
 /// for small entries) sits well above both and far below any real error (a wrong sign or a missing
 /// term is off by O(1)).
-func checkGradients(_ name: String, inputs: [Tensor], h: Float = 1e-2, rtol: Float = 2e-2, atol: Float = 2e-3,
-                    file: StaticString = #filePath, line: UInt = #line, _ f: ([Var]) -> Var) {
+func checkGradients(
+    _ name: String, inputs: [Tensor], h: Float = 1e-2, rtol: Float = 2e-2, atol: Float = 2e-3,
+    file: StaticString = #filePath, line: UInt = #line, _ f: ([Var]) -> Var
+) {
     let vars = inputs.map { Var($0, requiresGrad: true) }
     let out = f(vars)
     XCTAssertEqual(out.value.count, 1, "\(name): f must be scalar", file: file, line: line)
@@ -39,8 +43,9 @@ func checkGradients(_ name: String, inputs: [Tensor], h: Float = 1e-2, rtol: Flo
             let analytic = grads[k].value.data[i]
             let err = abs(numeric - analytic)
             if err > atol + rtol * abs(numeric) {
-                XCTFail("\(name): input \(k)[\(i)] = \(input.data[i]): analytic \(analytic), numeric \(numeric), error \(err), tolerance \(atol + rtol * abs(numeric))",
-                        file: file, line: line)
+                XCTFail(
+                    "\(name): input \(k)[\(i)] = \(input.data[i]): analytic \(analytic), numeric \(numeric), error \(err), tolerance \(atol + rtol * abs(numeric))",
+                    file: file, line: line)
                 return
             }
         }

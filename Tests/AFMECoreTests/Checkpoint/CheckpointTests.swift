@@ -6,7 +6,9 @@ import AFMECore
 final class CheckpointTests: XCTestCase {
     func model(_ kind: ScoreFunctionKind = .rotatE) -> KGEModel {
         var rng = SplitMix64(seed: 4)
-        return KGEModel(score: ScoreFunction(kind: kind, dim: 20, gamma: 3, epsilon: 1.5), entityCount: 30, relationCount: 4, rng: &rng)
+        return KGEModel(
+            score: ScoreFunction(kind: kind, dim: 20, gamma: 3, epsilon: 1.5), entityCount: 30, relationCount: 4,
+            rng: &rng)
     }
 
     func labels() throws -> Labels {
@@ -18,7 +20,9 @@ final class CheckpointTests: XCTestCase {
     func testRoundTripScoresBitIdentically() throws {
         for kind in ScoreFunctionKind.allCases {
             let m = model(kind)
-            for (bytes, version) in [(Checkpoint.encode(m, labels: try labels()), UInt32(3)), (Checkpoint.encodeVersion2(m), 2)] {
+            for (bytes, version) in [
+                (Checkpoint.encode(m, labels: try labels()), UInt32(3)), (Checkpoint.encodeVersion2(m), 2),
+            ] {
                 let file = try Checkpoint.decodeFile(bytes)
                 XCTAssertEqual(file.formatVersion, version)
                 let back = try structural(file)
@@ -90,7 +94,8 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(s.map(\.tag), ["KIND", "CONF", "SIZE", "LABL", "ENTS", "RELS"])
         XCTAssertEqual(String(decoding: s[0].payload, as: UTF8.self), "rotate")
         XCTAssertEqual(String(decoding: s[1].payload, as: UTF8.self), "dim=20\ngamma=3.0\nepsilon=1.5\n")
-        XCTAssertEqual(seal(s), Checkpoint.encode(model(), labels: try labels()), "the test's sealer matches the encoder")
+        XCTAssertEqual(
+            seal(s), Checkpoint.encode(model(), labels: try labels()), "the test's sealer matches the encoder")
     }
 
     func testUnknownSectionsAndKeys() throws {
@@ -99,7 +104,9 @@ final class CheckpointTests: XCTestCase {
         let withNote = try structural(Checkpoint.decodeFile(seal(s + [("note", Array("made by 9.0".utf8))])))
         XCTAssertEqual(withNote.entities, m.entities)
         // An unknown critical section is refused, naming it.
-        assertDataError(.badFormat, contains: "XTRA") { _ = try Checkpoint.decodeFile(self.seal(s + [("XTRA", [1, 2, 3])])) }
+        assertDataError(.badFormat, contains: "XTRA") {
+            _ = try Checkpoint.decodeFile(self.seal(s + [("XTRA", [1, 2, 3])]))
+        }
         // An unknown CONF key (a later option) is ignored; a known key out of its domain is refused.
         var conf = s; conf[1].payload += Array("future_option=7\n".utf8)
         XCTAssertEqual(try structural(Checkpoint.decodeFile(seal(conf))).entities, m.entities)
@@ -116,9 +123,12 @@ final class CheckpointTests: XCTestCase {
         assertDataError(.badFormat, contains: "twice") { _ = try Checkpoint.decodeFile(self.seal(s + [s[4]])) }
         assertDataError(.badFormat, contains: "RELS") { _ = try Checkpoint.decodeFile(self.seal(Array(s.prefix(4)))) }
         // Labels: one id per label, and as many as the tables have rows.
-        let plain = sections(Checkpoint.encode(m, labels: try Labels(entities: (0..<30).map { "e\($0)" }, relations: ["a", "b", "c", "d"])))
+        let plain = sections(
+            Checkpoint.encode(
+                m, labels: try Labels(entities: (0..<30).map { "e\($0)" }, relations: ["a", "b", "c", "d"])))
         var rep = plain
-        let at = try XCTUnwrap((0..<(rep[3].payload.count - 2)).first { Array(rep[3].payload[$0..<($0 + 2)]) == Array("e5".utf8) })
+        let at = try XCTUnwrap(
+            (0..<(rep[3].payload.count - 2)).first { Array(rep[3].payload[$0..<($0 + 2)]) == Array("e5".utf8) })
         rep[3].payload.replaceSubrange(at..<(at + 2), with: Array("e2".utf8))
         assertDataError(.badFormat, contains: "names both") { _ = try Checkpoint.decodeFile(self.seal(rep)) }
         var fewer = plain; fewer[3].payload[0] = 29
@@ -127,9 +137,13 @@ final class CheckpointTests: XCTestCase {
 
     func testHistoryTravelsInAnAncillarySection() throws {
         let m = model()
-        let history = [EpochReport(epoch: 1, meanLoss: 0.5, seconds: 1.25, validation: nil, validated: false),
-                       EpochReport(epoch: 2, meanLoss: 0.25, seconds: 1.5,
-                                   validation: RankingMetrics(count: 10, meanRank: 3.5, mrr: 0.4, hits1: 0.2, hits3: 0.5, hits10: 0.9), validated: true)]
+        let history = [
+            EpochReport(epoch: 1, meanLoss: 0.5, seconds: 1.25, validation: nil, validated: false),
+            EpochReport(
+                epoch: 2, meanLoss: 0.25, seconds: 1.5,
+                validation: RankingMetrics(count: 10, meanRank: 3.5, mrr: 0.4, hits1: 0.2, hits3: 0.5, hits10: 0.9),
+                validated: true),
+        ]
         let bytes = Checkpoint.encode(m, labels: try labels(), history: history)
         let back = try Checkpoint.decodeFile(bytes)
         XCTAssertEqual(back.history.map(\.epoch), [1, 2])
@@ -158,7 +172,9 @@ final class CheckpointTests: XCTestCase {
         var listing = [String]()
         if let d = opendir(dir) {
             while let e = readdir(d) {
-                let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                let name = withUnsafeBytes(of: e.pointee.d_name) {
+                    String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
+                }
                 if !name.hasPrefix(".") { listing.append(name) }
             }
             closedir(d)

@@ -22,19 +22,25 @@ final class FixtureTests: XCTestCase {
     func scores(_ model: TrainedModel, _ triples: [Triple]) -> [UInt32] {
         let scorer = model.scorer(threads: 0)
         var out = [Float](repeating: 0, count: triples.count)
-        triples.withUnsafeBufferPointer { t in out.withUnsafeMutableBufferPointer { scorer.scoreTriples(t, out: $0.baseAddress!) } }
+        triples.withUnsafeBufferPointer { t in
+            out.withUnsafeMutableBufferPointer { scorer.scoreTriples(t, out: $0.baseAddress!) }
+        }
         return out.map(\.bitPattern)
     }
 
     func testVersion020CheckpointsLoadAndScoreBitIdentically() throws {
-        guard FileBytes.exists(Self.dir + "/v0.2.0-triples.txt") else { return XCTFail("fixtures missing: run from the package root") }
+        guard FileBytes.exists(Self.dir + "/v0.2.0-triples.txt") else {
+            return XCTFail("fixtures missing: run from the package root")
+        }
         let t = try triples()
         XCTAssertEqual(t.count, 64)
         for name in ["structural-rotate", "structural-transe", "afme"] {
             let file = try Checkpoint.loadFile(from: Self.dir + "/v0.2.0-\(name).afme")
             XCTAssertEqual(file.formatVersion, 2)
             XCTAssertNil(file.labels, "0.2.0 files carry no labels")
-            XCTAssertEqual(file.model.kindName, ["structural-rotate": "rotate", "structural-transe": "transe", "afme": "afme"][name])
+            XCTAssertEqual(
+                file.model.kindName,
+                ["structural-rotate": "rotate", "structural-transe": "transe", "afme": "afme"][name])
             XCTAssertEqual(scores(file.model, t), try expectedBits(name), "\(name): scores differ from 0.2.0's")
             // Re-saved in the current format, the same scores.
             let resaved = try Checkpoint.decodeFile(Checkpoint.encode(file.model))

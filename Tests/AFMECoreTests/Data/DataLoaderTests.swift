@@ -66,24 +66,37 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertEqual(m.rows, 2); XCTAssertEqual(m.cols, 3); XCTAssertEqual(m.values, [1, 2, 3, 4, 5, -6])
         // float16: 1.0 = 0x3C00, -2.0 = 0xC000, 0.5 = 0x3800, smallest subnormal 0x0001 = 2^-24.
         let half: [UInt16] = [0x3C00, 0xC000, 0x3800, 0x0001]
-        let m16 = try NPYLoader.parse(npyBytes(descr: "<f2", shape: "(2, 2)", data: half.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }))
+        let m16 = try NPYLoader.parse(
+            npyBytes(descr: "<f2", shape: "(2, 2)", data: half.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }))
         XCTAssertEqual(m16.values, [1, -2, 0.5, 0x1p-24])
         let v2 = try NPYLoader.parse(npyBytes(shape: "(1, 2)", data: floatBytes([7, 8]), version: 2))
         XCTAssertEqual(v2.values, [7, 8])
     }
 
     func testNPYBadInputs() {
-        assertDataError(.fortranOrder) { _ = try NPYLoader.parse(npyBytes(fortran: true, shape: "(1, 2)", data: floatBytes([1, 2]))) }
-        assertDataError(.unsupportedDType) { _ = try NPYLoader.parse(npyBytes(descr: "<f8", shape: "(1, 2)", data: floatBytes([1, 2, 3, 4]))) }
-        assertDataError(.unsupportedDType) { _ = try NPYLoader.parse(npyBytes(descr: "<i4", shape: "(1, 2)", data: floatBytes([1, 2]))) }
-        assertDataError(.unsupportedDType) { _ = try NPYLoader.parse(npyBytes(descr: ">f4", shape: "(1, 2)", data: floatBytes([1, 2]))) }
+        assertDataError(.fortranOrder) {
+            _ = try NPYLoader.parse(npyBytes(fortran: true, shape: "(1, 2)", data: floatBytes([1, 2])))
+        }
+        assertDataError(.unsupportedDType) {
+            _ = try NPYLoader.parse(npyBytes(descr: "<f8", shape: "(1, 2)", data: floatBytes([1, 2, 3, 4])))
+        }
+        assertDataError(.unsupportedDType) {
+            _ = try NPYLoader.parse(npyBytes(descr: "<i4", shape: "(1, 2)", data: floatBytes([1, 2])))
+        }
+        assertDataError(.unsupportedDType) {
+            _ = try NPYLoader.parse(npyBytes(descr: ">f4", shape: "(1, 2)", data: floatBytes([1, 2])))
+        }
         assertDataError(.truncated) { _ = try NPYLoader.parse(npyBytes(shape: "(2, 2)", data: floatBytes([1, 2, 3]))) }
         assertDataError(.truncated) { _ = try NPYLoader.parse(Array(npyBytes(shape: "(2, 2)", data: []).prefix(30))) }
         assertDataError(.badFormat) { _ = try NPYLoader.parse(Array("not a numpy file at all".utf8)) }
         assertDataError(.truncated) { _ = try NPYLoader.parse([]) }
-        assertDataError(.shapeMismatch) { _ = try NPYLoader.parse(npyBytes(shape: "(4,)", data: floatBytes([1, 2, 3, 4]))) }
+        assertDataError(.shapeMismatch) {
+            _ = try NPYLoader.parse(npyBytes(shape: "(4,)", data: floatBytes([1, 2, 3, 4])))
+        }
         assertDataError(.nonFinite) { _ = try NPYLoader.parse(npyBytes(shape: "(1, 2)", data: floatBytes([1, .nan]))) }
-        assertDataError(.nonFinite) { _ = try NPYLoader.parse(npyBytes(shape: "(1, 2)", data: floatBytes([.infinity, 1]))) }
+        assertDataError(.nonFinite) {
+            _ = try NPYLoader.parse(npyBytes(shape: "(1, 2)", data: floatBytes([.infinity, 1])))
+        }
     }
 
     func testModalityRowsMustMatchEntitiesAndNothingIsHalfAdded() throws {
@@ -119,7 +132,9 @@ final class DataLoaderTests: XCTestCase {
             throw XCTSkip("../shared/datasets is not present beside this clone: real-data test skipped")
         }
         let y = try OpenKELoader.load(folder: root + "/MKG-Y")
-        XCTAssertEqual([y.entityCount, y.relationCount, y.train.count, y.valid.count, y.test.count], [15000, 28, 21310, 2665, 2663])
+        XCTAssertEqual(
+            [y.entityCount, y.relationCount, y.train.count, y.valid.count, y.test.count],
+            [15000, 28, 21310, 2665, 2663])
         var t = try OpenKELoader.load(folder: root + "/TIVA")
         XCTAssertEqual(t.entityCount, 11858)
         XCTAssertEqual(t.train.count, 11652, "TIVA's 8,419 duplicate training lines are dropped")

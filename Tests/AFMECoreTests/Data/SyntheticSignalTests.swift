@@ -20,7 +20,7 @@ final class SyntheticSignalTests: XCTestCase {
         var base = KGEModel(score: f, entityCount: kg.entityCount, relationCount: kg.relationCount, rng: &initRng)
         let E = kg.entityCount, W = f.entityWidth
         let F = kg.modalities.reduce(0) { $0 + $1.dim }
-        var X = [Float](repeating: 0, count: E * F)   // concatenated features; missing rows are zeros
+        var X = [Float](repeating: 0, count: E * F)  // concatenated features; missing rows are zeros
         var off = 0
         for m in kg.modalities {
             for e in 0..<E { for j in 0..<m.dim { X[e * F + off + j] = m.values[e * m.dim + j] } }
@@ -31,13 +31,19 @@ final class SyntheticSignalTests: XCTestCase {
         let trainer = StructuralTrainer(model: base, config: c)
         let sampler = NegativeSampler(graph: kg, mode: .uniform, filter: false)
         let adam = AdamConfig(learningRate: c.learningRate)
-        var sE = AdamState(count: base.entities.count), sR = AdamState(count: base.relations.count), sP = AdamState(count: proj.count)
+        var sE = AdamState(count: base.entities.count), sR = AdamState(count: base.relations.count),
+            sP = AdamState(count: proj.count)
         func joint() -> [Float] {
             var j = base.entities
-            X.withUnsafeBufferPointer { x in proj.withUnsafeBufferPointer { p in j.withUnsafeMutableBufferPointer { o in
-                BLAS.sgemm(transA: false, transB: false, m: E, n: W, k: F, alpha: 1, a: x.baseAddress!, lda: F,
-                           b: p.baseAddress!, ldb: W, beta: 1, c: o.baseAddress!, ldc: W)
-            } } }
+            X.withUnsafeBufferPointer { x in
+                proj.withUnsafeBufferPointer { p in
+                    j.withUnsafeMutableBufferPointer { o in
+                        BLAS.sgemm(
+                            transA: false, transB: false, m: E, n: W, k: F, alpha: 1, a: x.baseAddress!, lda: F,
+                            b: p.baseAddress!, ldb: W, beta: 1, c: o.baseAddress!, ldc: W)
+                    }
+                }
+            }
             return j
         }
         var order = kg.train, dirs: [Direction] = [], negs: [Int32] = []
@@ -50,17 +56,35 @@ final class SyntheticSignalTests: XCTestCase {
                 sampler.sample(batch, k: c.negatives, rng: &rng, directions: &dirs, negatives: &negs)
                 trainer.setTables(entities: joint(), relations: base.relations)
                 let (_, gJoint, gRel) = trainer.lossAndGradients(Array(batch), directions: dirs, negatives: negs)
-                var gProj = [Float](repeating: 0, count: proj.count)   // Xᵀ · dJoint
-                X.withUnsafeBufferPointer { x in gJoint.withUnsafeBufferPointer { g in gProj.withUnsafeMutableBufferPointer { o in
-                    BLAS.sgemm(transA: true, transB: false, m: F, n: W, k: E, alpha: 1, a: x.baseAddress!, lda: F,
-                               b: g.baseAddress!, ldb: W, beta: 0, c: o.baseAddress!, ldc: W)
-                } } }
-                gJoint.withUnsafeBufferPointer { g in base.entities.withUnsafeMutableBufferPointer { Adam.step($0.baseAddress!, grad: g.baseAddress!, count: g.count, state: &sE, config: adam) } }
-                gRel.withUnsafeBufferPointer { g in base.relations.withUnsafeMutableBufferPointer { Adam.step($0.baseAddress!, grad: g.baseAddress!, count: g.count, state: &sR, config: adam) } }
-                gProj.withUnsafeBufferPointer { g in proj.withUnsafeMutableBufferPointer { Adam.step($0.baseAddress!, grad: g.baseAddress!, count: g.count, state: &sP, config: adam) } }
+                var gProj = [Float](repeating: 0, count: proj.count)  // Xᵀ · dJoint
+                X.withUnsafeBufferPointer { x in
+                    gJoint.withUnsafeBufferPointer { g in
+                        gProj.withUnsafeMutableBufferPointer { o in
+                            BLAS.sgemm(
+                                transA: true, transB: false, m: F, n: W, k: E, alpha: 1, a: x.baseAddress!, lda: F,
+                                b: g.baseAddress!, ldb: W, beta: 0, c: o.baseAddress!, ldc: W)
+                        }
+                    }
+                }
+                gJoint.withUnsafeBufferPointer { g in
+                    base.entities.withUnsafeMutableBufferPointer {
+                        Adam.step($0.baseAddress!, grad: g.baseAddress!, count: g.count, state: &sE, config: adam)
+                    }
+                }
+                gRel.withUnsafeBufferPointer { g in
+                    base.relations.withUnsafeMutableBufferPointer {
+                        Adam.step($0.baseAddress!, grad: g.baseAddress!, count: g.count, state: &sR, config: adam)
+                    }
+                }
+                gProj.withUnsafeBufferPointer { g in
+                    proj.withUnsafeMutableBufferPointer {
+                        Adam.step($0.baseAddress!, grad: g.baseAddress!, count: g.count, state: &sP, config: adam)
+                    }
+                }
             }
         }
-        return KGEModel(score: f, entityCount: E, relationCount: kg.relationCount, entities: joint(), relations: base.relations)
+        return KGEModel(
+            score: f, entityCount: E, relationCount: kg.relationCount, entities: joint(), relations: base.relations)
     }
 
     func testFeaturesCarrySignalAMultiModalModelBeatsStructureOnly() throws {
@@ -68,7 +92,9 @@ final class SyntheticSignalTests: XCTestCase {
         let filter = FilterIndex(graph: kg)
         let (structural, _) = try StructuralTraining.train(graph: kg, config: config())
         let s = FilteredRanker.evaluate(structural, triples: kg.test, filter: filter, threads: 2).metrics()
-        let m = FilteredRanker.evaluate(trainFeatureProjected(kg, config()), triples: kg.test, filter: filter, threads: 2).metrics()
+        let m = FilteredRanker.evaluate(
+            trainFeatureProjected(kg, config()), triples: kg.test, filter: filter, threads: 2
+        ).metrics()
         print("synthetic test MRR: structure-only \(s.mrr), structure + projected features \(m.mrr)")
         XCTAssertGreaterThan(m.mrr, s.mrr + 0.05, "multi-modal \(m.mrr) vs structure-only \(s.mrr)")
     }

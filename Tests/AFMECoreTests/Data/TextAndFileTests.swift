@@ -12,7 +12,8 @@ final class TextAndFileTests: XCTestCase {
         let crlf = try TextLines.split(Array("2\r\na 0\r\nb 1\r\n".utf8), path: nil).map { String($0.text) }
         XCTAssertEqual(lf, ["2", "a 0", "b 1"])
         XCTAssertEqual(crlf, lf)
-        XCTAssertEqual(try TextLines.split(Array("x\ny".utf8), path: nil).map { String($0.text) }, ["x", "y"], "no final newline")
+        XCTAssertEqual(
+            try TextLines.split(Array("x\ny".utf8), path: nil).map { String($0.text) }, ["x", "y"], "no final newline")
         XCTAssertEqual(try TextLines.split([], path: nil).count, 0)
         XCTAssertEqual(try TextLines.split(Array("\n\n".utf8), path: nil).map { String($0.text) }, ["", ""])
     }
@@ -93,7 +94,8 @@ final class TextAndFileTests: XCTestCase {
 
     func testHugeNPYShapeReportsItsByteCountWithoutWrapping() {
         do {
-            _ = try NPYLoader.parse(npyBytes(shape: "(4611686018427387904, 4)", data: floatBytes([1, 2])), path: "big.npy")
+            _ = try NPYLoader.parse(
+                npyBytes(shape: "(4611686018427387904, 4)", data: floatBytes([1, 2])), path: "big.npy")
             XCTFail("accepted")
         } catch let e as DataError {
             XCTAssertEqual(e.kind, .truncated)

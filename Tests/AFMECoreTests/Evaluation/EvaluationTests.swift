@@ -11,25 +11,30 @@ struct TableScorer: LinkScorer {
         for (i, q) in queries.enumerated() { for e in 0..<entityCount { out[i * entityCount + e] = scoreOf(q, e) } }
     }
     func scoreTriples(_ triples: UnsafeBufferPointer<Triple>, out: UnsafeMutablePointer<Float>) {
-        for (i, t) in triples.enumerated() { out[i] = scoreOf(Query(entity: t.h, relation: t.r, direction: .tail), t.t) }
+        for (i, t) in triples.enumerated() {
+            out[i] = scoreOf(Query(entity: t.h, relation: t.r, direction: .tail), t.t)
+        }
     }
 }
 
 final class EvaluationTests: XCTestCase {
     func smallGraph() throws -> KnowledgeGraph {
         var spec = SyntheticGraphSpec()
-        spec.entities = 60; spec.relations = 3; spec.factsPerEntity = 4; spec.modalityDims = []; spec.missingFractions = []
+        spec.entities = 60; spec.relations = 3; spec.factsPerEntity = 4; spec.modalityDims = [];
+        spec.missingFractions = []
         return try SyntheticGraph.make(spec)
     }
 
     func testEveryRankMatchesBruteForce() throws {
         let kg = try smallGraph()
         var rng = SplitMix64(seed: 9)
-        let model = KGEModel(score: ScoreFunction(kind: .rotatE, dim: 6, gamma: 2), entityCount: kg.entityCount,
-                             relationCount: kg.relationCount, rng: &rng)
+        let model = KGEModel(
+            score: ScoreFunction(kind: .rotatE, dim: 6, gamma: 2), entityCount: kg.entityCount,
+            relationCount: kg.relationCount, rng: &rng)
         let all = Set(kg.train + kg.valid + kg.test)
         for threads in [1, 2] {
-            let report = FilteredRanker.evaluate(model, triples: kg.test, filter: FilterIndex(graph: kg), threads: threads, blockSize: 7)
+            let report = FilteredRanker.evaluate(
+                model, triples: kg.test, filter: FilterIndex(graph: kg), threads: threads, blockSize: 7)
             for (i, t) in kg.test.enumerated() {
                 // Brute force: every candidate scored as a whole triple, filter applied by set membership.
                 var better = [0, 0], ties = [0, 0]

@@ -37,10 +37,14 @@ final class OptionTableTests: XCTestCase {
                 outside = [String(range.lowerBound - 1), String(range.upperBound + 1), "1.5", "x"]
             case .real(let range, let lo, let hi):
                 let span = range.upperBound - range.lowerBound
-                inside = [String(lo ? range.lowerBound + span * 1e-6 : range.lowerBound),
-                          String(hi ? range.upperBound - span * 1e-6 : range.upperBound)]
-                outside = [String(lo ? range.lowerBound : range.lowerBound - span * 1e-3 - 1e-6),
-                           String(hi ? range.upperBound : range.upperBound + span * 1e-3 + 1e-6), "nan", "inf", "x"]
+                inside = [
+                    String(lo ? range.lowerBound + span * 1e-6 : range.lowerBound),
+                    String(hi ? range.upperBound - span * 1e-6 : range.upperBound),
+                ]
+                outside = [
+                    String(lo ? range.lowerBound : range.lowerBound - span * 1e-3 - 1e-6),
+                    String(hi ? range.upperBound : range.upperBound + span * 1e-3 + 1e-6), "nan", "inf", "x",
+                ]
             case .unsigned: inside = ["0", String(UInt64.max)]; outside = ["-1", "18446744073709551616"]
             case .flag: inside = ["true", "0"]; outside = ["2", "maybe"]
             case .choice(let names): inside = names; outside = ["nope", "0"]

@@ -25,21 +25,28 @@ func writeTinyOpenKE(_ dir: String, train: String = "3\n0 1 0\n1 2 1\n2 3 0\n") 
 }
 
 /// Bytes of a .npy file with the given header fields and raw data.
-func npyBytes(descr: String = "<f4", fortran: Bool = false, shape: String, data: [UInt8], version: UInt8 = 1) -> [UInt8] {
+func npyBytes(descr: String = "<f4", fortran: Bool = false, shape: String, data: [UInt8], version: UInt8 = 1) -> [UInt8]
+{
     var header = "{'descr': '\(descr)', 'fortran_order': \(fortran ? "True" : "False"), 'shape': \(shape), }"
     let pre = version == 1 ? 10 : 12
     while (pre + header.utf8.count + 1) % 64 != 0 { header += " " }
     header += "\n"
     var out: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, version, 0]
     let n = header.utf8.count
-    if version == 1 { out += [UInt8(n & 0xFF), UInt8(n >> 8)] } else { out += [UInt8(n & 0xFF), UInt8((n >> 8) & 0xFF), 0, 0] }
+    if version == 1 {
+        out += [UInt8(n & 0xFF), UInt8(n >> 8)]
+    } else {
+        out += [UInt8(n & 0xFF), UInt8((n >> 8) & 0xFF), 0, 0]
+    }
     return out + Array(header.utf8) + data
 }
 
 func floatBytes(_ v: [Float]) -> [UInt8] { v.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) } }
 
-func assertDataError(_ kind: DataError.Kind, line: Int? = nil, contains text: String? = nil, file: StaticString = #filePath,
-                     fline: UInt = #line, _ body: () throws -> Void) {
+func assertDataError(
+    _ kind: DataError.Kind, line: Int? = nil, contains text: String? = nil, file: StaticString = #filePath,
+    fline: UInt = #line, _ body: () throws -> Void
+) {
     do {
         try body()
         XCTFail("expected \(kind), got success", file: file, line: fline)

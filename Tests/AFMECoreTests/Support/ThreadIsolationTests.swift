@@ -26,7 +26,8 @@ final class ThreadIsolationTests: XCTestCase {
         spec.entities = 400; spec.relations = 5
         let graph = try SyntheticGraph.make(spec)
         for kind in ["rotate", "afme"] {
-            let aloneOne = try train(kind, threads: 1, graph: graph), aloneTwo = try train(kind, threads: 2, graph: graph)
+            let aloneOne = try train(kind, threads: 1, graph: graph),
+                aloneTwo = try train(kind, threads: 2, graph: graph)
             XCTAssertEqual(aloneOne.threadsSeen, [1]); XCTAssertEqual(aloneTwo.threadsSeen, [2])
             var together: [Run?] = [nil, nil]
             let lock = NSLockLike()

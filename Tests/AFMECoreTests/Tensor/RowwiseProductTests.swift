@@ -8,13 +8,15 @@ import AFMECore
 
 final class RowwiseProductTests: XCTestCase {
     func reference(_ a: Tensor, _ b: Tensor, transA: Bool, transB: Bool) -> [Float] {
-        let m = transA ? a.shape[1] : a.shape[0], k = transA ? a.shape[0] : a.shape[1], n = transB ? b.shape[0] : b.shape[1]
+        let m = transA ? a.shape[1] : a.shape[0], k = transA ? a.shape[0] : a.shape[1],
+            n = transB ? b.shape[0] : b.shape[1]
         var c = [Float](repeating: 0, count: m * n)
         for i in 0..<m {
             for j in 0..<n {
                 var acc: Float = 0
                 for p in 0..<k {
-                    acc.addProduct(transA ? a.data[p * m + i] : a.data[i * k + p], transB ? b.data[j * k + p] : b.data[p * n + j])
+                    acc.addProduct(
+                        transA ? a.data[p * m + i] : a.data[i * k + p], transB ? b.data[j * k + p] : b.data[p * n + j])
                 }
                 c[i * n + j] = acc
             }
@@ -22,15 +24,21 @@ final class RowwiseProductTests: XCTestCase {
         return c
     }
 
-    func check(m: Int, k: Int, n: Int, transA: Bool = false, transB: Bool = false, seed: UInt64,
-               file: StaticString = #filePath, line: UInt = #line) {
+    func check(
+        m: Int, k: Int, n: Int, transA: Bool = false, transB: Bool = false, seed: UInt64,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         var rng = SplitMix64(seed: seed)
-        let a = Tensor.gaussian(transA ? [k, m] : [m, k], std: 1, rng: &rng), b = Tensor.gaussian(transB ? [n, k] : [k, n], std: 1, rng: &rng)
+        let a = Tensor.gaussian(transA ? [k, m] : [m, k], std: 1, rng: &rng),
+            b = Tensor.gaussian(transB ? [n, k] : [k, n], std: 1, rng: &rng)
         let got = RowwiseProducts.withRowwise { BLAS.matmul(a, b, transA: transA, transB: transB) }
         let want = reference(a, b, transA: transA, transB: transB)
         XCTAssertEqual(got.shape, [m, n], file: file, line: line)
         let mismatches = zip(got.data, want).filter { $0.bitPattern != $1.bitPattern }.count
-        XCTAssertEqual(mismatches, 0, "\(m) × \(k) · \(k) × \(n) (transA \(transA), transB \(transB)): \(mismatches) elements differ from the fused chain", file: file, line: line)
+        XCTAssertEqual(
+            mismatches, 0,
+            "\(m) × \(k) · \(k) × \(n) (transA \(transA), transB \(transB)): \(mismatches) elements differ from the fused chain",
+            file: file, line: line)
     }
 
     func testEveryElementIsOneFusedChainInAscendingK() {

@@ -22,8 +22,11 @@ final class ToySession: TrainingSession {
     func restore(_ snapshot: Int) { steps = snapshot; restored = snapshot }
     func finish(best: RankingMetrics?, validate: () -> RankingMetrics) -> [PostTrainingOutcome] {
         let now = validate()
-        return [PostTrainingOutcome(name: "toy", detail: "restored to epoch \(epochs)", validationBefore: best ?? now,
-                                    validationAfter: now, kept: true)]
+        return [
+            PostTrainingOutcome(
+                name: "toy", detail: "restored to epoch \(epochs)", validationBefore: best ?? now,
+                validationAfter: now, kept: true)
+        ]
     }
 }
 
@@ -35,13 +38,16 @@ final class TrainingLoopTests: XCTestCase {
         c.threads = 2
         let (good, _) = try StructuralTraining.train(graph: kg, config: c)
         var init0 = SplitMix64(seed: 1)
-        let bad = KGEModel(score: good.score, entityCount: kg.entityCount, relationCount: kg.relationCount, epsilon: 2, rng: &init0)
+        let bad = KGEModel(
+            score: good.score, entityCount: kg.entityCount, relationCount: kg.relationCount, epsilon: 2, rng: &init0)
         let batches = (kg.train.count + 511) / 512
         let toy = ToySession(good: good, bad: bad, batchesPerEpoch: batches)
         c.epochs = 20; c.validateEvery = 1; c.patience = 3
         var rng = SplitMix64(seed: 2)
         var seen: [Int] = []
-        let r = TrainingLoop.run(toy, graph: kg, config: c, rng: &rng) { seen.append($0.epoch); return true }
+        let r = TrainingLoop.run(toy, graph: kg, config: c, rng: &rng) {
+            seen.append($0.epoch); return true
+        }
         XCTAssertEqual(r.bestEpoch, 2)
         XCTAssertEqual(r.epochsRun, 5, "three validations without improvement after epoch 2 stop it")
         XCTAssertTrue(r.stoppedEarly)
@@ -49,7 +55,8 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertEqual(toy.restored, 2 * batches, "the best snapshot is restored")
         XCTAssertEqual(r.history.map(\.meanLoss), (0..<5).map { Float(Double(batches * $0 + 1) / Double(batches)) })
         XCTAssertEqual(r.postTraining.first?.detail, "restored to epoch 2")
-        XCTAssertEqual(r.postTraining.first?.validationAfter.mrr, r.bestValidation?.mrr, "the hook sees the restored model")
+        XCTAssertEqual(
+            r.postTraining.first?.validationAfter.mrr, r.bestValidation?.mrr, "the hook sees the restored model")
     }
 
     /// A toy kind whose step takes 20 ms and whose validation takes 150 ms: with a 0.5 s limit the loop
@@ -73,7 +80,9 @@ final class TrainingLoopTests: XCTestCase {
         var spec = SyntheticGraphSpec(); spec.entities = 200
         let kg = try SyntheticGraph.make(spec)
         var rng0 = SplitMix64(seed: 1)
-        let m = KGEModel(score: ScoreFunction(kind: .rotatE, dim: 4, gamma: 4), entityCount: kg.entityCount, relationCount: kg.relationCount, rng: &rng0)
+        let m = KGEModel(
+            score: ScoreFunction(kind: .rotatE, dim: 4, gamma: 4), entityCount: kg.entityCount,
+            relationCount: kg.relationCount, rng: &rng0)
         var c = TrainingConfig()
         c.batchSize = 16; c.epochs = 1000; c.validateEvery = 1; c.validationLimit = 10; c.timeLimitSeconds = 0.5
         let session = SlowSession(m)

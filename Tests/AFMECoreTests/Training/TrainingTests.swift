@@ -47,7 +47,8 @@ final class TrainingTests: XCTestCase {
         let (model, r) = try StructuralTraining.train(graph: kg, config: c)
         XCTAssertTrue(r.stoppedEarly)
         XCTAssertLessThan(r.epochsRun, 200)
-        let again = FilteredRanker.evaluate(model, triples: kg.valid, filter: FilterIndex(graph: kg), threads: 2).metrics()
+        let again = FilteredRanker.evaluate(model, triples: kg.valid, filter: FilterIndex(graph: kg), threads: 2)
+            .metrics()
         XCTAssertEqual(again.mrr, r.bestValidation!.mrr, "the returned weights are the best validated ones")
     }
 
@@ -65,8 +66,10 @@ final class TrainingTests: XCTestCase {
 
     func testInvalidConfigIsRefused() throws {
         let kg = try SyntheticGraph.make()
-        for mutate in [{ (c: inout TrainingConfig) in c.dim = 0 }, { $0.learningRate = .nan }, { $0.negatives = -1 },
-                       { $0.gamma = -.infinity }, { $0.batchSize = 0 }, { $0.threads = -3 }] {
+        for mutate in [
+            { (c: inout TrainingConfig) in c.dim = 0 }, { $0.learningRate = .nan }, { $0.negatives = -1 },
+            { $0.gamma = -.infinity }, { $0.batchSize = 0 }, { $0.threads = -3 },
+        ] {
             var c = config(); mutate(&c)
             assertDataError(.invalidArgument) { _ = try StructuralTraining.train(graph: kg, config: c) }
         }
@@ -82,7 +85,11 @@ final class TrainingTests: XCTestCase {
         table.withUnsafeMutableBufferPointer { t in
             g0.withUnsafeMutableBufferPointer { g in
                 let rows = [g.baseAddress! + 16]
-                rows.withUnsafeBufferPointer { adam.updateRowSummingGradients(1, table: t.baseAddress!, grads: $0, lrCorrection: c1, v2Correction: c2, config: AdamConfig(learningRate: 0.1)) }
+                rows.withUnsafeBufferPointer {
+                    adam.updateRowSummingGradients(
+                        1, table: t.baseAddress!, grads: $0, lrCorrection: c1, v2Correction: c2,
+                        config: AdamConfig(learningRate: 0.1))
+                }
             }
         }
         XCTAssertEqual(Array(table[0..<16]), [Float](repeating: 1, count: 16))

@@ -18,12 +18,16 @@ extension Checkpoint {
     static let afmeKind: UInt32 = 1
 
     static func configWords(_ c: AFMEConfig) -> [UInt32] {
-        [UInt32(c.fusion.rawValue), c.enhancement ? 1 : 0, c.denoising ? 1 : 0, c.denoiseStrength.bitPattern,
-         c.confidence ? 1 : 0, c.relationSmoothing ? 1 : 0, UInt32(c.attentionLayers), UInt32(c.attentionTokens),
-         UInt32(c.noiseDim), UInt32(c.gateRelation.rawValue), UInt32(c.guide.rawValue), c.interModalIncludesSelf ? 1 : 0,
-         UInt32(c.missingFill.rawValue), c.lambdaAdversarial.bitPattern, c.lambdaPenalty.bitPattern, c.penaltyWeight.bitPattern,
-         c.generatorLearningRate.bitPattern, c.discriminatorLearningRate.bitPattern, UInt32(c.adversarialSamples),
-         UInt32(c.discriminatorHidden), c.enhanceAll ? 1 : 0, c.completionMix ? 1 : 0]
+        [
+            UInt32(c.fusion.rawValue), c.enhancement ? 1 : 0, c.denoising ? 1 : 0, c.denoiseStrength.bitPattern,
+            c.confidence ? 1 : 0, c.relationSmoothing ? 1 : 0, UInt32(c.attentionLayers), UInt32(c.attentionTokens),
+            UInt32(c.noiseDim), UInt32(c.gateRelation.rawValue), UInt32(c.guide.rawValue),
+            c.interModalIncludesSelf ? 1 : 0,
+            UInt32(c.missingFill.rawValue), c.lambdaAdversarial.bitPattern, c.lambdaPenalty.bitPattern,
+            c.penaltyWeight.bitPattern,
+            c.generatorLearningRate.bitPattern, c.discriminatorLearningRate.bitPattern, UInt32(c.adversarialSamples),
+            UInt32(c.discriminatorHidden), c.enhanceAll ? 1 : 0, c.completionMix ? 1 : 0,
+        ]
     }
 
     static func config(from w: [UInt32]) throws -> AFMEConfig {
@@ -33,7 +37,8 @@ extension Checkpoint {
         }
         func f(_ x: UInt32) -> Float { Float(bitPattern: x) }
         guard let fusion = FusionMode(rawValue: Int(w[0])), let gate = GateRelationReading(rawValue: Int(w[9])),
-              let guide = GuideReading(rawValue: Int(w[10])), let fill = MissingFill(rawValue: Int(w[12])) else {
+            let guide = GuideReading(rawValue: Int(w[10])), let fill = MissingFill(rawValue: Int(w[12]))
+        else {
             throw DataError(.badFormat, "unknown AFME configuration value")
         }
         var c = AFMEConfig()
@@ -44,7 +49,7 @@ extension Checkpoint {
         c.lambdaAdversarial = f(w[13]); c.lambdaPenalty = f(w[14]); c.penaltyWeight = f(w[15])
         c.generatorLearningRate = f(w[16]); c.discriminatorLearningRate = f(w[17])
         c.adversarialSamples = Int(w[18]); c.discriminatorHidden = Int(w[19]); c.enhanceAll = try bool(w[20])
-        c.completionMix = w.count > 21 ? try bool(w[21]) : false   // version 1 files predate the mix
+        c.completionMix = w.count > 21 ? try bool(w[21]) : false  // version 1 files predate the mix
         return c
     }
 
@@ -62,7 +67,10 @@ extension Checkpoint {
     }
 
     static func modalitiesSize(_ m: AFMEModel) -> Int {
-        4 + m.modalities.reduce(0) { $0 + 4 + $1.name.utf8.count + 4 + m.entityCount + 4 * ($1.values.count + $1.mean.count) }
+        4
+            + m.modalities.reduce(0) {
+                $0 + 4 + $1.name.utf8.count + 4 + m.entityCount + 4 * ($1.values.count + $1.mean.count)
+            }
     }
 
     static func writeModalities(_ w: inout ByteWriter, _ m: AFMEModel) {
@@ -77,7 +85,10 @@ extension Checkpoint {
     }
 
     static func parametersSize(_ m: AFMEModel) -> Int {
-        4 + zip(m.parameters.names, m.parameters.vars).reduce(0) { $0 + 4 + $1.0.utf8.count + 4 + 8 * $1.1.shape.count + 4 * $1.1.value.count }
+        4
+            + zip(m.parameters.names, m.parameters.vars).reduce(0) {
+                $0 + 4 + $1.0.utf8.count + 4 + 8 * $1.1.shape.count + 4 * $1.1.value.count
+            }
     }
 
     static func writeParameters(_ w: inout ByteWriter, _ m: AFMEModel) {
@@ -92,26 +103,35 @@ extension Checkpoint {
 
     /// A version 1 or 2 AFME file.
     static func decodeAFME(_ bytes: [UInt8], path: String?) throws -> AFMEModel {
-        guard bytes.count >= headerSize + 4 else { throw DataError(.truncated, "checkpoint is truncated (\(bytes.count) bytes)", path: path) }
+        guard bytes.count >= headerSize + 4 else {
+            throw DataError(.truncated, "checkpoint is truncated (\(bytes.count) bytes)", path: path)
+        }
         let version = try verifyEnvelope(bytes, path: path)
         var r = ByteReader(bytes, from: 16, to: bytes.count - 4, context: "AFME checkpoint", path: path)
         let kindRaw = try r.u32(), dim = try r.u32()
         let gamma = Float(bitPattern: try r.u32()), epsilon = Float(bitPattern: try r.u32())
         let E = try r.u64(), R = try r.u64()
-        guard let kind = ScoreFunctionKind(rawValue: Int(kindRaw)) else { throw r.fail(.badFormat, "unknown score function \(kindRaw)") }
+        guard let kind = ScoreFunctionKind(rawValue: Int(kindRaw)) else {
+            throw r.fail(.badFormat, "unknown score function \(kindRaw)")
+        }
         guard dim >= 1 && dim <= 65536, gamma.isFinite, gamma > 0, epsilon.isFinite, epsilon >= 0 else {
             throw r.fail(.badFormat, "configuration out of range (dim \(dim), γ \(gamma), ε \(epsilon))")
         }
-        guard E >= 1, R >= 1, E < 1 << 32, R < 1 << 32 else { throw r.fail(.badFormat, "entity/relation counts out of range") }
+        guard E >= 1, R >= 1, E < 1 << 32, R < 1 << 32 else {
+            throw r.fail(.badFormat, "entity/relation counts out of range")
+        }
         let f = ScoreFunction(kind: kind, dim: Int(dim), gamma: gamma, epsilon: epsilon)
         let structural = try r.floats(Int(E) * f.entityWidth)
         let relations = try r.floats(Int(R) * f.relationWidth)
         let wordCount = configWords(AFMEConfig()).count - (version == 1 ? 1 : 0)
         let words = try (0..<wordCount).map { _ in try r.u32() }
         let config = try Checkpoint.config(from: words)
-        do { try config.validate(entityWidth: f.entityWidth) } catch { throw r.fail(.badFormat, "AFME configuration out of range: \(error)") }
+        do { try config.validate(entityWidth: f.entityWidth) } catch {
+            throw r.fail(.badFormat, "AFME configuration out of range: \(error)")
+        }
         let modalities = try readModalities(&r, entities: Int(E))
-        let model = try readParameters(&r, config: config, score: f, modalities: modalities, structural: structural, relations: relations)
+        let model = try readParameters(
+            &r, config: config, score: f, modalities: modalities, structural: structural, relations: relations)
         try r.expectEnd()
         return model
     }
@@ -126,27 +146,37 @@ extension Checkpoint {
             let d = Int(try r.u32())
             guard d >= 1 && d <= 1 << 20 else { throw r.fail(.badFormat, "modality dim \(d)") }
             let flags = try r.raw(E)
-            guard flags.allSatisfy({ $0 <= 1 }) else { throw r.fail(.badFormat, "modality \(name): a presence flag is not 0 or 1") }
+            guard flags.allSatisfy({ $0 <= 1 }) else {
+                throw r.fail(.badFormat, "modality \(name): a presence flag is not 0 or 1")
+            }
             guard E * d <= r.remaining / 4 else { throw r.fail(.truncated, "ends inside modality \(name)") }
             let values = try r.floats(E * d), mean = try r.floats(d)
-            features.append(ModalityFeatures(name: name, dim: d, values: values, present: flags.map { $0 == 1 }, mean: mean))
+            features.append(
+                ModalityFeatures(name: name, dim: d, values: values, present: flags.map { $0 == 1 }, mean: mean))
         }
         return features
     }
 
     /// The PARM payload, read into a model built from the configuration (the caller checks the reader's end).
-    static func readParameters(_ r: inout ByteReader, config: AFMEConfig, score f: ScoreFunction, modalities: [ModalityFeatures],
-                               structural: [Float], relations: [Float]) throws -> AFMEModel {
+    static func readParameters(
+        _ r: inout ByteReader, config: AFMEConfig, score f: ScoreFunction, modalities: [ModalityFeatures],
+        structural: [Float], relations: [Float]
+    ) throws -> AFMEModel {
         let R = relations.count / f.relationWidth
         // The layers are allocated from the configuration before their stored values are read: refuse a
         // configuration whose layers the rest of the file cannot hold, so a crafted header cannot make
         // the decoder allocate more than the file's own size.
-        let implied = AFMEModel.parameterCount(config: config, score: f, modalityDims: modalities.map(\.dim), relations: R)
+        let implied = AFMEModel.parameterCount(
+            config: config, score: f, modalityDims: modalities.map(\.dim), relations: R)
         guard implied <= r.remaining / 4 else {
-            throw r.fail(.truncated, "the AFME configuration implies \(implied) parameters; the \(r.remaining) bytes left hold at most \(r.remaining / 4)")
+            throw r.fail(
+                .truncated,
+                "the AFME configuration implies \(implied) parameters; the \(r.remaining) bytes left hold at most \(r.remaining / 4)"
+            )
         }
-        let model = try AFMEModel(config: config, score: f, modalities: modalities, structural: structural,
-                                  relations: Tensor(shape: [R, f.relationWidth], data: relations), seed: 0)
+        let model = try AFMEModel(
+            config: config, score: f, modalities: modalities, structural: structural,
+            relations: Tensor(shape: [R, f.relationWidth], data: relations), seed: 0)
         let P = Int(try r.u32())
         guard P == model.parameters.vars.count else {
             throw r.fail(.badFormat, "\(P) parameters stored, the configuration has \(model.parameters.vars.count)")
@@ -155,9 +185,13 @@ extension Checkpoint {
         for (name, v) in zip(model.parameters.names, model.parameters.vars) {
             let stored = try r.string()
             let rank = Int(try r.u32())
-            guard stored == name, rank == v.shape.count else { throw r.fail(.badFormat, "parameter \(stored) does not match \(name)") }
-            let shape = try (0..<rank).map { _ in try r.u64() }   // compared as stored: a u64 need not fit an Int
-            guard shape == v.shape.map({ UInt64($0) }) else { throw r.fail(.badFormat, "parameter \(name) has shape \(shape), expected \(v.shape)") }
+            guard stored == name, rank == v.shape.count else {
+                throw r.fail(.badFormat, "parameter \(stored) does not match \(name)")
+            }
+            let shape = try (0..<rank).map { _ in try r.u64() }  // compared as stored: a u64 need not fit an Int
+            guard shape == v.shape.map({ UInt64($0) }) else {
+                throw r.fail(.badFormat, "parameter \(name) has shape \(shape), expected \(v.shape)")
+            }
             values.append(Tensor(shape: v.shape, data: try r.floats(v.value.count)))
         }
         for (v, t) in zip(model.parameters.vars, values) { v.assign(t) }

@@ -108,18 +108,30 @@ public struct AFMEConfig: Sendable, Equatable {
         }
         guard (1...1024).contains(noiseDim) else { throw bad("noise dim must be in 1...1024") }
         guard noiseScale.isFinite, (0...1e4).contains(noiseScale) else { throw bad("noise scale must be in [0, 1e4]") }
-        guard denoiseStrength.isFinite, (0...1).contains(denoiseStrength) else { throw bad("denoise strength must be in [0, 1]") }
-        for (v, n) in [(lambdaAdversarial, "lambda adversarial"), (lambdaPenalty, "lambda penalty"), (penaltyWeight, "penalty weight")] {
+        guard denoiseStrength.isFinite, (0...1).contains(denoiseStrength) else {
+            throw bad("denoise strength must be in [0, 1]")
+        }
+        for (v, n) in [
+            (lambdaAdversarial, "lambda adversarial"), (lambdaPenalty, "lambda penalty"),
+            (penaltyWeight, "penalty weight"),
+        ] {
             guard v.isFinite, v >= 0, v <= 1e6 else { throw bad("\(n) must be finite and in [0, 1e6]") }
         }
-        for (v, n) in [(generatorLearningRate, "generator learning rate"), (discriminatorLearningRate, "discriminator learning rate")] {
+        for (v, n) in [
+            (generatorLearningRate, "generator learning rate"),
+            (discriminatorLearningRate, "discriminator learning rate"),
+        ] {
             guard v.isFinite, v > 0, v <= 10 else { throw bad("\(n) must be in (0, 10]") }
         }
         guard (1...65536).contains(adversarialSamples) else { throw bad("adversarial samples must be in 1...65536") }
-        guard (1...4096).contains(discriminatorHidden) else { throw bad("discriminator hidden width must be in 1...4096") }
+        guard (1...4096).contains(discriminatorHidden) else {
+            throw bad("discriminator hidden width must be in 1...4096")
+        }
         guard (1...64).contains(negativePool) else { throw bad("negative pool must be in 1...64") }
         guard (0...256).contains(placementNeighbors) else { throw bad("placement neighbours must be in 0...256") }
-        guard placementKeep.isFinite, (0...1).contains(placementKeep) else { throw bad("placement keep must be in [0, 1]") }
+        guard placementKeep.isFinite, (0...1).contains(placementKeep) else {
+            throw bad("placement keep must be in [0, 1]")
+        }
         guard syntheticNegativeWeight.isFinite, (0...100).contains(syntheticNegativeWeight) else {
             throw bad("synthetic negative weight must be in [0, 100]")
         }

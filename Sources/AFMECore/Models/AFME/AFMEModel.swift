@@ -17,7 +17,7 @@ public struct ModalityFeatures: Sendable {
 /// (entity, relation) pairs whose joint rows are wanted; `entities` lists each distinct entity once.
 struct PairRows {
     var entities: [Int] = []
-    var rowEntity: [Int] = []     // index into `entities`
+    var rowEntity: [Int] = []  // index into `entities`
     var rowRelation: [Int] = []
     /// Rows whose feature modalities are all replaced by the generator's output (synthetic entities,
     /// training only); empty = none. Aligned with `rowEntity` when not empty.
@@ -68,20 +68,27 @@ public final class AFMEModel {
         let f = ScoreFunction(kind: t.scoreFunction, dim: t.dim, gamma: t.gamma, epsilon: t.epsilon)
         try c.validate(entityWidth: f.entityWidth)
         guard !graph.modalities.isEmpty else {
-            throw DataError(.invalidArgument, "AFME needs at least one feature modality; add one to the dataset or train a structural model")
+            throw DataError(
+                .invalidArgument,
+                "AFME needs at least one feature modality; add one to the dataset or train a structural model")
         }
         var rng = SplitMix64(seed: t.seed ^ 0xAF3E)
         var fillRng = rng.split()
         let mods = graph.modalities.map { AFMEModel.fill($0, c.missingFill, rng: &fillRng) }
         var initRng = rng.split()
-        let base = KGEModel(score: f, entityCount: graph.entityCount, relationCount: graph.relationCount, epsilon: t.epsilon, rng: &initRng)
-        try self.init(config: c, score: f, modalities: mods, structural: base.entities,
-                      relations: Tensor(shape: [graph.relationCount, f.relationWidth], data: base.relations), seed: t.seed)
+        let base = KGEModel(
+            score: f, entityCount: graph.entityCount, relationCount: graph.relationCount, epsilon: t.epsilon,
+            rng: &initRng)
+        try self.init(
+            config: c, score: f, modalities: mods, structural: base.entities,
+            relations: Tensor(shape: [graph.relationCount, f.relationWidth], data: base.relations), seed: t.seed)
     }
 
     /// Builds the layers (fresh parameters from `seed`); checkpoints then overwrite the parameter values.
-    init(config c: AFMEConfig, score f: ScoreFunction, modalities mods: [ModalityFeatures], structural: [Float],
-         relations: Tensor, seed: UInt64) throws {
+    init(
+        config c: AFMEConfig, score f: ScoreFunction, modalities mods: [ModalityFeatures], structural: [Float],
+        relations: Tensor, seed: UInt64
+    ) throws {
         try c.validate(entityWidth: f.entityWidth)
         config = c; score = f; modalities = mods
         entityCount = structural.count / f.entityWidth
@@ -92,15 +99,29 @@ public final class AFMEModel {
         parameters = store
         var rng = SplitMix64(seed: seed ^ 0x5EED_AF3E)
         let W = f.entityWidth
-        projections = mods.map { ModalityProjection(store, "modality.\($0.name)", featureDim: $0.dim, score: f, rng: &rng) }
+        projections = mods.map {
+            ModalityProjection(store, "modality.\($0.name)", featureDim: $0.dim, score: f, rng: &rng)
+        }
         let adaptive = c.fusion == .adaptive
-        gates = adaptive && c.denoising ? mods.map { RelationGate(store, "modality.\($0.name)", width: W, strength: c.denoiseStrength, rng: &rng) } : []
-        weighting = adaptive ? ModalityWeighting(store, score: f, relations: relations.rows, confidence: c.confidence,
-                                                 smoothing: c.relationSmoothing, rng: &rng) : nil
+        gates =
+            adaptive && c.denoising
+            ? mods.map { RelationGate(store, "modality.\($0.name)", width: W, strength: c.denoiseStrength, rng: &rng) }
+            : []
+        weighting =
+            adaptive
+            ? ModalityWeighting(
+                store, score: f, relations: relations.rows, confidence: c.confidence,
+                smoothing: c.relationSmoothing, rng: &rng) : nil
         concat = adaptive ? nil : ConcatProjectionFusion(store, score: f, modalities: mods.count, rng: &rng)
-        generators = c.enhancement ? mods.map { ModalityGenerator(store, "generator.\($0.name)", score: f, config: c, rng: &rng) } : []
-        discriminators = c.enhancement ? mods.map { ModalityDiscriminator(store, "discriminator.\($0.name)", width: W, config: c, rng: &rng) } : []
-        completionMixes = c.enhancement && c.completionMix ? mods.map { store.add("completion.\($0.name).mix", Tensor(zeros: [1, W]), .fusion) } : []
+        generators =
+            c.enhancement
+            ? mods.map { ModalityGenerator(store, "generator.\($0.name)", score: f, config: c, rng: &rng) } : []
+        discriminators =
+            c.enhancement
+            ? mods.map { ModalityDiscriminator(store, "discriminator.\($0.name)", width: W, config: c, rng: &rng) } : []
+        completionMixes =
+            c.enhancement && c.completionMix
+            ? mods.map { store.add("completion.\($0.name).mix", Tensor(zeros: [1, W]), .fusion) } : []
         context = RelationContext(score: f, reading: c.gateRelation)
     }
 
@@ -109,7 +130,9 @@ public final class AFMEModel {
     /// test checks it against `parameters.count` for every switch); callers use it to refuse a shape whose
     /// layers could not be allocated (a checkpoint whose file cannot hold them, a training request beyond
     /// memory) before anything is allocated. Saturates at Int.max rather than overflowing.
-    public static func parameterCount(config c: AFMEConfig, score f: ScoreFunction, modalityDims: [Int], relations: Int) -> Int {
+    public static func parameterCount(
+        config c: AFMEConfig, score f: ScoreFunction, modalityDims: [Int], relations: Int
+    ) -> Int {
         let W = f.entityWidth, M = modalityDims.count
         var total = 0, overflow = false
         func add(_ terms: Int...) {
@@ -122,15 +145,15 @@ public final class AFMEModel {
         func linear(_ fanIn: Int, _ fanOut: Int, bias: Bool = true) { add(fanIn, fanOut); if bias { add(fanOut) } }
         let tokenWidth = W / max(c.attentionTokens, 1)
         func attention() { for _ in 0..<3 { linear(tokenWidth, tokenWidth, bias: false) } }
-        for d in modalityDims { linear(d, W); linear(W, W) }                              // projections
+        for d in modalityDims { linear(d, W); linear(W, W) }  // projections
         if c.fusion == .adaptive {
-            if c.denoising { for _ in 0..<M { linear(W, W) } }                           // gates
-            add(W); add(relations)                                                        // U, τ
+            if c.denoising { for _ in 0..<M { linear(W, W) } }  // gates
+            add(W); add(relations)  // U, τ
         } else {
-            linear((M + 1) * W, W, bias: false)                                           // concat projection
+            linear((M + 1) * W, W, bias: false)  // concat projection
         }
         if c.enhancement {
-            for _ in 0..<M {                                                              // generators
+            for _ in 0..<M {  // generators
                 switch c.guide {
                 case .projected: linear(W + c.noiseDim, W, bias: false); linear(W, W)
                 case .onesExtended: linear(W + c.noiseDim, W)
@@ -181,8 +204,10 @@ public final class AFMEModel {
 
     /// Joint rows for `rows`. `structural` holds the rows of `rows.entities`; `noise` is nil at inference (z = 0).
     /// `projected` (inference only): every entity's projected modality vectors, from `projectedFeatures()`.
-    func fuse(_ rows: PairRows, structural s: Var, relations rel: Var, noise: inout SplitMix64?,
-              projected: [[Float]]? = nil) -> FusionOutput {
+    func fuse(
+        _ rows: PairRows, structural s: Var, relations rel: Var, noise: inout SplitMix64?,
+        projected: [[Float]]? = nil
+    ) -> FusionOutput {
         let n = rows.count
         let es = gatherRows(s, rows.rowEntity)
         var vectors: [Var] = []
@@ -202,7 +227,8 @@ public final class AFMEModel {
             var noiseCopy = noise
             for m in modalities.indices {
                 let others = vectors.indices.filter { $0 != m }.map { denoised[$0] } + [es]
-                vectors[m] = generators[m](structural: es, noise: noiseRows(n, &noiseCopy), input: denoised[m], others: others)
+                vectors[m] = generators[m](
+                    structural: es, noise: noiseRows(n, &noiseCopy), input: denoised[m], others: others)
             }
             noise = noiseCopy
         } else if completesWithGenerator {
@@ -217,10 +243,14 @@ public final class AFMEModel {
                 let missing = (0..<n).filter { absent[rows.rowEntity[$0]] }
                 if missing.isEmpty { continue }
                 let missingRelations = missing.map { rows.rowRelation[$0] }
-                let others = vectors.indices.filter { $0 != m }.map { gatherRows(vectors[$0], missing) } + [gatherRows(es, missing)]
+                let others =
+                    vectors.indices.filter { $0 != m }.map { gatherRows(vectors[$0], missing) } + [
+                        gatherRows(es, missing)
+                    ]
                 let start = prior(m, relationRows: missingRelations, relations: rel)
-                let gen = generators[m](structural: gatherRows(es, missing), noise: noiseRows(missing.count, &noise),
-                                        input: start, others: others)
+                let gen = generators[m](
+                    structural: gatherRows(es, missing), noise: noiseRows(missing.count, &noise),
+                    input: start, others: others)
                 vectors[m] = replaceRows(vectors[m], missing, with: completion(m, start: start, generated: gen))
             }
         }
@@ -235,9 +265,11 @@ public final class AFMEModel {
                 let esIdx = detached(gatherRows(es, idx))
                 var generated: [Var] = []
                 for m in modalities.indices {
-                    let others = denoised.indices.filter { $0 != m }.map { detached(gatherRows(denoised[$0], idx)) } + [esIdx]
-                    let gen = generators[m](structural: esIdx, noise: noiseRows(idx.count, &noise),
-                                            input: prior(m, relationRows: idx.map { rows.rowRelation[$0] }), others: others)
+                    let others =
+                        denoised.indices.filter { $0 != m }.map { detached(gatherRows(denoised[$0], idx)) } + [esIdx]
+                    let gen = generators[m](
+                        structural: esIdx, noise: noiseRows(idx.count, &noise),
+                        input: prior(m, relationRows: idx.map { rows.rowRelation[$0] }), others: others)
                     generated.append(detached(gen) * 2 - gen)
                     syntheticGenerated.append(gen)
                 }
@@ -247,11 +279,13 @@ public final class AFMEModel {
         }
         if let weighting {
             let (joint, w) = weighting([es] + vectors, relationRows: rows.rowRelation)
-            return FusionOutput(joint: joint, weights: w, modalityVectors: vectors, denoisedVectors: denoised, structural: es,
-                                syntheticRows: syntheticRows, syntheticGenerated: syntheticGenerated)
+            return FusionOutput(
+                joint: joint, weights: w, modalityVectors: vectors, denoisedVectors: denoised, structural: es,
+                syntheticRows: syntheticRows, syntheticGenerated: syntheticGenerated)
         }
-        return FusionOutput(joint: concat!([es] + vectors), weights: nil, modalityVectors: vectors, denoisedVectors: denoised,
-                            structural: es, syntheticRows: syntheticRows, syntheticGenerated: syntheticGenerated)
+        return FusionOutput(
+            joint: concat!([es] + vectors), weights: nil, modalityVectors: vectors, denoisedVectors: denoised,
+            structural: es, syntheticRows: syntheticRows, syntheticGenerated: syntheticGenerated)
     }
 
     /// What an absent row of modality m is completed with, from the prior and the generator's output.
@@ -323,12 +357,16 @@ public final class AFMEModel {
     }
 
     /// Joint rows of entities `range` under relation `r` at inference, and the fusion weights. Graph-free.
-    func jointRows(relation r: Int, range: Range<Int>, projected: [[Float]]? = nil) -> (rows: [Float], weights: [Float]?) {
+    func jointRows(
+        relation r: Int, range: Range<Int>, projected: [[Float]]? = nil
+    ) -> (rows: [Float], weights: [Float]?) {
         Self.inference {
             let ents = Array(range)
-            let pairs = PairRows(entities: ents, rowEntity: Array(0..<ents.count), rowRelation: [Int](repeating: r, count: ents.count))
+            let pairs = PairRows(
+                entities: ents, rowEntity: Array(0..<ents.count), rowRelation: [Int](repeating: r, count: ents.count))
             var none: SplitMix64? = nil
-            let out = fuse(pairs, structural: Var(structuralRows(ents)), relations: relations, noise: &none, projected: projected)
+            let out = fuse(
+                pairs, structural: Var(structuralRows(ents)), relations: relations, noise: &none, projected: projected)
             return (out.joint.value.data, out.weights?.value.data)
         }
     }
@@ -390,7 +428,11 @@ extension AFMEModel {
     public func fusionProbe(entities: [Int], relations rels: [Int], synthetic: [Bool] = [], seed: UInt64) -> Var {
         var ents: [Int] = [], local: [Int: Int] = [:], rowEntity: [Int] = []
         for e in entities {
-            if let i = local[e] { rowEntity.append(i) } else { local[e] = ents.count; rowEntity.append(ents.count); ents.append(e) }
+            if let i = local[e] {
+                rowEntity.append(i)
+            } else {
+                local[e] = ents.count; rowEntity.append(ents.count); ents.append(e)
+            }
         }
         let pairs = PairRows(entities: ents, rowEntity: rowEntity, rowRelation: rels, synthetic: synthetic)
         var none: SplitMix64? = nil
@@ -401,19 +443,25 @@ extension AFMEModel {
 
     /// The discriminator's loss (λ1 adversarial + λ2·λ penalty, eq. 15–16) and the generator's (eq. 15)
     /// for modality `m` on the given pairs with fixed noise.
-    public func adversarialProbe(modality m: Int, entities: [Int], relations rels: [Int], seed: UInt64) -> (discriminator: Var, generator: Var) {
+    public func adversarialProbe(
+        modality m: Int, entities: [Int], relations rels: [Int], seed: UInt64
+    ) -> (discriminator: Var, generator: Var) {
         let pairs = PairRows(entities: entities, rowEntity: Array(entities.indices), rowRelation: rels)
         var none: SplitMix64? = nil
-        let out = GradMode.withDisabled { fuse(pairs, structural: Var(structuralRows(entities)), relations: relations, noise: &none) }
+        let out = GradMode.withDisabled {
+            fuse(pairs, structural: Var(structuralRows(entities)), relations: relations, noise: &none)
+        }
         var epsRng = SplitMix64(seed: seed)
         var rng: SplitMix64? = epsRng.split()
         let es = out.structural
         let others = out.denoisedVectors.indices.filter { $0 != m }.map { out.denoisedVectors[$0] } + [es]
-        let fake = generators[m](structural: es, noise: noiseRows(entities.count, &rng), input: prior(m, relationRows: rels), others: others)
+        let fake = generators[m](
+            structural: es, noise: noiseRows(entities.count, &rng), input: prior(m, relationRows: rels), others: others)
         let eps = (0..<entities.count).map { _ in epsRng.unit() }
         let c = config
-        let d = AdversarialLoss.discriminator(discriminators[m], real: out.denoisedVectors[m], fake: detached(fake), epsilon: eps,
-                                              lambdaAdversarial: c.lambdaAdversarial, lambdaPenalty: c.lambdaPenalty, penaltyWeight: c.penaltyWeight)
+        let d = AdversarialLoss.discriminator(
+            discriminators[m], real: out.denoisedVectors[m], fake: detached(fake), epsilon: eps,
+            lambdaAdversarial: c.lambdaAdversarial, lambdaPenalty: c.lambdaPenalty, penaltyWeight: c.penaltyWeight)
         return (d, AdversarialLoss.generator(discriminators[m], fake: fake, lambdaAdversarial: c.lambdaAdversarial))
     }
 }

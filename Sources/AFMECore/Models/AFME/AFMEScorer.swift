@@ -37,7 +37,9 @@ public final class AFMEScorer: LinkScorer {
             recent.removeAll { $0 == r }; recent.append(r)
             return t
         }
-        let t = Parallel.withThreads(threads) { model.jointTable(relation: r, projected: projectedLocked(compute: true)) }
+        let t = Parallel.withThreads(threads) {
+            model.jointTable(relation: r, projected: projectedLocked(compute: true))
+        }
         tables[r] = t; recent.append(r)
         if recent.count > capacity { tables[recent.removeFirst()] = nil }
         return t
@@ -64,14 +66,16 @@ public final class AFMEScorer: LinkScorer {
                 table.withUnsafeBufferPointer { tb in
                     for i in start..<end {
                         let q = queries[i]
-                        f.anchor(entity: tb.baseAddress! + Int(q.entity) * W, relation: rel.baseAddress! + r * RW,
-                                 direction: q.direction, out: anchors + i * W)
+                        f.anchor(
+                            entity: tb.baseAddress! + Int(q.entity) * W, relation: rel.baseAddress! + r * RW,
+                            direction: q.direction, out: anchors + i * W)
                     }
                     let n = end - start, T = max(1, min(threads, n))
                     Parallel.forEachChunk(T) { chunk in
                         let r = Parallel.range(of: chunk, chunks: T, count: n)
-                        CandidateScan.scores(f, anchors: anchors + (start + r.lowerBound) * W, count: r.count, table: tb.baseAddress!,
-                                             rows: E, out: out + (start + r.lowerBound) * E)
+                        CandidateScan.scores(
+                            f, anchors: anchors + (start + r.lowerBound) * W, count: r.count, table: tb.baseAddress!,
+                            rows: E, out: out + (start + r.lowerBound) * E)
                     }
                 }
                 start = end
@@ -91,7 +95,9 @@ public final class AFMEScorer: LinkScorer {
         // only its own rows (unless the projections are already there).
         var touched = Set<Int>()
         for t in triples { touched.insert(t.h); touched.insert(t.t) }
-        let projected: [[Float]]? = { lock.wait(); defer { lock.signal() }; return projectedLocked(compute: touched.count * 8 >= entityCount) }()
+        let projected: [[Float]]? = {
+            lock.wait(); defer { lock.signal() }; return projectedLocked(compute: touched.count * 8 >= entityCount)
+        }()
         var anchor = [Float](repeating: 0, count: W)
         var s = 0
         while s < order.count {
@@ -108,16 +114,26 @@ public final class AFMEScorer: LinkScorer {
             for i in idx { headRow.append(rowOf(triples[i].h)); tailRow.append(rowOf(triples[i].t)) }
             let rows = AFMEModel.inference { () -> [Float] in
                 var none: SplitMix64? = nil
-                let pairs = PairRows(entities: ents, rowEntity: Array(0..<ents.count), rowRelation: [Int](repeating: r, count: ents.count))
-                return model.fuse(pairs, structural: Var(model.structuralRows(ents)), relations: model.relations, noise: &none,
-                                  projected: projected).joint.value.data
+                let pairs = PairRows(
+                    entities: ents, rowEntity: Array(0..<ents.count),
+                    rowRelation: [Int](repeating: r, count: ents.count))
+                return model.fuse(
+                    pairs, structural: Var(model.structuralRows(ents)), relations: model.relations, noise: &none,
+                    projected: projected
+                ).joint.value.data
             }
-            rows.withUnsafeBufferPointer { jb in model.relations.value.data.withUnsafeBufferPointer { rel in anchor.withUnsafeMutableBufferPointer { a in
-                for (j, i) in idx.enumerated() {
-                    f.anchor(entity: jb.baseAddress! + headRow[j] * W, relation: rel.baseAddress! + r * RW, direction: .tail, out: a.baseAddress!)
-                    out[i] = f.gamma - f.distance(a.baseAddress!, jb.baseAddress! + tailRow[j] * W)
+            rows.withUnsafeBufferPointer { jb in
+                model.relations.value.data.withUnsafeBufferPointer { rel in
+                    anchor.withUnsafeMutableBufferPointer { a in
+                        for (j, i) in idx.enumerated() {
+                            f.anchor(
+                                entity: jb.baseAddress! + headRow[j] * W, relation: rel.baseAddress! + r * RW,
+                                direction: .tail, out: a.baseAddress!)
+                            out[i] = f.gamma - f.distance(a.baseAddress!, jb.baseAddress! + tailRow[j] * W)
+                        }
+                    }
                 }
-            } } }
+            }
             s = e
         }
     }

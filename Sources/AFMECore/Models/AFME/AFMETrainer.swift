@@ -51,7 +51,11 @@ public final class AFMETrainer {
         let syntheticShare = Float(model.config.adversarialSamples) / Float(max(batch.count, 1))
         func row(_ e: Int, _ r: Int, synthetic: Bool = false) -> Int32 {
             let local: Int
-            if let i = entityIndex[e] { local = i } else { local = out.pairs.entities.count; entityIndex[e] = local; out.pairs.entities.append(e) }
+            if let i = entityIndex[e] {
+                local = i
+            } else {
+                local = out.pairs.entities.count; entityIndex[e] = local; out.pairs.entities.append(e)
+            }
             out.pairs.rowEntity.append(local); out.pairs.rowRelation.append(r)
             if synthesize { out.pairs.synthetic.append(synthetic) }
             return Int32(out.pairs.rowEntity.count - 1)
@@ -59,7 +63,11 @@ public final class AFMETrainer {
         // Relation groups in order of first appearance (deterministic).
         var groupOf: [Int: Int] = [:], groups: [(relation: Int, triples: [Triple])] = []
         for t in batch {
-            if let g = groupOf[t.r] { groups[g].triples.append(t) } else { groupOf[t.r] = groups.count; groups.append((t.r, [t])) }
+            if let g = groupOf[t.r] {
+                groups[g].triples.append(t)
+            } else {
+                groupOf[t.r] = groups.count; groups.append((t.r, [t]))
+            }
         }
         for (r, members) in groups {
             var rowOf: [Int: Int32] = [:]
@@ -86,8 +94,10 @@ public final class AFMETrainer {
                         // Redraw from the pool (bounded, as the structural sampler) while the negative is a known triple.
                         func isKnown(_ j: Int) -> Bool {
                             let e = out.pairs.entities[out.pairs.rowEntity[negStart + j]]
-                            return known.contains(dir == .tail ? NegativeSampler.pack(t.h, r, e, model.relationCount, E)
-                                                               : NegativeSampler.pack(e, r, t.t, model.relationCount, E))
+                            return known.contains(
+                                dir == .tail
+                                    ? NegativeSampler.pack(t.h, r, e, model.relationCount, E)
+                                    : NegativeSampler.pack(e, r, t.t, model.relationCount, E))
                         }
                         var tries = 0
                         while tries < 10 && isKnown(j) { j = rng.below(pool); tries += 1 }
@@ -112,17 +122,19 @@ public final class AFMETrainer {
         var noise: SplitMix64? = rng.split()
         let out = model.fuse(L.pairs, structural: s, relations: model.relations, noise: &noise)
         let W = model.score.entityWidth
-        let (loss, dJoint, dRelScore) = JointScoreLoss.evaluate(model.score, table: out.joint.value.data, rows: L.pairs.count,
-                                                                relations: model.relations.value.data, queries: L.queries,
-                                                                k: training.negatives, temperature: training.adversarialTemperature,
-                                                                l2: training.l2,
-                                                                threads: training.effectiveThreads)
+        let (loss, dJoint, dRelScore) = JointScoreLoss.evaluate(
+            model.score, table: out.joint.value.data, rows: L.pairs.count,
+            relations: model.relations.value.data, queries: L.queries,
+            k: training.negatives, temperature: training.adversarialTemperature,
+            l2: training.l2,
+            threads: training.effectiveThreads)
         var seed = dJoint, relScore = dRelScore
         if L.synthetic.count > 0 {
             let w = model.config.syntheticNegativeWeight
-            let (_, dSyn, dRelSyn) = JointScoreLoss.evaluate(model.score, table: out.joint.value.data, rows: L.pairs.count,
-                                                             relations: model.relations.value.data, queries: L.synthetic, k: 1,
-                                                             temperature: 0, threads: training.effectiveThreads)
+            let (_, dSyn, dRelSyn) = JointScoreLoss.evaluate(
+                model.score, table: out.joint.value.data, rows: L.pairs.count,
+                relations: model.relations.value.data, queries: L.synthetic, k: 1,
+                temperature: 0, threads: training.effectiveThreads)
             for j in 0..<seed.count { seed[j] += w * dSyn[j] }
             for j in 0..<relScore.count { relScore[j] += w * dRelSyn[j] }
         }
@@ -138,7 +150,9 @@ public final class AFMETrainer {
             grads = gradients(of: root, wrt: [s, model.relations] + params)
             paramGrads = grads[2...].map { $0.value.data }
             // The generator term reaches D's parameters too; D follows only its own loss.
-            for i in model.parameters.indices(of: .discriminator) { paramGrads[i] = dGrads[i] ?? [Float](repeating: 0, count: params[i].value.count) }
+            for i in model.parameters.indices(of: .discriminator) {
+                paramGrads[i] = dGrads[i] ?? [Float](repeating: 0, count: params[i].value.count)
+            }
         } else {
             grads = gradients(of: out.joint, wrt: [s, model.relations] + params, seed: seedVar)
             paramGrads = grads[2...].map { $0.value.data }
@@ -160,8 +174,9 @@ public final class AFMETrainer {
                 for (i, e) in L.pairs.entities.enumerated() {
                     let p = g.baseAddress! + i * W
                     withUnsafePointer(to: p) { pp in
-                        structuralAdam.updateRowSummingGradients(e, table: table.baseAddress!, grads: UnsafeBufferPointer(start: pp, count: 1),
-                                                                 lrCorrection: c1, v2Correction: c2, config: cfg)
+                        structuralAdam.updateRowSummingGradients(
+                            e, table: table.baseAddress!, grads: UnsafeBufferPointer(start: pp, count: 1),
+                            lrCorrection: c1, v2Correction: c2, config: cfg)
                     }
                 }
             }
@@ -169,7 +184,12 @@ public final class AFMETrainer {
         var relGrad = grads[1].value.data
         for j in 0..<relGrad.count { relGrad[j] += relScore[j] }
         model.relations.withMutableData { r in
-            r.withUnsafeMutableBufferPointer { rp in relGrad.withUnsafeBufferPointer { Adam.step(rp.baseAddress!, grad: $0.baseAddress!, count: $0.count, state: &relationAdam, config: cfg) } }
+            r.withUnsafeMutableBufferPointer { rp in
+                relGrad.withUnsafeBufferPointer {
+                    Adam.step(
+                        rp.baseAddress!, grad: $0.baseAddress!, count: $0.count, state: &relationAdam, config: cfg)
+                }
+            }
         }
         for (i, v) in params.enumerated() {
             let rate: Float
@@ -180,9 +200,13 @@ public final class AFMETrainer {
             }
             let c = AdamConfig(learningRate: rate)
             v.withMutableData { p in
-                p.withUnsafeMutableBufferPointer { pp in paramGrads[i].withUnsafeBufferPointer {
-                    Adam.step(pp.baseAddress!, grad: $0.baseAddress!, count: $0.count, state: &parameterAdam[i], config: c)
-                } }
+                p.withUnsafeMutableBufferPointer { pp in
+                    paramGrads[i].withUnsafeBufferPointer {
+                        Adam.step(
+                            pp.baseAddress!, grad: $0.baseAddress!, count: $0.count, state: &parameterAdam[i], config: c
+                        )
+                    }
+                }
             }
         }
         return loss
@@ -200,10 +224,14 @@ public final class AFMETrainer {
             rows = Array(rows.prefix(c.adversarialSamples))
             let real = detached(gatherRows(out.denoisedVectors[m], rows))
             let es = detached(gatherRows(out.structural, rows))
-            let others = out.denoisedVectors.indices.filter { $0 != m }.map { detached(gatherRows(out.denoisedVectors[$0], rows)) } + [es]
+            let others =
+                out.denoisedVectors.indices.filter { $0 != m }.map {
+                    detached(gatherRows(out.denoisedVectors[$0], rows))
+                } + [es]
             var noise: SplitMix64? = rng.split()
-            let fake = model.generators[m](structural: es, noise: model.noiseRows(rows.count, &noise),
-                                           input: model.prior(m, relationRows: rows.map { pairs.rowRelation[$0] }), others: others)
+            let fake = model.generators[m](
+                structural: es, noise: model.noiseRows(rows.count, &noise),
+                input: model.prior(m, relationRows: rows.map { pairs.rowRelation[$0] }), others: others)
             let (dLoss, gLoss) = adversarialLosses(m, real: real, fake: fake, rng: &rng)
             let dIdx = model.parameters.indices(of: .discriminator), gIdx = model.parameters.indices(of: .generator)
             let dGrads = gradients(of: dLoss, wrt: dIdx.map { params[$0] })
@@ -216,18 +244,26 @@ public final class AFMETrainer {
     /// Eq. 15–16 on the synthetic rows (real = their denoised vectors where the entity has the modality,
     /// fake = the generator's output already computed for them): the generator's loss as a graph, for
     /// the caller's backward pass, and the discriminator's gradients by parameter index.
-    func sharedAdversarialTerms(_ out: FusionOutput, _ pairs: PairRows, rng: inout SplitMix64) -> (Var?, [Int: [Float]]) {
+    func sharedAdversarialTerms(_ out: FusionOutput, _ pairs: PairRows, rng: inout SplitMix64) -> (Var?, [Int: [Float]])
+    {
         let params = model.parameters.vars
         let dIdx = model.parameters.indices(of: .discriminator)
         var gLoss: Var? = nil, dGrads: [Int: [Float]] = [:]
         for m in model.modalities.indices {
-            let local = out.syntheticRows.indices.filter { model.modalities[m].present[pairs.entities[pairs.rowEntity[out.syntheticRows[$0]]]] }
+            let local = out.syntheticRows.indices.filter {
+                model.modalities[m].present[pairs.entities[pairs.rowEntity[out.syntheticRows[$0]]]]
+            }
             if local.isEmpty { continue }
             let real = detached(gatherRows(out.denoisedVectors[m], local.map { out.syntheticRows[$0] }))
-            let (dLoss, g) = adversarialLosses(m, real: real, fake: gatherRows(out.syntheticGenerated[m], local), rng: &rng)
+            let (dLoss, g) = adversarialLosses(
+                m, real: real, fake: gatherRows(out.syntheticGenerated[m], local), rng: &rng)
             for (j, g) in gradients(of: dLoss, wrt: dIdx.map { params[$0] }).enumerated() {
                 let i = dIdx[j], v = g.value.data
-                if var acc = dGrads[i] { for k in 0..<acc.count { acc[k] += v[k] }; dGrads[i] = acc } else { dGrads[i] = v }
+                if var acc = dGrads[i] {
+                    for k in 0..<acc.count { acc[k] += v[k] }; dGrads[i] = acc
+                } else {
+                    dGrads[i] = v
+                }
             }
             gLoss = gLoss.map { $0 + g } ?? g
         }
@@ -236,11 +272,14 @@ public final class AFMETrainer {
 
     /// Eq. 15–16 for modality m: the discriminator's loss (on a detached fake, with fresh interpolation
     /// weights) and the generator's (through `fake`'s graph).
-    private func adversarialLosses(_ m: Int, real: Var, fake: Var, rng: inout SplitMix64) -> (discriminator: Var, generator: Var) {
+    private func adversarialLosses(
+        _ m: Int, real: Var, fake: Var, rng: inout SplitMix64
+    ) -> (discriminator: Var, generator: Var) {
         let c = model.config, d = model.discriminators[m]
         let eps = (0..<real.shape[0]).map { _ in rng.unit() }
-        let dLoss = AdversarialLoss.discriminator(d, real: real, fake: detached(fake), epsilon: eps, lambdaAdversarial: c.lambdaAdversarial,
-                                                  lambdaPenalty: c.lambdaPenalty, penaltyWeight: c.penaltyWeight)
+        let dLoss = AdversarialLoss.discriminator(
+            d, real: real, fake: detached(fake), epsilon: eps, lambdaAdversarial: c.lambdaAdversarial,
+            lambdaPenalty: c.lambdaPenalty, penaltyWeight: c.penaltyWeight)
         return (dLoss, AdversarialLoss.generator(d, fake: fake, lambdaAdversarial: c.lambdaAdversarial))
     }
 

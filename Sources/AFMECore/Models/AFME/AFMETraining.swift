@@ -9,7 +9,9 @@ extension AFMEModel {
         let parameters: [Tensor]
     }
 
-    func snapshot() -> Snapshot { Snapshot(structural: structural, relations: relations.value, parameters: parameters.vars.map(\.value)) }
+    func snapshot() -> Snapshot {
+        Snapshot(structural: structural, relations: relations.value, parameters: parameters.vars.map(\.value))
+    }
 
     func restore(_ s: Snapshot) {
         structural = s.structural
@@ -19,8 +21,10 @@ extension AFMEModel {
 }
 
 public enum AFMETraining {
-    public static func train(graph: KnowledgeGraph, training: TrainingConfig, config: AFMEConfig,
-                             progress: ProgressHook? = nil) throws -> (AFMEModel, TrainingResult) {
+    public static func train(
+        graph: KnowledgeGraph, training: TrainingConfig, config: AFMEConfig,
+        progress: ProgressHook? = nil
+    ) throws -> (AFMEModel, TrainingResult) {
         try training.validate()
         try graph.validate()
         if graph.train.isEmpty { throw DataError(.invalidArgument, "the training split is empty") }
@@ -29,10 +33,13 @@ public enum AFMETraining {
         return train(model: model, graph: graph, training: training, rng: &rng, progress: progress)
     }
 
-    public static func train(model: AFMEModel, graph: KnowledgeGraph, training: TrainingConfig, rng: inout SplitMix64,
-                             progress: ProgressHook? = nil) -> (AFMEModel, TrainingResult) {
+    public static func train(
+        model: AFMEModel, graph: KnowledgeGraph, training: TrainingConfig, rng: inout SplitMix64,
+        progress: ProgressHook? = nil
+    ) -> (AFMEModel, TrainingResult) {
         Parallel.withThreads(training.effectiveThreads) {
-            let session = AFMESession(model: model, trainer: AFMETrainer(model: model, training: training, graph: graph), train: graph.train)
+            let session = AFMESession(
+                model: model, trainer: AFMETrainer(model: model, training: training, graph: graph), train: graph.train)
             let result = TrainingLoop.run(session, graph: graph, config: training, rng: &rng, progress: progress)
             return (model, result)
         }
@@ -46,7 +53,9 @@ final class AFMESession: TrainingSession {
     let model: AFMEModel
     let trainer: AFMETrainer
     let train: [Triple]
-    init(model: AFMEModel, trainer: AFMETrainer, train: [Triple]) { self.model = model; self.trainer = trainer; self.train = train }
+    init(model: AFMEModel, trainer: AFMETrainer, train: [Triple]) {
+        self.model = model; self.trainer = trainer; self.train = train
+    }
 
     func step(_ batch: ArraySlice<Triple>, rng: inout SplitMix64) -> Float { trainer.step(batch, rng: &rng) }
     func validationScorer(threads: Int) -> LinkScorer { AFMEScorer(model: model, threads: threads) }
@@ -56,14 +65,19 @@ final class AFMESession: TrainingSession {
     func finish(best: RankingMetrics?, validate: () -> RankingMetrics) -> [PostTrainingOutcome] {
         guard model.config.placementNeighbors > 0, let before = best else { return [] }
         let trained = model.structural
-        let placed = UnseenPlacement.apply(to: model, train: train, neighbors: model.config.placementNeighbors,
-                                           keep: model.config.placementKeep)
+        let placed = UnseenPlacement.apply(
+            to: model, train: train, neighbors: model.config.placementNeighbors,
+            keep: model.config.placementKeep)
         guard placed > 0 else { return [] }
         let after = validate()
         let kept = after.mrr > before.mrr
         if !kept { model.structural = trained }
-        return [PostTrainingOutcome(name: "cold-start placement",
-                                    detail: "\(placed) entities without training triples placed from \(model.config.placementNeighbors) feature neighbours",
-                                    validationBefore: before, validationAfter: after, kept: kept)]
+        return [
+            PostTrainingOutcome(
+                name: "cold-start placement",
+                detail:
+                    "\(placed) entities without training triples placed from \(model.config.placementNeighbors) feature neighbours",
+                validationBefore: before, validationAfter: after, kept: kept)
+        ]
     }
 }

@@ -25,8 +25,10 @@ struct Linear {
     let weight: Var
     let bias: Var?
 
-    init(_ store: ParameterStore, _ name: String, _ fanIn: Int, _ fanOut: Int, bias: Bool = true,
-         group: ParameterGroup, scale: Float = 1, rng: inout SplitMix64) {
+    init(
+        _ store: ParameterStore, _ name: String, _ fanIn: Int, _ fanOut: Int, bias: Bool = true,
+        group: ParameterGroup, scale: Float = 1, rng: inout SplitMix64
+    ) {
         var w = Tensor.xavier(fanIn, fanOut, rng: &rng)
         if scale != 1 { for i in 0..<w.count { w.data[i] *= scale } }
         weight = store.add(name + ".weight", w, group)
@@ -44,7 +46,8 @@ struct SelfAttention {
     let query: Linear, key: Linear, value: Linear
     let tokens: Int, tokenWidth: Int
 
-    init(_ store: ParameterStore, _ name: String, width: Int, tokens: Int, group: ParameterGroup, rng: inout SplitMix64) {
+    init(_ store: ParameterStore, _ name: String, width: Int, tokens: Int, group: ParameterGroup, rng: inout SplitMix64)
+    {
         self.tokens = tokens; tokenWidth = width / tokens
         query = Linear(store, name + ".q", tokenWidth, tokenWidth, bias: false, group: group, rng: &rng)
         key = Linear(store, name + ".k", tokenWidth, tokenWidth, bias: false, group: group, rng: &rng)

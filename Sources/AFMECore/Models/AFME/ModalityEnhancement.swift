@@ -3,9 +3,9 @@
 
 /// Generator for one target modality m (eq. 7–11).
 struct ModalityGenerator {
-    let guideProjection: Linear?   // GuideReading.projected: (W + z) → W
-    let transform: Linear          // W_d, b_d of eq. 8
-    let attention: [SelfAttention] // eq. 9, L layers
+    let guideProjection: Linear?  // GuideReading.projected: (W + z) → W
+    let transform: Linear  // W_d, b_d of eq. 8
+    let attention: [SelfAttention]  // eq. 9, L layers
     let reading: GuideReading
     let includeSelf: Bool
     let width: Int, noiseDim: Int
@@ -16,14 +16,16 @@ struct ModalityGenerator {
         width = W; noiseDim = c.noiseDim; reading = c.guide; includeSelf = c.interModalIncludesSelf
         switch c.guide {
         case .projected:
-            guideProjection = Linear(store, name + ".guide", W + c.noiseDim, W, bias: false, group: .generator, rng: &rng)
+            guideProjection = Linear(
+                store, name + ".guide", W + c.noiseDim, W, bias: false, group: .generator, rng: &rng)
             transform = Linear(store, name + ".transform", W, W, group: .generator, rng: &rng)
         case .onesExtended:
             guideProjection = nil
             transform = Linear(store, name + ".transform", W + c.noiseDim, W, group: .generator, rng: &rng)
         }
         attention = (0..<c.attentionLayers).map {
-            SelfAttention(store, "\(name).attention\($0)", width: W, tokens: c.attentionTokens, group: .generator, rng: &rng)
+            SelfAttention(
+                store, "\(name).attention\($0)", width: W, tokens: c.attentionTokens, group: .generator, rng: &rng)
         }
         mask = columnMask(f)
     }
@@ -34,14 +36,15 @@ struct ModalityGenerator {
     ///   - input: h̃_m, the denoised modality vector the generator starts from [n, W].
     ///   - others: the entity's other modality vectors (feature modalities n ≠ m, then e_s), for eq. 10–11.
     func callAsFunction(structural: Var, noise: Var, input: Var, others: [Var]) -> Var {
-        let guide = concatCols([structural, noise])                                   // eq. 7
+        let guide = concatCols([structural, noise])  // eq. 7
         let guided: Var
         switch reading {
         case .projected: guided = guideProjection!(guide) * input
-        case .onesExtended: guided = guide * concatCols([input, Var(Tensor(repeating: 1, shape: [input.shape[0], noiseDim]))])
+        case .onesExtended:
+            guided = guide * concatCols([input, Var(Tensor(repeating: 1, shape: [input.shape[0], noiseDim]))])
         }
-        var h = tanh(transform(guided)) * mask                                        // eq. 8
-        for layer in attention { h = layer(h) * mask }                                // eq. 9
+        var h = tanh(transform(guided)) * mask  // eq. 8
+        for layer in attention { h = layer(h) * mask }  // eq. 9
         // Eq. 10–11: the refined vector attends over the entity's other modality vectors (and itself
         // unless the printed n ≠ m form is asked for).
         let n = h.shape[0]
@@ -59,7 +62,8 @@ struct ModalityDiscriminator {
     let hidden: Linear, output: Linear
 
     init(_ store: ParameterStore, _ name: String, width: Int, config c: AFMEConfig, rng: inout SplitMix64) {
-        attention = SelfAttention(store, name + ".attention", width: width, tokens: c.attentionTokens, group: .discriminator, rng: &rng)
+        attention = SelfAttention(
+            store, name + ".attention", width: width, tokens: c.attentionTokens, group: .discriminator, rng: &rng)
         hidden = Linear(store, name + ".hidden", width, c.discriminatorHidden, group: .discriminator, rng: &rng)
         output = Linear(store, name + ".output", c.discriminatorHidden, 1, group: .discriminator, rng: &rng)
     }
@@ -73,12 +77,16 @@ struct ModalityDiscriminator {
 enum AdversarialLoss {
     /// Discriminator side: −(E log D(real) + E log(1 − D(fake))) times λ1, plus λ2·λ·E(‖∇D(x̂)‖ − 1)² on
     /// interpolates x̂ = ε·real + (1 − ε)·fake (eq. 16). `real` and `fake` must carry no graph.
-    static func discriminator(_ d: ModalityDiscriminator, real: Var, fake: Var, epsilon: [Float],
-                              lambdaAdversarial: Float, lambdaPenalty: Float, penaltyWeight: Float) -> Var {
+    static func discriminator(
+        _ d: ModalityDiscriminator, real: Var, fake: Var, epsilon: [Float],
+        lambdaAdversarial: Float, lambdaPenalty: Float, penaltyWeight: Float
+    ) -> Var {
         let adv = -(mean(logSigmoid(d.logit(real))) + mean(logSigmoid(-d.logit(fake))))
         var loss = scale(adv, lambdaAdversarial)
         if lambdaPenalty > 0 && penaltyWeight > 0 {
-            loss = loss + scale(gradientPenalty(d, real: real, fake: fake, epsilon: epsilon), lambdaPenalty * penaltyWeight)
+            loss =
+                loss
+                + scale(gradientPenalty(d, real: real, fake: fake, epsilon: epsilon), lambdaPenalty * penaltyWeight)
         }
         return loss
     }

@@ -72,7 +72,10 @@ struct ModalityWeighting {
     /// U restricted to the columns rows use, so padding never receives a gradient through the weights.
     let mask: Var
 
-    init(_ store: ParameterStore, score f: ScoreFunction, relations: Int, confidence: Bool, smoothing: Bool, rng: inout SplitMix64) {
+    init(
+        _ store: ParameterStore, score f: ScoreFunction, relations: Int, confidence: Bool, smoothing: Bool,
+        rng: inout SplitMix64
+    ) {
         let W = f.entityWidth
         u = store.add("weighting.u", Tensor.uniform([W, 1], -0.1, 0.1, rng: &rng), .fusion)
         tau = store.add("weighting.tau", Tensor(zeros: [relations, 1]), .fusion)

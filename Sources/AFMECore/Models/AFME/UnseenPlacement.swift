@@ -55,9 +55,10 @@ public enum UnseenPlacement {
                 a.withUnsafeBufferPointer { ap in
                     seenUnit[m].withUnsafeBufferPointer { bp in
                         sim.withUnsafeMutableBufferPointer { cp in
-                            BLAS.sgemm(transA: false, transB: true, m: block.count, n: seen.count, k: mod.dim, alpha: 1,
-                                       a: ap.baseAddress!, lda: mod.dim, b: bp.baseAddress!, ldb: mod.dim,
-                                       beta: 1, c: cp.baseAddress!, ldc: seen.count)
+                            BLAS.sgemm(
+                                transA: false, transB: true, m: block.count, n: seen.count, k: mod.dim, alpha: 1,
+                                a: ap.baseAddress!, lda: mod.dim, b: bp.baseAddress!, ldb: mod.dim,
+                                beta: 1, c: cp.baseAddress!, ldc: seen.count)
                         }
                     }
                 }

@@ -13,15 +13,17 @@ public enum StructuralKinds {
         options: [],
         sectionTags: ["ENTS", "RELS"],
         train: { graph, request, progress in
-            let (model, result) = try StructuralTraining.train(graph: graph, config: request.training, progress: progress)
+            let (model, result) = try StructuralTraining.train(
+                graph: graph, config: request.training, progress: progress)
             return (model, result)
         },
         decode: { request, E, R, sections in
             let t = request.training
             let f = ScoreFunction(kind: t.scoreFunction, dim: t.dim, gamma: t.gamma, epsilon: t.epsilon)
-            return KGEModel(score: f, entityCount: E, relationCount: R,
-                            entities: try sections.floats("ENTS", count: E * f.entityWidth),
-                            relations: try sections.floats("RELS", count: R * f.relationWidth))
+            return KGEModel(
+                score: f, entityCount: E, relationCount: R,
+                entities: try sections.floats("ENTS", count: E * f.entityWidth),
+                relations: try sections.floats("RELS", count: R * f.relationWidth))
         })
 }
 
@@ -62,7 +64,9 @@ extension ScoreFunction {
     func compactRows(_ table: [Float], count: Int, stride: Int, columns: [Range<Int>]) -> [Float] {
         var out: [Float] = []
         out.reserveCapacity(count * columns.reduce(0) { $0 + $1.count })
-        for i in 0..<count { for c in columns { out += table[(i * stride + c.lowerBound)..<(i * stride + c.upperBound)] } }
+        for i in 0..<count {
+            for c in columns { out += table[(i * stride + c.lowerBound)..<(i * stride + c.upperBound)] }
+        }
         return out
     }
 }

@@ -49,7 +49,9 @@ public final class StructuralTrainer {
         let W = model.score.entityWidth
         entityAdam = RowSparseAdam(rows: model.entityCount, width: W)
         relationAdam = AdamState(count: model.relations.count)
-        buffers = (0..<threads).map { _ in ThreadGradients(entities: model.entityCount, width: W, relationSize: model.relations.count) }
+        buffers = (0..<threads).map { _ in
+            ThreadGradients(entities: model.entityCount, width: W, relationSize: model.relations.count)
+        }
         merged = .allocate(capacity: model.entityCount)
         merged.initialize(repeating: false, count: model.entityCount)
     }
@@ -67,11 +69,14 @@ public final class StructuralTrainer {
 
     /// The batch loss and its exact gradients with respect to the entity and relation tables, without
     /// updating anything (for gradient checks). `negatives` holds `config.negatives` ids per positive.
-    public func lossAndGradients(_ batch: [Triple], directions: [Direction], negatives: [Int32]) -> (loss: Float, entities: [Float], relations: [Float]) {
+    public func lossAndGradients(
+        _ batch: [Triple], directions: [Direction], negatives: [Int32]
+    ) -> (loss: Float, entities: [Float], relations: [Float]) {
         precondition(directions.count == batch.count && negatives.count == batch.count * config.negatives)
         let T = min(threads, batch.count), W = model.score.entityWidth
         let loss = accumulate(batch, directions: directions, negatives: negatives)
-        var ge = [Float](repeating: 0, count: model.entities.count), gr = [Float](repeating: 0, count: model.relations.count)
+        var ge = [Float](repeating: 0, count: model.entities.count),
+            gr = [Float](repeating: 0, count: model.relations.count)
         for t in 0..<T {
             for r in buffers[t].touchedRows {
                 for j in 0..<W { ge[Int(r) * W + j] += buffers[t].entityGrad[Int(r) * W + j] }
@@ -104,7 +109,10 @@ public final class StructuralTrainer {
                             let dDist = UnsafeMutablePointer<Float>.allocate(capacity: k + 1)
                             let P = f.paddedDim
                             let moduli = UnsafeMutablePointer<Float>.allocate(capacity: (k + 1) * P)
-                            defer { anchor.deallocate(); dAnchor.deallocate(); dist.deallocate(); dDist.deallocate(); moduli.deallocate() }
+                            defer {
+                                anchor.deallocate(); dAnchor.deallocate(); dist.deallocate(); dDist.deallocate();
+                                moduli.deallocate()
+                            }
                             var loss = 0.0
                             for i in Parallel.range(of: chunk, chunks: T, count: B) {
                                 let p = positives[i], dir = dirs[i]
@@ -112,22 +120,34 @@ public final class StructuralTrainer {
                                 let keptRow = ent + kept * W, relRow = rel + p.r * RW
                                 f.anchor(entity: keptRow, relation: relRow, direction: dir, out: anchor)
                                 dist[0] = f.distance(anchor, ent + truth * W, moduli: moduli)
-                                for j in 0..<k { dist[j + 1] = f.distance(anchor, ent + Int(negs[i * k + j]) * W, moduli: moduli + (j + 1) * P) }
-                                loss += Double(SelfAdversarialLoss.forwardBackward(dist: dist, k: k, gamma: gamma, temperature: temp,
-                                                                                    weight: invB, dDist: dDist))
+                                for j in 0..<k {
+                                    dist[j + 1] = f.distance(
+                                        anchor, ent + Int(negs[i * k + j]) * W, moduli: moduli + (j + 1) * P)
+                                }
+                                loss += Double(
+                                    SelfAdversarialLoss.forwardBackward(
+                                        dist: dist, k: k, gamma: gamma, temperature: temp,
+                                        weight: invB, dDist: dDist))
                                 dAnchor.initialize(repeating: 0, count: W)
-                                f.distanceBackward(anchor, ent + truth * W, g: dDist[0], moduli: moduli, dAnchor: dAnchor, dCandidate: g.row(truth))
+                                f.distanceBackward(
+                                    anchor, ent + truth * W, g: dDist[0], moduli: moduli, dAnchor: dAnchor,
+                                    dCandidate: g.row(truth))
                                 for j in 0..<k {
                                     let c = Int(negs[i * k + j])
-                                    f.distanceBackward(anchor, ent + c * W, g: dDist[j + 1], moduli: moduli + (j + 1) * P, dAnchor: dAnchor, dCandidate: g.row(c))
+                                    f.distanceBackward(
+                                        anchor, ent + c * W, g: dDist[j + 1], moduli: moduli + (j + 1) * P,
+                                        dAnchor: dAnchor, dCandidate: g.row(c))
                                 }
-                                f.anchorBackward(entity: keptRow, relation: relRow, direction: dir, dAnchor: dAnchor,
-                                                 dEntity: g.row(kept), dRelation: g.relationGrad + p.r * RW)
+                                f.anchorBackward(
+                                    entity: keptRow, relation: relRow, direction: dir, dAnchor: dAnchor,
+                                    dEntity: g.row(kept), dRelation: g.relationGrad + p.r * RW)
                                 if l2 > 0 {
                                     // The loss is divided by B once at the end; the gradient is scaled here.
                                     loss += Double(StructuralTrainer.addL2(l2, invB, ent + p.h * W, g.row(p.h), W))
                                     loss += Double(StructuralTrainer.addL2(l2, invB, ent + p.t * W, g.row(p.t), W))
-                                    loss += Double(StructuralTrainer.addL2(l2, invB, rel + p.r * RW, g.relationGrad + p.r * RW, RW))
+                                    loss += Double(
+                                        StructuralTrainer.addL2(l2, invB, rel + p.r * RW, g.relationGrad + p.r * RW, RW)
+                                    )
                                 }
                             }
                             g.loss = loss
@@ -141,7 +161,9 @@ public final class StructuralTrainer {
 
     /// Adds 2λx·scale into the gradient and returns the unscaled loss term λ‖x‖².
     @inline(__always)
-    static func addL2(_ lambda: Float, _ scale: Float, _ x: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+    static func addL2(
+        _ lambda: Float, _ scale: Float, _ x: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int
+    ) -> Float {
         var s: Float = 0
         for i in 0..<n { s += x[i] * x[i]; gx[i] += 2 * lambda * scale * x[i] }
         return lambda * s
@@ -167,9 +189,12 @@ public final class StructuralTrainer {
                     defer { grads.deallocate() }
                     for r in rows[Parallel.range(of: chunk, chunks: chunks, count: rows.count)] {
                         var n = 0
-                        for t in 0..<T where buffers[t].touched[Int(r)] { grads[n] = buffers[t].entityGrad + Int(r) * W; n += 1 }
-                        adam.updateRowSummingGradients(Int(r), table: ent, grads: UnsafeBufferPointer(rebasing: grads[0..<n]),
-                                                       lrCorrection: c1, v2Correction: c2, config: cfg)
+                        for t in 0..<T where buffers[t].touched[Int(r)] {
+                            grads[n] = buffers[t].entityGrad + Int(r) * W; n += 1
+                        }
+                        adam.updateRowSummingGradients(
+                            Int(r), table: ent, grads: UnsafeBufferPointer(rebasing: grads[0..<n]),
+                            lrCorrection: c1, v2Correction: c2, config: cfg)
                     }
                 }
             }

@@ -2,27 +2,34 @@
 
 public enum StructuralTraining {
     /// Trains a RotatE/TransE model on `graph.train`; validates on `graph.valid` if configured.
-    public static func train(graph: KnowledgeGraph, config: TrainingConfig,
-                             progress: ProgressHook? = nil) throws -> (KGEModel, TrainingResult) {
+    public static func train(
+        graph: KnowledgeGraph, config: TrainingConfig,
+        progress: ProgressHook? = nil
+    ) throws -> (KGEModel, TrainingResult) {
         try config.validate()
         try graph.validate()
         if graph.train.isEmpty { throw DataError(.invalidArgument, "the training split is empty") }
         var rng = SplitMix64(seed: config.seed)
         let f = ScoreFunction(kind: config.scoreFunction, dim: config.dim, gamma: config.gamma, epsilon: config.epsilon)
         var initRng = rng.split()
-        let model = KGEModel(score: f, entityCount: graph.entityCount, relationCount: graph.relationCount,
-                             epsilon: config.epsilon, rng: &initRng)
+        let model = KGEModel(
+            score: f, entityCount: graph.entityCount, relationCount: graph.relationCount,
+            epsilon: config.epsilon, rng: &initRng)
         return try train(model: model, graph: graph, config: config, rng: &rng, progress: progress)
     }
 
     /// Continues training an existing model.
-    public static func train(model: KGEModel, graph: KnowledgeGraph, config: TrainingConfig, rng: inout SplitMix64,
-                             progress: ProgressHook? = nil) throws -> (KGEModel, TrainingResult) {
+    public static func train(
+        model: KGEModel, graph: KnowledgeGraph, config: TrainingConfig, rng: inout SplitMix64,
+        progress: ProgressHook? = nil
+    ) throws -> (KGEModel, TrainingResult) {
         try config.validate()
         return Parallel.withThreads(config.effectiveThreads) {
-            let session = StructuralSession(trainer: StructuralTrainer(model: model, config: config),
-                                            sampler: NegativeSampler(graph: graph, mode: config.negativeSampling,
-                                                                     filter: config.filterNegatives))
+            let session = StructuralSession(
+                trainer: StructuralTrainer(model: model, config: config),
+                sampler: NegativeSampler(
+                    graph: graph, mode: config.negativeSampling,
+                    filter: config.filterNegatives))
             let result = TrainingLoop.run(session, graph: graph, config: config, rng: &rng, progress: progress)
             return (session.trainer.model, result)
         }
@@ -35,7 +42,9 @@ final class StructuralSession: TrainingSession {
     let trainer: StructuralTrainer
     let sampler: NegativeSampler
     init(trainer: StructuralTrainer, sampler: NegativeSampler) { self.trainer = trainer; self.sampler = sampler }
-    func step(_ batch: ArraySlice<Triple>, rng: inout SplitMix64) -> Float { trainer.step(batch, sampler: sampler, rng: &rng) }
+    func step(_ batch: ArraySlice<Triple>, rng: inout SplitMix64) -> Float {
+        trainer.step(batch, sampler: sampler, rng: &rng)
+    }
     func validationScorer(threads: Int) -> LinkScorer { trainer.model }
     func snapshot() -> KGEModel { trainer.model }
     func restore(_ snapshot: KGEModel) { trainer.restore(snapshot) }

@@ -20,8 +20,10 @@ final class AFMETests: XCTestCase {
     }
 
     /// Central differences on up to `perTensor` entries of each parameter tensor, in place.
-    func checkParameterGradients(_ name: String, _ params: [Var], perTensor: Int = 5, h: Float = 5e-3,
-                                 rtol: Float = 3e-2, atol: Float = 2e-3, numericSign: Float = 1, _ loss: () -> Var) {
+    func checkParameterGradients(
+        _ name: String, _ params: [Var], perTensor: Int = 5, h: Float = 5e-3,
+        rtol: Float = 3e-2, atol: Float = 2e-3, numericSign: Float = 1, _ loss: () -> Var
+    ) {
         let grads = gradients(of: loss(), wrt: params)
         var checked = 0
         for (k, p) in params.enumerated() {
@@ -97,7 +99,9 @@ final class AFMETests: XCTestCase {
             let missing = (0..<kg.entityCount).filter { !kg.modalities[0].present[$0] || !kg.modalities[1].present[$0] }
             XCTAssertGreaterThan(missing.count, 3)
             let ents = Array(missing.prefix(4)), rels = ents.indices.map { $0 % kg.relationCount }
-            checkParameterGradients("generator via completion (\(guide))", parameters(m, matching: "generator.") + mixes + [m.relations]) {
+            checkParameterGradients(
+                "generator via completion (\(guide))", parameters(m, matching: "generator.") + mixes + [m.relations]
+            ) {
                 m.fusionProbe(entities: ents, relations: rels, seed: 4)
             }
         }
@@ -111,7 +115,9 @@ final class AFMETests: XCTestCase {
         let m = try AFMEModel(graph: kg, training: t, config: a)
         let present = (0..<kg.entityCount).filter { kg.modalities[0].present[$0] && kg.modalities[1].present[$0] }
         let ents = Array(present.prefix(4)), rels = ents.indices.map { $0 % kg.relationCount }
-        checkParameterGradients("generator, enhance all", parameters(m, matching: "generator.") + parameters(m, matching: "modality.")) {
+        checkParameterGradients(
+            "generator, enhance all", parameters(m, matching: "generator.") + parameters(m, matching: "modality.")
+        ) {
             m.fusionProbe(entities: ents, relations: rels, seed: 6)
         }
         let v = m.modalityVector(entity: ents[0], relation: 0, modality: 0)
@@ -127,17 +133,23 @@ final class AFMETests: XCTestCase {
         let m = try AFMEModel(graph: kg, training: t, config: a)
         let present = (0..<kg.entityCount).filter { kg.modalities[0].present[$0] }
         let ents = Array(present.prefix(5)), rels = ents.indices.map { $0 % kg.relationCount }
-        checkParameterGradients("discriminator + gradient penalty", parameters(m, matching: "discriminator.\(kg.modalities[0].name).")) {
+        checkParameterGradients(
+            "discriminator + gradient penalty", parameters(m, matching: "discriminator.\(kg.modalities[0].name).")
+        ) {
             m.adversarialProbe(modality: 0, entities: ents, relations: rels, seed: 5).discriminator
         }
-        checkParameterGradients("generator adversarial loss", parameters(m, matching: "generator.\(kg.modalities[0].name).")) {
+        checkParameterGradients(
+            "generator adversarial loss", parameters(m, matching: "generator.\(kg.modalities[0].name).")
+        ) {
             m.adversarialProbe(modality: 0, entities: ents, relations: rels, seed: 5).generator
         }
         // The penalty alone must move D's weights: with λ1 = 0 the loss is only λ2·λ·GP.
         var a2 = a; a2.lambdaAdversarial = 0
         let gpOnly = try AFMEModel(graph: kg, training: t, config: a2)
         let dParams = parameters(gpOnly, matching: "discriminator.\(kg.modalities[0].name).")
-        let g = gradients(of: gpOnly.adversarialProbe(modality: 0, entities: ents, relations: rels, seed: 5).discriminator, wrt: dParams)
+        let g = gradients(
+            of: gpOnly.adversarialProbe(modality: 0, entities: ents, relations: rels, seed: 5).discriminator,
+            wrt: dParams)
         XCTAssertGreaterThan(g.map { $0.value.data.reduce(0) { $0 + abs($1) } }.reduce(0, +), 1e-6)
     }
 
@@ -172,7 +184,8 @@ final class AFMETests: XCTestCase {
         let kg = try tinyGraph()
         var (t, a) = tinyConfig(); t.epochs = 3
         let (m, _) = try AFMETraining.train(graph: kg, training: t, config: a)
-        let missing = try XCTUnwrap((0..<kg.entityCount).first { !kg.modalities[0].present[$0] && kg.modalities[1].present[$0] })
+        let missing = try XCTUnwrap(
+            (0..<kg.entityCount).first { !kg.modalities[0].present[$0] && kg.modalities[1].present[$0] })
         let v = m.modalityVector(entity: missing, relation: 0, modality: 0)
         let generated = try XCTUnwrap(v.generated)
         XCTAssertTrue(kg.modalities[1].present[missing], "pick an entity lacking only modality 0")
@@ -190,7 +203,9 @@ final class AFMETests: XCTestCase {
         let scorer = AFMEScorer(model: m)
         let triples = (0..<kg.entityCount).map { Triple(missing, 1, $0) }
         var scores = [Float](repeating: .nan, count: triples.count)
-        triples.withUnsafeBufferPointer { tb in scores.withUnsafeMutableBufferPointer { scorer.scoreTriples(tb, out: $0.baseAddress!) } }
+        triples.withUnsafeBufferPointer { tb in
+            scores.withUnsafeMutableBufferPointer { scorer.scoreTriples(tb, out: $0.baseAddress!) }
+        }
         XCTAssertTrue(scores.allSatisfy(\.isFinite))
         var all = [Float](repeating: .nan, count: kg.entityCount)
         [Query(entity: missing, relation: 1, direction: .tail)].withUnsafeBufferPointer { q in
@@ -205,15 +220,23 @@ final class AFMETests: XCTestCase {
             let rowTriples = (0..<kg.entityCount).map { Triple(missing, r, $0) }
             var plain = [Float](repeating: .nan, count: rowTriples.count)
             for i in rowTriples.indices {
-                [rowTriples[i]].withUnsafeBufferPointer { tb in plain.withUnsafeMutableBufferPointer { reference.scoreTriples(tb, out: $0.baseAddress! + i) } }
+                [rowTriples[i]].withUnsafeBufferPointer { tb in
+                    plain.withUnsafeMutableBufferPointer { reference.scoreTriples(tb, out: $0.baseAddress! + i) }
+                }
             }
-            rowTriples.withUnsafeBufferPointer { tb in scores.withUnsafeMutableBufferPointer { scorer.scoreTriples(tb, out: $0.baseAddress!) } }
+            rowTriples.withUnsafeBufferPointer { tb in
+                scores.withUnsafeMutableBufferPointer { scorer.scoreTriples(tb, out: $0.baseAddress!) }
+            }
             [Query(entity: missing, relation: r, direction: .tail)].withUnsafeBufferPointer { q in
                 all.withUnsafeMutableBufferPointer { scorer.scoreAllCandidates(q, out: $0.baseAddress!) }
             }
             for e in 0..<kg.entityCount {
-                XCTAssertEqual(all[e], plain[e], accuracy: 1e-4 * max(1, abs(plain[e])), "candidate scan, relation \(r), entity \(e)")
-                XCTAssertEqual(scores[e], plain[e], accuracy: 1e-4 * max(1, abs(plain[e])), "batched triples, relation \(r), entity \(e)")
+                XCTAssertEqual(
+                    all[e], plain[e], accuracy: 1e-4 * max(1, abs(plain[e])),
+                    "candidate scan, relation \(r), entity \(e)")
+                XCTAssertEqual(
+                    scores[e], plain[e], accuracy: 1e-4 * max(1, abs(plain[e])),
+                    "batched triples, relation \(r), entity \(e)")
             }
         }
     }
@@ -225,7 +248,8 @@ final class AFMETests: XCTestCase {
         let (t, a) = tinyConfig()
         let m = try AFMEModel(graph: kg, training: t, config: a)
         let present = (0..<kg.entityCount).filter { e in kg.modalities.allSatisfy { $0.present[e] } }
-        let ents = Array(present.prefix(3)) + Array(present.prefix(3)), rels = ents.indices.map { $0 % kg.relationCount }
+        let ents = Array(present.prefix(3)) + Array(present.prefix(3)),
+            rels = ents.indices.map { $0 % kg.relationCount }
         let synthetic = ents.indices.map { $0 >= 3 }
         // The weighting sees the generated vectors directly (the generator's inputs are detached by design,
         // so projections and relations are checked without synthetic rows elsewhere).
@@ -233,7 +257,8 @@ final class AFMETests: XCTestCase {
             m.fusionProbe(entities: ents, relations: rels, synthetic: synthetic, seed: 5)
         }
         // The generator: the analytic gradient is the negated numeric one.
-        checkParameterGradients("generator behind the reversal", parameters(m, matching: "generator."), numericSign: -1) {
+        checkParameterGradients("generator behind the reversal", parameters(m, matching: "generator."), numericSign: -1)
+        {
             m.fusionProbe(entities: ents, relations: rels, synthetic: synthetic, seed: 5)
         }
     }
@@ -251,7 +276,8 @@ final class AFMETests: XCTestCase {
         XCTAssertTrue(m.jointTable(relation: 0).allSatisfy(\.isFinite))
         XCTAssertEqual(m.jointTable(relation: 0), m2.jointTable(relation: 0))
         for prefix in ["generator.", "discriminator."] {
-            let before = parameters(fresh, matching: prefix).map(\.value.data), after = parameters(m, matching: prefix).map(\.value.data)
+            let before = parameters(fresh, matching: prefix).map(\.value.data),
+                after = parameters(m, matching: prefix).map(\.value.data)
             XCTAssertNotEqual(before, after, "\(prefix) parameters must be trained")
         }
     }
@@ -266,7 +292,7 @@ final class AFMETests: XCTestCase {
         func generatorChange(dropout: Float) throws -> Float {
             var (t, a) = tinyConfig()
             a.lambdaAdversarial = 0; a.lambdaPenalty = 0; a.completionDropout = dropout
-            a.completionMix = false   // with the mix at its initial 0 the first step reaches only the mix
+            a.completionMix = false  // with the mix at its initial 0 the first step reaches only the mix
             let m = try AFMEModel(graph: kg, training: t, config: a)
             let before = parameters(m, matching: "generator.").map(\.value.data)
             let trainer = AFMETrainer(model: m, training: t, graph: kg)
@@ -277,7 +303,8 @@ final class AFMETests: XCTestCase {
             XCTAssertNotEqual(present.used, present.generated!, "inference must keep the real features")
             return zip(before, after).map { zip($0, $1).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
         }
-        XCTAssertEqual(try generatorChange(dropout: 0), 0, "without dropout and λ1 = λ2 = 0 nothing reaches the generator")
+        XCTAssertEqual(
+            try generatorChange(dropout: 0), 0, "without dropout and λ1 = λ2 = 0 nothing reaches the generator")
         XCTAssertGreaterThan(try generatorChange(dropout: 0.5), 1e-6)
         var a = tinyConfig().1; a.completionDropout = 1
         XCTAssertThrowsError(try AFMEModel(graph: kg, training: tinyConfig().0, config: a))
@@ -344,7 +371,9 @@ final class AFMETests: XCTestCase {
         let many = probe + (0..<500).map { Triple(($0 * 37) % 300, $0 % 4, ($0 * 101 + 7) % 300) }
         func bits(_ s: AFMEScorer, _ ts: [Triple]) -> [UInt32] {
             var out = [Float](repeating: 0, count: ts.count)
-            ts.withUnsafeBufferPointer { p in out.withUnsafeMutableBufferPointer { s.scoreTriples(p, out: $0.baseAddress!) } }
+            ts.withUnsafeBufferPointer { p in
+                out.withUnsafeMutableBufferPointer { s.scoreTriples(p, out: $0.baseAddress!) }
+            }
             return out.map(\.bitPattern)
         }
         let alone = bits(AFMEScorer(model: m, threads: 1), probe)
@@ -352,7 +381,9 @@ final class AFMETests: XCTestCase {
         let warm = AFMEScorer(model: m, threads: 2)
         let table = warm.table(relation: 1)
         XCTAssertEqual(bits(warm, probe), alone, "after the projections and a table exist")
-        XCTAssertEqual(AFMEScorer(model: m, threads: 1).table(relation: 1).map(\.bitPattern), table.map(\.bitPattern), "table, 1 vs 2 threads")
+        XCTAssertEqual(
+            AFMEScorer(model: m, threads: 1).table(relation: 1).map(\.bitPattern), table.map(\.bitPattern),
+            "table, 1 vs 2 threads")
     }
 
     func testTrainingIsDeterministicForASeed() throws {
@@ -381,12 +412,14 @@ final class AFMETests: XCTestCase {
         let (m2, r2) = try AFMETraining.train(graph: complete, training: t, config: plain)
         XCTAssertEqual(r1.history.map(\.meanLoss), r2.history.map(\.meanLoss))
         for r in 0..<complete.relationCount {
-            XCTAssertTrue(m1.jointTable(relation: r) == m2.jointTable(relation: r), "joint rows of relation \(r) differ")
+            XCTAssertTrue(
+                m1.jointTable(relation: r) == m2.jointTable(relation: r), "joint rows of relation \(r) differ")
         }
         let partial = try tinyGraph()
         let (m3, _) = try AFMETraining.train(graph: partial, training: t, config: a)
         let (m4, _) = try AFMETraining.train(graph: partial, training: t, config: plain)
-        XCTAssertFalse(m3.jointTable(relation: 1) == m4.jointTable(relation: 1), "completion left the joint rows unchanged")
+        XCTAssertFalse(
+            m3.jointTable(relation: 1) == m4.jointTable(relation: 1), "completion left the joint rows unchanged")
     }
 
     /// The layer count used to refuse unallocatable shapes matches what the constructors build, for
@@ -398,17 +431,25 @@ final class AFMETests: XCTestCase {
         func variant(_ change: (inout AFMEConfig) -> Void) { var a = base; change(&a); variants.append(a) }
         variant { $0.enhancement = false }
         variant { $0.fusion = .concatProjection }
-        variant { $0.fusion = .concatProjection; $0.enhancement = false }
+        variant {
+            $0.fusion = .concatProjection; $0.enhancement = false
+        }
         variant { $0.denoising = false }
         variant { $0.guide = .onesExtended }
         variant { $0.completionMix = false }
         variant { $0.attentionLayers = 0 }
-        variant { $0.attentionLayers = 8; $0.attentionTokens = 2 }
-        variant { $0.noiseDim = 3; $0.discriminatorHidden = 11 }
+        variant {
+            $0.attentionLayers = 8; $0.attentionTokens = 2
+        }
+        variant {
+            $0.noiseDim = 3; $0.discriminatorHidden = 11
+        }
         for a in variants {
             let m = try AFMEModel(graph: kg, training: t, config: a)
-            XCTAssertEqual(AFMEModel.parameterCount(config: a, score: m.score, modalityDims: kg.modalities.map(\.dim),
-                                                    relations: kg.relationCount), m.parameters.count, "\(a)")
+            XCTAssertEqual(
+                AFMEModel.parameterCount(
+                    config: a, score: m.score, modalityDims: kg.modalities.map(\.dim),
+                    relations: kg.relationCount), m.parameters.count, "\(a)")
         }
     }
 
@@ -425,7 +466,7 @@ final class AFMETests: XCTestCase {
         func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
         out += Array("AFMECKPT".utf8); put(UInt32(2)); put(UInt32(1)); put(UInt32(0)); put(UInt32(65536))
         put(Float(4).bitPattern); put(Float(2).bitPattern); put(UInt64(1)); put(UInt64(1))
-        out += [UInt8](repeating: 0, count: 4 * (2 * 65536 + 65536))      // one entity row, one relation row
+        out += [UInt8](repeating: 0, count: 4 * (2 * 65536 + 65536))  // one entity row, one relation row
         out += configWords
         put(UInt32(1)); put(UInt32(1)); out += Array("t".utf8); put(UInt32(1))  // one modality "t" of dim 1
         out.append(1); put(Float(0.5).bitPattern); put(Float(0.5).bitPattern)
@@ -446,23 +487,27 @@ final class AFMETests: XCTestCase {
         let (t, a) = tinyConfig()
         let m = try AFMEModel(graph: kg, training: t, config: a)
         for good in [Checkpoint.encodeVersion2(m), Checkpoint.encode(m)] {
-        func resealed(_ change: (inout [UInt8]) -> Void) -> [UInt8] {
-            var b = good
-            change(&b)
-            let crc = CRC32.checksum(b[0..<(b.count - 4)])
-            for i in 0..<4 { b[b.count - 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
-            return b
-        }
-        func offset(after text: String) throws -> Int {
-            let s = Array(text.utf8)
-            return try XCTUnwrap((0...(good.count - s.count)).first { Array(good[$0..<($0 + s.count)]) == s }) + s.count
-        }
-        let shapeAt = try offset(after: m.parameters.names[0]) + 4        // first dimension of the first parameter
-        let presenceAt = try offset(after: kg.modalities[0].name) + 4      // first presence flag of the first modality
-        for bad in [resealed { for i in 0..<8 { $0[shapeAt + i] = 0xFF } }, resealed { $0[presenceAt] = 253 }] {
-            XCTAssertThrowsError(try Checkpoint.decodeFile(bad)) { XCTAssertEqual(($0 as? DataError)?.kind, .badFormat, "\($0)") }
-        }
-        XCTAssertTrue(try Checkpoint.decodeFile(resealed { _ in }).model is AFMEModel, "the unchanged bytes must load")
+            func resealed(_ change: (inout [UInt8]) -> Void) -> [UInt8] {
+                var b = good
+                change(&b)
+                let crc = CRC32.checksum(b[0..<(b.count - 4)])
+                for i in 0..<4 { b[b.count - 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+                return b
+            }
+            func offset(after text: String) throws -> Int {
+                let s = Array(text.utf8)
+                return try XCTUnwrap((0...(good.count - s.count)).first { Array(good[$0..<($0 + s.count)]) == s })
+                    + s.count
+            }
+            let shapeAt = try offset(after: m.parameters.names[0]) + 4  // first dimension of the first parameter
+            let presenceAt = try offset(after: kg.modalities[0].name) + 4  // first presence flag of the first modality
+            for bad in [resealed { for i in 0..<8 { $0[shapeAt + i] = 0xFF } }, resealed { $0[presenceAt] = 253 }] {
+                XCTAssertThrowsError(try Checkpoint.decodeFile(bad)) {
+                    XCTAssertEqual(($0 as? DataError)?.kind, .badFormat, "\($0)")
+                }
+            }
+            XCTAssertTrue(
+                try Checkpoint.decodeFile(resealed { _ in }).model is AFMEModel, "the unchanged bytes must load")
         }
     }
 
@@ -471,7 +516,7 @@ final class AFMETests: XCTestCase {
         var (t, a) = tinyConfig()
         a.attentionLayers = 9
         XCTAssertThrowsError(try AFMEModel(graph: kg, training: t, config: a))
-        a = tinyConfig().1; a.attentionTokens = 5   // does not divide the entity width 32
+        a = tinyConfig().1; a.attentionTokens = 5  // does not divide the entity width 32
         XCTAssertThrowsError(try AFMEModel(graph: kg, training: t, config: a))
         a = tinyConfig().1; a.denoiseStrength = .nan
         XCTAssertThrowsError(try AFMEModel(graph: kg, training: t, config: a))

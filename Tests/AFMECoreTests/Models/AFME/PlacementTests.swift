@@ -26,7 +26,8 @@ final class PlacementTests: XCTestCase {
         for c in 0..<d { kg.modalities[0].values[c] = kg.modalities[0].values[d + c] * 3 }
         kg.modalities[0].present[2] = false
         for c in 0..<d { kg.modalities[0].values[2 * d + c] = 0 }
-        var t = TrainingConfig(); t.dim = 8; t.epochs = 1; t.validateEvery = 0; t.threads = 1; t.negatives = 4; t.batchSize = 16
+        var t = TrainingConfig(); t.dim = 8; t.epochs = 1; t.validateEvery = 0; t.threads = 1; t.negatives = 4;
+        t.batchSize = 16
         var a = AFMEConfig(); a.attentionLayers = 1; a.attentionTokens = 4; a.placementNeighbors = 0
         let (m, _) = try AFMETraining.train(graph: kg, training: t, config: a)
         let W = m.score.entityWidth
@@ -60,8 +61,11 @@ final class PlacementTests: XCTestCase {
         let coldBefore = mrr(kg.test), warmBefore = mrr(kg.valid)
         let placed = UnseenPlacement.apply(to: m, train: kg.train, neighbors: 10, keep: 0.5)
         let coldAfter = mrr(kg.test), warmAfter = mrr(kg.valid)
-        print("cold-start placement: \(placed) entities; their test MRR \(coldBefore) → \(coldAfter); others \(warmBefore) → \(warmAfter)")
-        XCTAssertEqual(placed, cold.filter { e in kg.modalities.contains { $0.present[e] } }.count, "cold entities with features")
+        print(
+            "cold-start placement: \(placed) entities; their test MRR \(coldBefore) → \(coldAfter); others \(warmBefore) → \(warmAfter)"
+        )
+        XCTAssertEqual(
+            placed, cold.filter { e in kg.modalities.contains { $0.present[e] } }.count, "cold entities with features")
         XCTAssertGreaterThan(coldAfter, coldBefore + 0.05)
         XCTAssertGreaterThan(warmAfter, warmBefore - 0.01)
     }
@@ -78,7 +82,9 @@ final class PlacementTests: XCTestCase {
         print("placement on validation: \(p.validationBefore.mrr) → \(p.validationAfter.mrr), kept \(p.kept)")
         XCTAssertEqual(p.kept, expectKept)
         XCTAssertEqual(p.validationAfter.mrr > p.validationBefore.mrr, expectKept)
-        let now = FilteredRanker.evaluate(AFMEScorer(model: m), triples: kg.valid, filter: FilterIndex(graph: kg), threads: 2).metrics()
+        let now = FilteredRanker.evaluate(
+            AFMEScorer(model: m), triples: kg.valid, filter: FilterIndex(graph: kg), threads: 2
+        ).metrics()
         XCTAssertEqual(now.mrr, expectKept ? p.validationAfter.mrr : p.validationBefore.mrr, accuracy: 1e-12)
     }
 
@@ -98,7 +104,7 @@ final class PlacementTests: XCTestCase {
         let cold = Array(stride(from: 0, to: 2000, by: 20))
         var kg = try coldStartGraph(cold: Set(cold))
         for (i, u) in cold.enumerated() {
-            let source = u + 1 + i % 7   // an entity with triples (cold ids are multiples of 20)
+            let source = u + 1 + i % 7  // an entity with triples (cold ids are multiples of 20)
             for (m, mod) in kg.modalities.enumerated() {
                 for c in 0..<mod.dim { kg.modalities[m].values[u * mod.dim + c] = mod.values[source * mod.dim + c] }
                 kg.modalities[m].present[u] = mod.present[source]

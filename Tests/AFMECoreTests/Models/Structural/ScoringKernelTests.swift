@@ -5,8 +5,10 @@ import AFMECore
 
 final class ScoringKernelTests: XCTestCase {
     /// Reference batch loss in Double, straight from the definitions (no anchors, no caching).
-    func referenceLoss(_ f: ScoreFunction, E: [Double], R: [Double], batch: [Triple], dirs: [Direction], negs: [Int32],
-                       k: Int, temperature: Double, l2: Double) -> Double {
+    func referenceLoss(
+        _ f: ScoreFunction, E: [Double], R: [Double], batch: [Triple], dirs: [Direction], negs: [Int32],
+        k: Int, temperature: Double, l2: Double
+    ) -> Double {
         let W = f.entityWidth, RW = f.relationWidth, P = f.paddedDim, g = Double(f.gamma)
         func dist(_ h: Int, _ r: Int, _ t: Int) -> Double {
             var s = 0.0
@@ -64,8 +66,11 @@ final class ScoringKernelTests: XCTestCase {
         let (loss, ge, gr) = trainer.lossAndGradients(batch, directions: dirs, negatives: negs)
 
         var E = model.entities.map(Double.init), R = model.relations.map(Double.init)
-        let ref = { self.referenceLoss(f, E: E, R: R, batch: batch, dirs: dirs, negs: negs, k: 3,
-                                       temperature: Double(temperature), l2: Double(l2)) }
+        let ref = {
+            self.referenceLoss(
+                f, E: E, R: R, batch: batch, dirs: dirs, negs: negs, k: 3,
+                temperature: Double(temperature), l2: Double(l2))
+        }
         XCTAssertEqual(Double(loss), ref(), accuracy: 1e-5 * max(1, abs(ref())), "\(kind) loss")
         let h = 1e-6
         for (name, count) in [("entity", E.count), ("relation", R.count)] {
@@ -78,8 +83,9 @@ final class ScoringKernelTests: XCTestCase {
                 if name == "entity" { E[i] += h } else { R[i] += h }
                 let numeric = (lp - lm) / (2 * h)
                 // Float32 kernel vs Double reference: relative error of the kernel's sums is ~1e-6.
-                XCTAssertEqual(analytic, numeric, accuracy: 1e-4 + 1e-3 * abs(numeric),
-                               "\(kind) α=\(temperature) l2=\(l2) threads=\(threads): d loss / d \(name)[\(i)]")
+                XCTAssertEqual(
+                    analytic, numeric, accuracy: 1e-4 + 1e-3 * abs(numeric),
+                    "\(kind) α=\(temperature) l2=\(l2) threads=\(threads): d loss / d \(name)[\(i)]")
             }
         }
     }
