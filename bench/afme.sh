@@ -7,6 +7,7 @@
 #                                     128 negatives, batch 1024, margin 4, lr 1e-4, μ = 1e-4 (the weight of
 #                                     the loss on synthetic triples: --synthetic-negatives), text + a random
 #                                     383-dim modality; s/epoch, eval s, peak RSS
+# The perturbed datasets (missing, noise, the random modality) are made by bench/perturb_data.py in .build/perturbed.
 # Prints one JSON line per run (test MRR/Hits realistic and OpenKE, s/epoch, eval s, peak RSS).
 # EPOCHS (default 60), VALIDATE (default 5), GAMMA (default 6), NEGATIVES (default 64), DIM (default 250),
 # SEED (default 0) and THREADS (default 2) override the budget, margin, negatives, dimension, seed and
@@ -39,20 +40,23 @@ compare)
     ;;
 missing)
     for f in ${FRACTIONS:-0.2 0.4 0.6 0.8}; do
-        run "MKG-Y AFME, $f of text rows missing, generator completion" --afme --data "$DATA/MKG-Y" --text --drop-rows $f
+        d="$ROOT/.build/perturbed/missing-$f"; python3 bench/perturb_data.py "$DATA/MKG-Y" "$d" --drop-rows "$f"
+        run "MKG-Y AFME, $f of text rows missing, generator completion" --afme --data "$d" --text
         [ -n "${SKIP_RANDOM:-}" ] ||
-            run "MKG-Y AFME, $f of text rows missing, random fill" --afme --data "$DATA/MKG-Y" --text --drop-rows $f --missing-random
+            run "MKG-Y AFME, $f of text rows missing, random fill" --afme --data "$d" --text --missing-random
     done
     ;;
 noise)
     for f in ${FRACTIONS:-0.2 0.5}; do
-        run "MKG-Y AFME, noise on $f of rows, denoising" --afme --data "$DATA/MKG-Y" --text --noise-rows $f
-        run "MKG-Y AFME, noise on $f of rows, no denoising" --afme --data "$DATA/MKG-Y" --text --noise-rows $f --no-denoise
+        d="$ROOT/.build/perturbed/noise-$f"; python3 bench/perturb_data.py "$DATA/MKG-Y" "$d" --noise-rows "$f" --seed 54321
+        run "MKG-Y AFME, noise on $f of rows, denoising" --afme --data "$d" --text
+        run "MKG-Y AFME, noise on $f of rows, no denoising" --afme --data "$d" --text --no-denoise
     done
     ;;
 speed)
     echo "== MKG-Y AFME at the reference settings, 3 epochs"
-    /usr/bin/time -f "peak RSS %M KiB, wall %e s" .build/release/afme-cli --afme --data "$DATA/MKG-Y" --text --random-modality 383 \
+    d="$ROOT/.build/perturbed/random-383"; python3 bench/perturb_data.py "$DATA/MKG-Y" "$d" --random-modality 383 --seed 777
+    /usr/bin/time -f "peak RSS %M KiB, wall %e s" .build/release/afme-cli --afme --data "$d" --text --modality "random=$d/random.npy" \
         --dim 250 --gamma 4 --negatives 128 --batch 1024 --lr 0.0001 --g-lr 0.0001 --d-lr 0.0001 --synthetic-negatives 0.0001 \
         --epochs 3 --validate-every 0 \
         --threads 2 --json 2>&1 | grep -E '^epoch|^test evaluation|^\{|peak RSS'

@@ -13,9 +13,8 @@ struct Options {
     var examples = 0
     var afme: AFMEConfig? = nil
     var text = false
-    var randomModality = 0
-    var dropRows: Float = 0
-    var noiseRows: Float = 0
+    /// --modality NAME=PATH.npy, in order.
+    var modalities: [(String, String)] = []
     var weights = false
     var save: String? = nil
     var history: String? = nil
@@ -37,11 +36,11 @@ func usage(_ status: Int32 = 2) -> Never {
                         [--epochs N] [--lr LR] [--adv-temperature A] [--bernoulli] [--filter-negatives] [--l2 L]
                         [--seed S] [--threads T] [--validate-every N] [--patience P] [--time-limit SECONDS]
                         [--examples N] [--topk K] [--json] [--save MODEL.afme] [--history H.jsonl]
-           AFME:        [--afme] [--text] [--random-modality DIM] [--no-moifu] [--no-moien] [--no-denoise]
+           AFME:        [--afme] [--text] [--modality NAME=PATH.npy] [--no-moifu] [--no-moien] [--no-denoise]
                         [--no-confidence] [--no-smoothing] [--attention-layers L] [--tokens T] [--alpha A]
                         [--lambda1 X] [--lambda2 X] [--gp-weight X] [--g-lr LR] [--d-lr LR] [--adv-samples N]
                         [--gate-phases] [--guide-ones] [--intermodal-printed] [--missing-random]
-                        [--drop-rows FRAC] [--noise-rows FRAC] [--weights] [--negative-pool P] [--enhance-all]
+                        [--weights] [--negative-pool P] [--enhance-all]
                         [--completion-dropout P] [--synthetic-negatives W] [--noise-scale S]
                         [--completion-full] [--placement K (0 = off)] [--placement-keep C]
         Without --data the built-in synthetic multi-modal graph is used. --text adds DIR/text.npy as a modality;
@@ -113,9 +112,13 @@ func parse() -> Options {
         case "--json": o.json = true
         case "--afme": o.afme = o.afme ?? AFMEConfig()
         case "--text": o.text = true
-        case "--random-modality": o.randomModality = next(a)
-        case "--drop-rows": o.dropRows = next(a)
-        case "--noise-rows": o.noiseRows = next(a)
+        case "--modality":
+            let spec: String = next(a)
+            guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex else {
+                print("error: --modality takes NAME=PATH.npy, not \(spec)"); exit(2)
+            }
+            o.modalities.append((String(spec[..<eq]), String(spec[spec.index(after: eq)...])))
+            o.setAFME { _ in }
         case "--weights": o.weights = true
         case "--no-moifu": o.setAFME { $0.fusion = .concatProjection }
         case "--no-moien": o.setAFME { $0.enhancement = false }
@@ -179,35 +182,15 @@ let opts = parse()
 var graph: KnowledgeGraph
 do {
     graph = try opts.data.map { try OpenKELoader.load(folder: $0) } ?? SyntheticGraph.make()
-    if opts.text, let dir = opts.data {
-        try graph.addModality(name: "text", npyPath: dir + "/text.npy")
-    }
-    if opts.randomModality > 0 {
-        var rng = SplitMix64(seed: 777)
-        let values = (0..<(graph.entityCount * opts.randomModality)).map { _ in rng.gaussian() }
-        try graph.addModality(name: "random", dim: opts.randomModality, values: values)
-    }
-    if opts.dropRows > 0, !graph.modalities.isEmpty {
-        var rng = SplitMix64(seed: 12345)
-        var ids = Array(0..<graph.entityCount)
-        for i in stride(from: ids.count - 1, to: 0, by: -1) { ids.swapAt(i, rng.below(i + 1)) }
-        let m = graph.modalities[0]
-        for e in ids.prefix(Int(Float(graph.entityCount) * opts.dropRows)) {
-            graph.modalities[0].present[e] = false
-            for j in 0..<m.dim { graph.modalities[0].values[e * m.dim + j] = 0 }
-        }
-    }
-    if opts.noiseRows > 0 {
-        var rng = SplitMix64(seed: 54321)
-        for mi in graph.modalities.indices {
-            let d = graph.modalities[mi].dim
-            for e in 0..<graph.entityCount where rng.unit() < opts.noiseRows {
-                var norm: Float = 0
-                for j in 0..<d { let v = graph.modalities[mi].values[e * d + j]; norm += v * v }
-                let sd = norm.squareRoot() / Float(d).squareRoot()
-                for j in 0..<d { graph.modalities[mi].values[e * d + j] += sd * rng.gaussian() }
-            }
-        }
+    var files = opts.modalities
+    if opts.text, let dir = opts.data { files.insert(("text", dir + "/text.npy"), at: 0) }
+    for (name, path) in files {
+        // Absent rows: missing_<name>.txt beside the .npy, one entity id per line.
+        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        let missingList = dir + "/missing_\(name).txt"
+        let missing =
+            FileBytes.exists(missingList) ? try OpenKELoader.readIdList(missingList, entities: graph.entityCount) : []
+        try graph.addModality(name: name, npyPath: path, missingIds: missing)
     }
 } catch {
     print("error: \(error)"); exit(1)
