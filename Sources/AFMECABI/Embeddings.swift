@@ -2,15 +2,17 @@
 import AFMECore
 import CAFMEHeader
 
+/// The body shared by the embedding getters: `table` gives the rows (or throws for a kind without them);
+/// the column count is written first, then the rows if `out` is given and large enough.
 func embeddings(
     _ function: String, _ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64,
-    _ columns: UnsafeMutablePointer<Int64>?, _ table: @escaping (TrainedModel) -> (values: [Float], width: Int)
+    _ columns: UnsafeMutablePointer<Int64>?, _ table: @escaping (TrainedModel) throws -> (values: [Float], width: Int)
 ) -> afme_status {
     abiCall(function) {
         let m = try Handles.get(model, ModelBox.self, "model")
         let columns = try nonNull(columns, "n_columns")
         let cap = try count(capacity, "capacity")
-        let t = table(m.trained)
+        let t = try table(m.trained)
         columns.pointee = Int64(t.width)
         guard let out else { return AFME_OK }
         guard cap >= t.values.count else {
@@ -43,22 +45,13 @@ public func cabi_model_joint_embeddings(
     _ model: OpaquePointer?, _ relation: Int64, _ out: UnsafeMutablePointer<Float>?,
     _ capacity: Int64, _ columns: UnsafeMutablePointer<Int64>?
 ) -> afme_status {
-    abiCall("afme_model_joint_embeddings") {
-        let m = try Handles.get(model, ModelBox.self, "model").trained
+    embeddings("afme_model_joint_embeddings", model, out, capacity, columns) { m in
         let r = try id(relation, below: m.relationCount, "relation")
-        let columns = try nonNull(columns, "n_columns")
-        let cap = try count(capacity, "capacity")
         guard let t = m.jointEmbeddings(relation: r) else {
             throw ABIError(
                 AFME_ERR_INVALID_ARGUMENT,
                 "a \(m.kindName) model has no relation-dependent entity rows: use afme_model_entity_embeddings")
         }
-        columns.pointee = Int64(t.width)
-        guard let out else { return AFME_OK }
-        guard cap >= t.values.count else {
-            throw ABIError(AFME_ERR_SHAPE, "capacity \(cap) < \(m.entityCount) rows × \(t.width) columns")
-        }
-        t.values.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: t.values.count) }
-        return AFME_OK
+        return t
     }
 }

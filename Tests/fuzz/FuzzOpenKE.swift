@@ -5,11 +5,7 @@
 import Glibc
 
 let names = ["entity2id.txt", "relation2id.txt", "train2id.txt", "valid2id.txt", "test2id.txt"]
-let folder: String = {
-    var template = Array("/tmp/afme-fuzz-openke-XXXXXX".utf8CString)
-    guard let p = mkdtemp(&template) else { fatalError("mkdtemp failed") }
-    return String(cString: p)
-}()
+let folder = scratchFolder("afme-fuzz-openke")
 
 @_cdecl("LLVMFuzzerInitialize")
 public func fuzzInitialize(

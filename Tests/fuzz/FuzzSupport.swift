@@ -22,3 +22,10 @@ func bytes(_ data: UnsafePointer<UInt8>?, _ size: Int) -> [UInt8] {
     guard let data, size > 0 else { return [] }
     return Array(UnsafeBufferPointer(start: data, count: size))
 }
+
+/// A fresh scratch directory under /tmp for targets that parse files.
+func scratchFolder(_ prefix: String) -> String {
+    var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+    guard let p = mkdtemp(&template) else { fatalError("mkdtemp failed") }
+    return String(cString: p)
+}

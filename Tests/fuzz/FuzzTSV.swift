@@ -5,11 +5,7 @@
 // cap; a decompressed output never exceeds the cap; an accepted graph validates, every id in range.
 import Glibc
 
-let folder: String = {
-    var template = Array("/tmp/afme-fuzz-tsv-XXXXXX".utf8CString)
-    guard let p = mkdtemp(&template) else { fatalError("mkdtemp failed") }
-    return String(cString: p)
-}()
+let folder = scratchFolder("afme-fuzz-tsv")
 
 @_cdecl("LLVMFuzzerInitialize")
 public func fuzzInitialize(

@@ -689,8 +689,8 @@ class Model(_Handle):
     def joint_embeddings(self, relation) -> np.ndarray:
         """AFME: [n_entities, columns] fused rows under `relation` (id or label), as the score reads them."""
         r = self.relation_id(relation) if isinstance(relation, str) else _int(relation, "relation")
-        cols = C.c_int64()
-        check(lib.afme_model_joint_embeddings(self.handle, r, None, 0, C.byref(cols)))
+        cols = C.c_int64()  # the joint rows have the entity rows' layout: ask there (no relation table built)
+        check(lib.afme_model_entity_embeddings(self.handle, None, 0, C.byref(cols)))
         out = np.empty((self.n_entities, cols.value), dtype=np.float32)
         check(lib.afme_model_joint_embeddings(self.handle, r, out.ctypes.data_as(C.POINTER(C.c_float)), out.size, C.byref(cols)))
         return out
