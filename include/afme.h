@@ -431,6 +431,8 @@ afme_status afme_model_train(const afme_dataset *dataset, const afme_train_param
  * epochs                                int     all   maximum epochs
  * learning_rate                         float   all   Adam learning rate
  * adversarial_temperature               float   all   self-adversarial temperature α; 0 weights negatives uniformly
+ * experimental.loss                     choice  all   loss of distance models: self-adversarial sigmoid or margin ranking (ranks at chance, BENCHMARKS.md)
+ * experimental.margin                   float   all   m of the margin loss max(0, m + d⁺ − d⁻)
  * l2                                    float   all   L2 penalty on the rows of positive triples; 0 = off
  * seed                                  uint64  all   random seed
  * threads                               int     all   threads of this model's training and evaluation; 0 = all cores

@@ -31,6 +31,12 @@ public enum OptionTable {
         real(
             "adversarial_temperature", \.training.adversarialTemperature, 0...1e6, every,
             "self-adversarial temperature α; 0 weights negatives uniformly"),
+        choice(
+            "experimental.loss", \.training.loss, ["self_adversarial", "margin"], every,
+            "loss of distance models: self-adversarial sigmoid or margin ranking (ranks at chance, BENCHMARKS.md)"),
+        real(
+            "experimental.margin", \.training.margin, 0...1e6, lowerOpen: true, every,
+            "m of the margin loss max(0, m + d⁺ − d⁻)"),
         real("l2", \.training.l2, 0...1e6, every, "L2 penalty on the rows of positive triples; 0 = off"),
         OptionSpec(
             name: "seed", type: .unsigned, kinds: every, doc: "random seed",
@@ -56,9 +62,9 @@ public enum OptionTable {
         flag("filter_negatives", \.training.filterNegatives, every, "redraw negatives that are known training triples"),
     ]
 
-    // MARK: Entry builders
+    // MARK: Entry builders (public: a kind declares its options with them, in its own folder)
 
-    static func int(
+    public static func int(
         _ name: String, _ kp: WritableKeyPath<ModelRequest, Int>, _ range: ClosedRange<Int>, _ kinds: [String],
         _ doc: String
     ) -> OptionSpec {
@@ -67,7 +73,7 @@ public enum OptionTable {
             write: { r, v in if case .integer(let x) = v { r[keyPath: kp] = x } })
     }
 
-    static func real(
+    public static func real(
         _ name: String, _ kp: WritableKeyPath<ModelRequest, Float>, _ range: ClosedRange<Double>,
         lowerOpen: Bool = false, upperOpen: Bool = false, _ kinds: [String], _ doc: String
     ) -> OptionSpec {
@@ -76,7 +82,7 @@ public enum OptionTable {
             read: { "\($0[keyPath: kp])" }, write: { r, v in if case .real(let x) = v { r[keyPath: kp] = Float(x) } })
     }
 
-    static func double(
+    public static func double(
         _ name: String, _ kp: WritableKeyPath<ModelRequest, Double>, _ range: ClosedRange<Double>,
         _ kinds: [String], _ doc: String
     ) -> OptionSpec {
@@ -85,7 +91,7 @@ public enum OptionTable {
             read: { "\($0[keyPath: kp])" }, write: { r, v in if case .real(let x) = v { r[keyPath: kp] = x } })
     }
 
-    static func flag(
+    public static func flag(
         _ name: String, _ kp: WritableKeyPath<ModelRequest, Bool>, _ kinds: [String], _ doc: String
     ) -> OptionSpec {
         OptionSpec(
@@ -94,7 +100,7 @@ public enum OptionTable {
     }
 
     /// A choice among an enum's cases; `names[i]` names the case with raw value i (the C enum's value).
-    static func choice<E: RawRepresentable>(
+    public static func choice<E: RawRepresentable>(
         _ name: String, _ kp: WritableKeyPath<ModelRequest, E>, _ names: [String],
         _ kinds: [String], _ doc: String
     ) -> OptionSpec where E.RawValue == Int {

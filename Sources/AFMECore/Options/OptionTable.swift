@@ -10,6 +10,21 @@ public struct ModelRequest: Equatable {
     public var kind: String
     public var training = TrainingConfig()
     public var afme = AFMEConfig()
+    /// The configurations of kinds that keep theirs by key (`request[key]`), so a new kind with a config
+    /// struct of its own adds no field here: its options' key paths go through the subscript.
+    var kindConfigurations: [String: any KindConfiguration] = [:]
+
+    /// The configuration `key` names; a fresh one (its defaults) if none was set.
+    public subscript<C: KindConfiguration>(key: KindConfigurationKey<C>) -> C {
+        get { kindConfigurations[key.name] as? C ?? C() }
+        set { kindConfigurations[key.name] = newValue }
+    }
+
+    public static func == (a: ModelRequest, b: ModelRequest) -> Bool {
+        a.kind == b.kind && a.training == b.training && a.afme == b.afme
+            && Set(a.kindConfigurations.keys) == Set(b.kindConfigurations.keys)
+            && a.kindConfigurations.allSatisfy { k, v in b.kindConfigurations[k].map { v.isEqual(to: $0) } ?? false }
+    }
 
     public init(kind: String = "rotate") throws {
         guard let k = ModelKinds.named(kind) else {
@@ -21,6 +36,22 @@ public struct ModelRequest: Equatable {
         if let score = k.scoreFunction { training.scoreFunction = score }
     }
 
+}
+
+/// A kind's own configuration struct, stored in a `ModelRequest` under a `KindConfigurationKey`.
+public protocol KindConfiguration: Sendable {
+    init()
+    func isEqual(to other: any KindConfiguration) -> Bool
+}
+
+extension KindConfiguration where Self: Equatable {
+    public func isEqual(to other: any KindConfiguration) -> Bool { (other as? Self) == self }
+}
+
+/// Names where a kind's configuration lives in a request (one per kind, declared in its folder).
+public struct KindConfigurationKey<C: KindConfiguration>: Hashable, Sendable {
+    public let name: String
+    public init(_ name: String) { self.name = name }
 }
 
 /// The model kinds training can build, by name (each declared by its registry entry).
@@ -96,6 +127,12 @@ public struct OptionSpec {
     /// The default, read from a fresh request of a kind the option applies to.
     public var defaultValue: String { read(try! ModelRequest(kind: kinds.first ?? "rotate")) }
     public var isExperimental: Bool { name.hasPrefix("experimental.") }
+
+    /// Sets this option in `request` from its text form (domain checked; the kind is not).
+    public func apply(_ text: String, to request: inout ModelRequest) throws { write(&request, try parse(text)) }
+
+    /// The text form of this option's value in `request`.
+    public func value(in request: ModelRequest) -> String { read(request) }
 
     /// Parses `text` against the type and domain; throws a message that names the option and its domain.
     func parse(_ text: String) throws -> OptionValue {

@@ -1,4 +1,12 @@
 // Negative sampling (afme.txt eq. 2): replace the head or the tail of each positive with random entities.
+//
+// Two strategies share the corruption rule (uniform or Bernoulli) and the known-triple filter:
+// - per positive (`sample`): k entities drawn for each positive, for models whose candidate rows are
+//   entity rows;
+// - per-relation pools (`drawPool`, `poolDirection`, `drawFromPool`): the positives of one relation in a
+//   batch draw their k negatives (with replacement) from one pool of uniformly drawn entities, for models
+//   whose candidate rows depend on the relation (AFME's joint rows), so each (entity, relation) row is
+//   computed once per batch however many positives use it.
 
 public struct NegativeSampler: Sendable {
     let entityCount: Int
@@ -8,6 +16,9 @@ public struct NegativeSampler: Sendable {
     /// Known true triples (train), packed, when negatives are filtered.
     let known: Set<UInt64>?
     let relationCount: Int
+    /// Redraws of a negative that is a known triple: bounded, since a relation can make almost every
+    /// entity a true answer.
+    static let filterRetries = 10
 
     public init(graph: KnowledgeGraph, mode: NegativeSampling, filter: Bool) {
         entityCount = graph.entityCount
@@ -37,6 +48,15 @@ public struct NegativeSampler: Sendable {
         (UInt64(h) &* UInt64(R) &+ UInt64(r)) &* UInt64(E) &+ UInt64(t)
     }
 
+    /// True if replacing the corrupted side of `p` with `e` gives a known training triple.
+    @inline(__always)
+    func isKnown(_ known: Set<UInt64>, _ p: Triple, _ direction: Direction, _ e: Int) -> Bool {
+        known.contains(
+            direction == .head
+                ? NegativeSampler.pack(e, p.r, p.t, relationCount, entityCount)
+                : NegativeSampler.pack(p.h, p.r, e, relationCount, entityCount))
+    }
+
     /// Fills `directions[i]` and `negatives[i*k ..< (i+1)*k]` for each positive.
     public func sample(
         _ batch: ArraySlice<Triple>, k: Int, rng: inout SplitMix64,
@@ -45,24 +65,51 @@ public struct NegativeSampler: Sendable {
         directions.removeAll(keepingCapacity: true)
         negatives.removeAll(keepingCapacity: true)
         for p in batch {
-            let corruptHead = rng.unit() < headProbability[p.r]
-            directions.append(corruptHead ? .head : .tail)
+            let direction: Direction = rng.unit() < headProbability[p.r] ? .head : .tail
+            directions.append(direction)
             for _ in 0..<k {
                 var e = rng.below(entityCount)
                 if let known {
-                    // Bounded retries: a relation can make almost every entity a true answer.
                     var tries = 0
-                    while tries < 10
-                        && known.contains(
-                            corruptHead
-                                ? NegativeSampler.pack(e, p.r, p.t, relationCount, entityCount)
-                                : NegativeSampler.pack(p.h, p.r, e, relationCount, entityCount))
-                    {
+                    while tries < NegativeSampler.filterRetries && isKnown(known, p, direction, e) {
                         e = rng.below(entityCount); tries += 1
                     }
                 }
                 negatives.append(Int32(e))
             }
+        }
+    }
+
+    /// A relation's pool: `size` uniformly drawn entities.
+    public func drawPool(size: Int, rng: inout SplitMix64) -> [Int] {
+        (0..<size).map { _ in rng.below(entityCount) }
+    }
+
+    /// The corrupted side of a positive under the pooled strategy. The uniform rule is a fair coin drawn
+    /// as `below(2)` here (as AFME has always drawn it, so its runs stay bit-identical); the Bernoulli rule
+    /// is the per-positive strategy's.
+    public func poolDirection(relation r: Int, rng: inout SplitMix64) -> Direction {
+        switch mode {
+        case .uniform: return rng.below(2) == 0 ? .tail : .head
+        case .bernoulli: return rng.unit() < headProbability[r] ? .head : .tail
+        }
+    }
+
+    /// Appends k indices into `pool` (drawn with replacement) as the negatives of `p`, redrawing from the
+    /// pool while a negative is a known triple.
+    public func drawFromPool(
+        _ pool: [Int], positive p: Triple, direction: Direction, k: Int, rng: inout SplitMix64,
+        into indices: inout [Int32], offset: Int
+    ) {
+        for _ in 0..<k {
+            var j = rng.below(pool.count)
+            if let known {
+                var tries = 0
+                while tries < NegativeSampler.filterRetries && isKnown(known, p, direction, pool[j]) {
+                    j = rng.below(pool.count); tries += 1
+                }
+            }
+            indices.append(Int32(offset + j))
         }
     }
 }

@@ -22,6 +22,9 @@ public struct TrainingConfig: Sendable, Equatable {
     public var learningRate: Float = 1e-3
     /// Self-adversarial temperature α (adamf-mat.txt eq. 7–8, β there); 0 weights negatives uniformly.
     public var adversarialTemperature: Float = 1
+    /// The loss of distance models; the margin loss's m.
+    public var loss: DistanceLoss = .selfAdversarial
+    public var margin: Float = 1
     public var negativeSampling: NegativeSampling = .uniform
     /// Re-draw negatives that are known true triples (train set).
     public var filterNegatives = false
@@ -58,6 +61,7 @@ public struct TrainingConfig: Sendable, Equatable {
         if !(adversarialTemperature.isFinite && adversarialTemperature >= 0) {
             throw bad("adversarial_temperature must be finite and >= 0")
         }
+        if !(margin.isFinite && margin > 0 && margin <= 1e6) { throw bad("margin must be finite, > 0 and <= 1e6") }
         if !(l2.isFinite && l2 >= 0) { throw bad("l2 must be finite and >= 0") }
         if threads < 0 || threads > 1024 { throw bad("threads must be in 0...1024") }
         if !(timeLimitSeconds.isFinite && timeLimitSeconds >= 0) {
@@ -66,6 +70,11 @@ public struct TrainingConfig: Sendable, Equatable {
         if validateEvery < 0 || patience < 0 || validationLimit < 0 {
             throw bad("validate_every, patience and validation_limit must be >= 0")
         }
+    }
+
+    /// What the distance-loss kernel reads, for a model whose score offset is `gamma`.
+    public func lossSettings(gamma: Float) -> DistanceLossSettings {
+        DistanceLossSettings(kind: loss, gamma: gamma, temperature: adversarialTemperature, margin: margin)
     }
 
     /// The thread count actually used.

@@ -10,7 +10,8 @@ final class OptionTableTests: XCTestCase {
         "scoreFunction": "score_function", "negativeSampling": "bernoulli_negatives", "gateRelation": "gate_reading",
         "guide": "guide_reading", "interModalIncludesSelf": "intermodal_includes_self",
         "enhanceAll": "experimental.enhance_all", "completionDropout": "experimental.completion_dropout",
-        "syntheticNegativeWeight": "experimental.synthetic_negative_weight",
+        "syntheticNegativeWeight": "experimental.synthetic_negative_weight", "loss": "experimental.loss",
+        "margin": "experimental.margin",
     ]
 
     static func snake(_ s: String) -> String {
@@ -75,5 +76,34 @@ final class OptionTableTests: XCTestCase {
         XCTAssertEqual(s.training.scoreFunction, .transE)
         XCTAssertThrowsError(try s.set("fusion", "concat"), "an AFME option on a structural kind")
         XCTAssertThrowsError(try ModelRequest(kind: "rotatee"))
+    }
+}
+
+/// A kind's own configuration, kept in the request under its key: no field of `ModelRequest` names it.
+struct ToyKindConfig: KindConfiguration, Equatable {
+    static let key = KindConfigurationKey<ToyKindConfig>("toy")
+    var width = 3
+    var scale: Float = 0.5
+}
+
+final class KindConfigurationTests: XCTestCase {
+    func testAKindsOwnConfigurationIsReachedThroughOptionsWithoutARequestField() throws {
+        let width = OptionTable.int("toy_width", \ModelRequest.[ToyKindConfig.key].width, 1...10, [], "toy width")
+        let scale = OptionTable.real(
+            "toy_scale", \ModelRequest.[ToyKindConfig.key].scale, 0...1, lowerOpen: true, [], "toy scale")
+        var r = try ModelRequest(kind: "rotate")
+        let fresh = r
+        XCTAssertEqual(width.value(in: r), "3", "defaults come from the config's own initialiser")
+        XCTAssertEqual(scale.value(in: r), "0.5")
+        try width.apply("7", to: &r)
+        try scale.apply("0.25", to: &r)
+        XCTAssertEqual(r[ToyKindConfig.key], ToyKindConfig(width: 7, scale: 0.25))
+        XCTAssertNotEqual(r, fresh, "requests differing in a kind's config are not equal")
+        var same = fresh
+        same[ToyKindConfig.key] = ToyKindConfig(width: 7, scale: 0.25)
+        XCTAssertEqual(r, same)
+        XCTAssertThrowsError(try width.apply("11", to: &r)) { XCTAssertTrue("\($0)".contains("1...10"), "\($0)") }
+        XCTAssertThrowsError(try scale.apply("0", to: &r))
+        XCTAssertEqual(r[ToyKindConfig.key].width, 7, "a refused value changes nothing")
     }
 }

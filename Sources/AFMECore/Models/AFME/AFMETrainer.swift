@@ -2,11 +2,10 @@
 // its gradient pushed back through the fusion graph, then the discriminator and generator updates.
 //
 // Negative sampling. A joint row depends on (entity, relation), so per-triple negatives would need
-// B·k fusions per batch. Instead each relation of the batch gets a pool of negativePool·k uniformly
-// drawn entities, fused once under that relation, and every positive of the relation draws its own k
-// negatives from the pool (with replacement). Every (entity, relation) row is fused once per batch
-// however many triples use it. What is lost is some independence between the negatives of positives
-// that share a relation within a batch; negativePool sets the trade (BENCHMARKS.md).
+// B·k fusions per batch. Instead the sampler's per-relation pools are used: each relation of the batch
+// gets a pool of negativePool·k entities, fused once under that relation, from which every positive of
+// the relation draws its k negatives. What is lost is some independence between the negatives of
+// positives that share a relation within a batch; negativePool sets the trade (BENCHMARKS.md).
 
 public final class AFMETrainer {
     public let model: AFMEModel
@@ -35,9 +34,9 @@ public final class AFMETrainer {
     /// The rows and queries of one batch: relation groups, their rows and shared negatives.
     struct BatchLayout {
         var pairs = PairRows()
-        var queries = LocalQueries()
+        var queries = DistanceQueries()
         /// Same positives, one negative each: the synthetic (generated-modality) version of the truth.
-        var synthetic = LocalQueries()
+        var synthetic = DistanceQueries()
     }
 
     func layout(_ batch: ArraySlice<Triple>, rng: inout SplitMix64) -> BatchLayout {
@@ -76,34 +75,17 @@ public final class AFMETrainer {
                 let i = row(e, r); rowOf[e] = i; return i
             }
             // A pool of `negativePool`·k rows per relation; each query draws its k from it.
-            let pool = max(k, min(E, model.config.negativePool * k))
+            let pool = sampler.drawPool(size: max(k, min(E, model.config.negativePool * k)), rng: &rng)
             let negStart = out.pairs.count
-            for _ in 0..<pool { _ = row(rng.below(E), r) }
+            for e in pool { _ = row(e, r) }
             for t in members {
-                let dir: Direction
-                switch training.negativeSampling {
-                case .uniform: dir = rng.below(2) == 0 ? .tail : .head
-                case .bernoulli: dir = rng.unit() < sampler.headProbability[r] ? .head : .tail
-                }
+                let dir = sampler.poolDirection(relation: r, rng: &rng)
                 let kept = dir == .tail ? t.h : t.t, truth = dir == .tail ? t.t : t.h
                 out.queries.anchor.append(pairRow(kept)); out.queries.truth.append(pairRow(truth))
                 out.queries.relation.append(Int32(r)); out.queries.direction.append(dir)
-                for _ in 0..<k {
-                    var j = rng.below(pool)
-                    if let known = sampler.known {
-                        // Redraw from the pool (bounded, as the structural sampler) while the negative is a known triple.
-                        func isKnown(_ j: Int) -> Bool {
-                            let e = out.pairs.entities[out.pairs.rowEntity[negStart + j]]
-                            return known.contains(
-                                dir == .tail
-                                    ? NegativeSampler.pack(t.h, r, e, model.relationCount, E)
-                                    : NegativeSampler.pack(e, r, t.t, model.relationCount, E))
-                        }
-                        var tries = 0
-                        while tries < 10 && isKnown(j) { j = rng.below(pool); tries += 1 }
-                    }
-                    out.queries.negatives.append(Int32(negStart + j))
-                }
+                sampler.drawFromPool(
+                    pool, positive: t, direction: dir, k: k, rng: &rng, into: &out.queries.negatives,
+                    offset: negStart)
                 if synthesize, syntheticShare >= 1 || rng.unit() < syntheticShare {
                     let q = out.queries
                     out.synthetic.anchor.append(q.anchor[q.count - 1]); out.synthetic.truth.append(q.truth[q.count - 1])
@@ -125,7 +107,7 @@ public final class AFMETrainer {
         let (loss, dJoint, dRelScore) = JointScoreLoss.evaluate(
             model.score, table: out.joint.value.data, rows: L.pairs.count,
             relations: model.relations.value.data, queries: L.queries,
-            k: training.negatives, temperature: training.adversarialTemperature,
+            k: training.negatives, loss: training.lossSettings(gamma: model.score.gamma),
             l2: training.l2,
             threads: training.effectiveThreads)
         var seed = dJoint, relScore = dRelScore
@@ -134,7 +116,8 @@ public final class AFMETrainer {
             let (_, dSyn, dRelSyn) = JointScoreLoss.evaluate(
                 model.score, table: out.joint.value.data, rows: L.pairs.count,
                 relations: model.relations.value.data, queries: L.synthetic, k: 1,
-                temperature: 0, threads: training.effectiveThreads)
+                loss: DistanceLossSettings(kind: .selfAdversarial, gamma: model.score.gamma, temperature: 0, margin: 0),
+                threads: training.effectiveThreads)
             for j in 0..<seed.count { seed[j] += w * dSyn[j] }
             for j in 0..<relScore.count { relScore[j] += w * dRelSyn[j] }
         }

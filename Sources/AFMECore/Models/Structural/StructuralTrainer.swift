@@ -6,16 +6,17 @@
 // lazy Adam update then run over the union of touched rows, split by row ranges. Chunking depends only
 // on the thread count, so results are bit-identical for a given seed and thread count.
 
-final class ThreadGradients {
+final class ThreadGradients: DistanceGradientSink {
     let entityGrad: UnsafeMutablePointer<Float>
     let relationGrad: UnsafeMutablePointer<Float>
     let touched: UnsafeMutablePointer<Bool>
     var touchedRows: [Int32] = []
-    let entityCount: Int, width: Int, relationSize: Int
+    let entityCount: Int, width: Int, relationSize: Int, relationWidth: Int
     var loss = 0.0
 
-    init(entities: Int, width: Int, relationSize: Int) {
+    init(entities: Int, width: Int, relationSize: Int, relationWidth: Int) {
         entityCount = entities; self.width = width; self.relationSize = relationSize
+        self.relationWidth = relationWidth
         entityGrad = .allocate(capacity: entities * width); entityGrad.initialize(repeating: 0, count: entities * width)
         relationGrad = .allocate(capacity: relationSize); relationGrad.initialize(repeating: 0, count: relationSize)
         touched = .allocate(capacity: entities); touched.initialize(repeating: false, count: entities)
@@ -27,6 +28,8 @@ final class ThreadGradients {
         if !touched[e] { touched[e] = true; touchedRows.append(Int32(e)) }
         return entityGrad + e * width
     }
+
+    @inline(__always) func relation(_ r: Int) -> UnsafeMutablePointer<Float> { relationGrad + r * relationWidth }
 }
 
 public final class StructuralTrainer {
@@ -41,6 +44,7 @@ public final class StructuralTrainer {
     // Scratch reused across steps.
     var directions: [Direction] = []
     var negatives: [Int32] = []
+    var queries = DistanceQueries()
 
     public init(model: KGEModel, config: TrainingConfig) {
         self.model = model
@@ -50,7 +54,9 @@ public final class StructuralTrainer {
         entityAdam = RowSparseAdam(rows: model.entityCount, width: W)
         relationAdam = AdamState(count: model.relations.count)
         buffers = (0..<threads).map { _ in
-            ThreadGradients(entities: model.entityCount, width: W, relationSize: model.relations.count)
+            ThreadGradients(
+                entities: model.entityCount, width: W, relationSize: model.relations.count,
+                relationWidth: model.score.relationWidth)
         }
         merged = .allocate(capacity: model.entityCount)
         merged.initialize(repeating: false, count: model.entityCount)
@@ -92,81 +98,28 @@ public final class StructuralTrainer {
 
     /// Fills the per-thread gradient buffers for one batch; returns the mean loss.
     func accumulate(_ positives: [Triple], directions: [Direction], negatives: [Int32]) -> Float {
-        let k = config.negatives
-        let B = positives.count, f = model.score, W = f.entityWidth, RW = f.relationWidth
+        let B = positives.count, f = model.score
         let T = min(threads, B)
-        let invB = 1 / Float(B), l2 = config.l2, gamma = f.gamma, temp = config.adversarialTemperature
+        queries.removeAll()
+        for (p, dir) in zip(positives, directions) {
+            queries.anchor.append(Int32(dir == .tail ? p.h : p.t));
+            queries.truth.append(Int32(dir == .tail ? p.t : p.h))
+            queries.relation.append(Int32(p.r))
+        }
+        queries.direction = directions; queries.negatives = negatives
+        let settings = config.lossSettings(gamma: f.gamma)
+        let k = config.negatives, invB = 1 / Float(B), l2 = config.l2
         model.entities.withUnsafeBufferPointer { entBuf in
             model.relations.withUnsafeBufferPointer { relBuf in
-                directions.withUnsafeBufferPointer { dirs in
-                    negatives.withUnsafeBufferPointer { negs in
-                        let ent = entBuf.baseAddress!, rel = relBuf.baseAddress!
-                        Parallel.forEachChunk(T) { chunk in
-                            let g = buffers[chunk]
-                            let anchor = UnsafeMutablePointer<Float>.allocate(capacity: W)
-                            let dAnchor = UnsafeMutablePointer<Float>.allocate(capacity: W)
-                            let dist = UnsafeMutablePointer<Float>.allocate(capacity: k + 1)
-                            let dDist = UnsafeMutablePointer<Float>.allocate(capacity: k + 1)
-                            let P = f.paddedDim
-                            let moduli = UnsafeMutablePointer<Float>.allocate(capacity: (k + 1) * P)
-                            defer {
-                                anchor.deallocate(); dAnchor.deallocate(); dist.deallocate(); dDist.deallocate();
-                                moduli.deallocate()
-                            }
-                            var loss = 0.0
-                            for i in Parallel.range(of: chunk, chunks: T, count: B) {
-                                let p = positives[i], dir = dirs[i]
-                                let kept = dir == .tail ? p.h : p.t, truth = dir == .tail ? p.t : p.h
-                                let keptRow = ent + kept * W, relRow = rel + p.r * RW
-                                f.anchor(entity: keptRow, relation: relRow, direction: dir, out: anchor)
-                                dist[0] = f.distance(anchor, ent + truth * W, moduli: moduli)
-                                for j in 0..<k {
-                                    dist[j + 1] = f.distance(
-                                        anchor, ent + Int(negs[i * k + j]) * W, moduli: moduli + (j + 1) * P)
-                                }
-                                loss += Double(
-                                    SelfAdversarialLoss.forwardBackward(
-                                        dist: dist, k: k, gamma: gamma, temperature: temp,
-                                        weight: invB, dDist: dDist))
-                                dAnchor.initialize(repeating: 0, count: W)
-                                f.distanceBackward(
-                                    anchor, ent + truth * W, g: dDist[0], moduli: moduli, dAnchor: dAnchor,
-                                    dCandidate: g.row(truth))
-                                for j in 0..<k {
-                                    let c = Int(negs[i * k + j])
-                                    f.distanceBackward(
-                                        anchor, ent + c * W, g: dDist[j + 1], moduli: moduli + (j + 1) * P,
-                                        dAnchor: dAnchor, dCandidate: g.row(c))
-                                }
-                                f.anchorBackward(
-                                    entity: keptRow, relation: relRow, direction: dir, dAnchor: dAnchor,
-                                    dEntity: g.row(kept), dRelation: g.relationGrad + p.r * RW)
-                                if l2 > 0 {
-                                    // The loss is divided by B once at the end; the gradient is scaled here.
-                                    loss += Double(StructuralTrainer.addL2(l2, invB, ent + p.h * W, g.row(p.h), W))
-                                    loss += Double(StructuralTrainer.addL2(l2, invB, ent + p.t * W, g.row(p.t), W))
-                                    loss += Double(
-                                        StructuralTrainer.addL2(l2, invB, rel + p.r * RW, g.relationGrad + p.r * RW, RW)
-                                    )
-                                }
-                            }
-                            g.loss = loss
-                        }
-                    }
+                Parallel.forEachChunk(T) { chunk in
+                    buffers[chunk].loss = DistanceLossKernel.accumulate(
+                        f, rows: entBuf.baseAddress!, relations: relBuf.baseAddress!, queries: queries,
+                        range: Parallel.range(of: chunk, chunks: T, count: B), k: k, loss: settings, l2: l2,
+                        weight: invB, sink: buffers[chunk])
                 }
             }
         }
         return Float(buffers[0..<T].reduce(0.0) { $0 + $1.loss } / Double(B))
-    }
-
-    /// Adds 2λx·scale into the gradient and returns the unscaled loss term λ‖x‖².
-    @inline(__always)
-    static func addL2(
-        _ lambda: Float, _ scale: Float, _ x: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int
-    ) -> Float {
-        var s: Float = 0
-        for i in 0..<n { s += x[i] * x[i]; gx[i] += 2 * lambda * scale * x[i] }
-        return lambda * s
     }
 
     /// Sums thread gradients over the touched rows, applies lazy Adam to them, and clears the buffers.

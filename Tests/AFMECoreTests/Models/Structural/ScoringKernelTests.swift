@@ -7,7 +7,7 @@ final class ScoringKernelTests: XCTestCase {
     /// Reference batch loss in Double, straight from the definitions (no anchors, no caching).
     func referenceLoss(
         _ f: ScoreFunction, E: [Double], R: [Double], batch: [Triple], dirs: [Direction], negs: [Int32],
-        k: Int, temperature: Double, l2: Double
+        k: Int, temperature: Double, l2: Double, margin: Double? = nil
     ) -> Double {
         let W = f.entityWidth, RW = f.relationWidth, P = f.paddedDim, g = Double(f.gamma)
         func dist(_ h: Int, _ r: Int, _ t: Int) -> Double {
@@ -38,9 +38,14 @@ final class ScoringKernelTests: XCTestCase {
             let m = negScores.max()!
             let w = negScores.map { temperature == 0 ? 1 : exp(temperature * ($0 - m)) }
             let z = w.reduce(0, +)
-            var negLoss = 0.0
-            for j in 0..<k { negLoss -= w[j] / z * logSig(-negScores[j]) }
-            total += 0.5 * (-logSig(sPos) + negLoss)
+            if let margin {
+                // max(0, m + d⁺ − d⁻) with d = γ − s.
+                for j in 0..<k { total += w[j] / z * max(0, margin - sPos + negScores[j]) }
+            } else {
+                var negLoss = 0.0
+                for j in 0..<k { negLoss -= w[j] / z * logSig(-negScores[j]) }
+                total += 0.5 * (-logSig(sPos) + negLoss)
+            }
             if l2 > 0 {
                 for e in [p.h, p.t] { for j in 0..<W { total += l2 * E[e * W + j] * E[e * W + j] } }
                 for j in 0..<RW { total += l2 * R[p.r * RW + j] * R[p.r * RW + j] }
@@ -49,8 +54,10 @@ final class ScoringKernelTests: XCTestCase {
         return total / Double(batch.count)
     }
 
-    func check(_ kind: ScoreFunctionKind, temperature: Float, l2: Float, threads: Int) {
+    @discardableResult
+    func check(_ kind: ScoreFunctionKind, temperature: Float, l2: Float, threads: Int, margin: Float? = nil) -> Float {
         var config = TrainingConfig()
+        if let margin { config.loss = .margin; config.margin = margin }
         config.scoreFunction = kind; config.dim = 5; config.gamma = 2; config.negatives = 3
         config.adversarialTemperature = temperature; config.l2 = l2; config.threads = threads
         var rng = SplitMix64(seed: 11)
@@ -69,7 +76,7 @@ final class ScoringKernelTests: XCTestCase {
         let ref = {
             self.referenceLoss(
                 f, E: E, R: R, batch: batch, dirs: dirs, negs: negs, k: 3,
-                temperature: Double(temperature), l2: Double(l2))
+                temperature: Double(temperature), l2: Double(l2), margin: margin.map(Double.init))
         }
         XCTAssertEqual(Double(loss), ref(), accuracy: 1e-5 * max(1, abs(ref())), "\(kind) loss")
         let h = 1e-6
@@ -88,6 +95,18 @@ final class ScoringKernelTests: XCTestCase {
                     "\(kind) α=\(temperature) l2=\(l2) threads=\(threads): d loss / d \(name)[\(i)]")
             }
         }
+        return loss
+    }
+
+    /// The margin loss through the same kernel, at margins that leave some hinges inactive and one that
+    /// makes every hinge active. Uniform weights (α = 0): the kernel holds self-adversarial weights
+    /// constant, the reference would differentiate through them.
+    func testMarginLossGradientsMatchReference() {
+        for kind in [ScoreFunctionKind.rotatE, .transE] {
+            for margin: Float in [5, 40] { check(kind, temperature: 0, l2: 0, threads: 2, margin: margin) }
+            XCTAssertGreaterThan(check(kind, temperature: 0, l2: 0, threads: 1, margin: 1000), 100)
+        }
+        check(.transE, temperature: 0, l2: 0.01, threads: 1, margin: 40)
     }
 
     func testRotatEGradientsMatchReference() {
