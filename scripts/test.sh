@@ -37,6 +37,10 @@ set -e
 ppass=$( (grep -oE "[0-9]+ passed" .build/pytest.log || true) | tail -1 | cut -d' ' -f1); ppass=${ppass:-0}
 pfail=$( (grep -oE "[0-9]+ failed" .build/pytest.log || true) | tail -1 | cut -d' ' -f1); pfail=${pfail:-0}
 [ "$pystatus" = 0 ] || [ "$pfail" != 0 ] || pfail=1
+stage "Python package (pip install ./bindings/python in a fresh venv; the wheel)"
+bash scripts/check_package.sh || true
+read -r kpass kfail < .build/package/summary 2>/dev/null || { kpass=0; kfail=1; }
+cpass=$((cpass + kpass)); cfail=$((cfail + kfail))
 stage "fuzz (the parsers behind the ABI's file and buffer inputs; libFuzzer + ASan, fixed runs)"
 rm -f .build/fuzz/summary
 bash scripts/fuzz.sh --quick || true

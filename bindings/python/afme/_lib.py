@@ -3,6 +3,7 @@ groups, and maps each afme_status to an exception class."""
 import ctypes as C
 import os
 import pathlib
+from . import _cpu
 
 __version__ = "0.3.0"
 
@@ -61,7 +62,9 @@ def _find_library() -> str:
                       "or build it in the repository (source scripts/common.sh && build_library)")
 
 
-_LIB = C.CDLL(_find_library())
+_LIBRARY_PATH = _find_library()
+_cpu.check(pathlib.Path(_LIBRARY_PATH))
+_LIB = C.CDLL(_LIBRARY_PATH)
 
 # ---- Structs (field order and types exactly as in afme.h) ----------------------------------------
 class SyntheticParams(C.Structure):
