@@ -574,6 +574,29 @@ afme_status afme_option_info_get(int64_t index, afme_option_info *out);
 afme_status afme_model_train_with(const afme_dataset *dataset, const afme_params *params, afme_progress_fn progress,
                                   void *user_data, afme_model **out);
 
+/**
+ * @brief Whether `model` came from a run stopped by its progress callback (or its time limit) at the end
+ *        of an epoch and holds that run's resume state: its current weights, optimiser moments, random
+ *        state, the order of the training triples and every option it trained with. The state is saved with
+ *        the model (afme_model_save) and loaded with it; the model itself is the run's best so far, ready to
+ *        score.
+ * @param out [out] 1 if it can be resumed, else 0. @note Thread-safe. @since 0.3.0
+ */
+afme_status afme_model_can_resume(const afme_model *model, int32_t *out);
+
+/**
+ * @brief Continues the interrupted run `model` holds on `dataset` (the one it trained on; another is
+ *        refused) to `epochs` epochs in all (0: the epochs it was asked for). For a fixed seed and thread
+ *        count the result equals the uninterrupted run bit for bit: losses, validations, weights. `model`
+ *        is not changed; the continued run is a new model in *out.
+ * @return As afme_model_train_with (AFME_ERR_CANCELLED if stopped again: *out then holds a model that can
+ *         be resumed again); AFME_ERR_INVALID_ARGUMENT if the model holds no resume state or `epochs` does
+ *         not exceed the epochs already trained.
+ * @note Thread-safe with respect to other calls; model and dataset are only read. @since 0.3.0
+ */
+afme_status afme_model_resume(const afme_model *model, const afme_dataset *dataset, int64_t epochs,
+                              afme_progress_fn progress, void *user_data, afme_model **out);
+
 /** @} */
 
 /** @brief Entity count of the model. @note Thread-safe. */
@@ -729,6 +752,22 @@ afme_status afme_model_relation_embeddings(const afme_model *model, float *out, 
  */
 afme_status afme_model_joint_embeddings(const afme_model *model, int64_t relation, float *out, int64_t capacity,
                                         int64_t *n_columns);
+
+/**
+ * @brief AFME: every entity's vector of one feature modality under `relation`, as the fusion (eq. 6)
+ *        weighs it: after the relation's gate (eq. 4–5) and, for entities that lack the modality, MoIEn's
+ *        completion (the generator, eq. 15; zeros under w/o MoIEn); layout as afme_model_entity_embeddings().
+ * @param modality the modality's name, as added to the training dataset (e.g. "text").
+ * @param completed [out] n_entities bytes, 1 where the row was completed (the entity lacks the modality);
+ *        may be NULL. Written only when the call succeeds and `out` is written (or NULL).
+ * @param completed_capacity bytes available at completed.
+ * @return AFME_ERR_NOT_FOUND for a name the model does not know (the message lists its modalities),
+ *         AFME_ERR_INVALID_ARGUMENT for kinds without modalities, AFME_ERR_SHAPE if a capacity is too small.
+ * @note Thread-safe. Costs one fusion of every entity under `relation`. @since 0.3.0
+ */
+afme_status afme_model_modality_embeddings(const afme_model *model, const char *modality, int64_t relation,
+                                           float *out, int64_t capacity, int64_t *n_columns, uint8_t *completed,
+                                           int64_t completed_capacity);
 
 /**
  * @brief The training history: one report per epoch trained, as the progress callback saw them. It is kept

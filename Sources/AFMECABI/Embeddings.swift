@@ -55,3 +55,36 @@ public func cabi_model_joint_embeddings(
         return t
     }
 }
+
+@_cdecl("afme_model_modality_embeddings")
+public func cabi_model_modality_embeddings(
+    _ model: OpaquePointer?, _ modality: UnsafePointer<CChar>?, _ relation: Int64,
+    _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64, _ columns: UnsafeMutablePointer<Int64>?,
+    _ completed: UnsafeMutablePointer<UInt8>?, _ completedCapacity: Int64
+) -> afme_status {
+    embeddings("afme_model_modality_embeddings", model, out, capacity, columns) { m in
+        let name = try string(modality, "modality")
+        let flagsCapacity = try count(completedCapacity, "completed_capacity")
+        let r = try id(relation, below: m.relationCount, "relation")
+        let names = m.modalityNames
+        guard !names.isEmpty else {
+            throw ABIError(AFME_ERR_INVALID_ARGUMENT, "a \(m.kindName) model reads no feature modality")
+        }
+        guard let index = names.firstIndex(of: name) else {
+            throw ABIError(
+                AFME_ERR_NOT_FOUND,
+                "the model has no modality \(quoted(name)); its modalities: \(names.joined(separator: ", "))")
+        }
+        if completed != nil && flagsCapacity < m.entityCount {
+            throw ABIError(AFME_ERR_SHAPE, "completed_capacity \(flagsCapacity) < \(m.entityCount) entities")
+        }
+        guard let t = m.completedModality(index, relation: r) else {
+            throw ABIError(AFME_ERR_INTERNAL, "modality \(quoted(name)) has no vectors")
+        }
+        // The flags are written only once the rows are known to fit (a refused call writes nothing).
+        if let completed, out == nil || capacity >= Int64(t.values.count) {
+            for (i, c) in t.completed.enumerated() { completed[i] = c ? 1 : 0 }
+        }
+        return (t.values, t.width)
+    }
+}

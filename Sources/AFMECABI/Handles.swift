@@ -32,15 +32,18 @@ final class ModelBox {
     let labels: Labels?
     /// One report per epoch trained (kept in the checkpoint); empty for files without one.
     let history: [EpochReport]
-    init(_ m: TrainedModel, labels: Labels?, history: [EpochReport] = []) {
+    /// Where the interrupted run that made this model can continue (saved with it); nil otherwise.
+    let resume: ResumeState?
+    init(_ m: TrainedModel, labels: Labels?, history: [EpochReport] = [], resume: ResumeState? = nil) {
         trained = m; model = m.scorer(threads: 0); self.labels = labels; self.history = history
+        self.resume = resume
     }
-    convenience init(_ f: ModelFile) { self.init(f.model, labels: f.labels, history: f.history) }
+    convenience init(_ f: ModelFile) { self.init(f.model, labels: f.labels, history: f.history, resume: f.resume) }
 
     /// The 0.2.0 enum's view of the kind, for afme_model_kind_of and modality weights.
     var afme: AFMEModel? { trained as? AFMEModel }
 
-    func encode() -> [UInt8] { Checkpoint.encode(trained, labels: labels, history: history) }
+    func encode() -> [UInt8] { Checkpoint.encode(trained, labels: labels, history: history, resume: resume) }
 }
 
 /// The registry of live handles. A handle is not an address but a token: a serial number, never reused

@@ -112,7 +112,13 @@ func train(
     _ box: DatasetBox, _ r: ModelRequest, _ progress: afme_progress_fn?, _ user: UnsafeMutableRawPointer?,
     _ out: UnsafeMutablePointer<OpaquePointer?>, _ function: String
 ) throws -> afme_status {
-    let hook: ProgressHook = { r in
+    try finishTraining(
+        box, try ModelRegistry.train(graph: box.graph, request: r, progress: hook(progress, user)), out, function)
+}
+
+/// The C callback as a progress hook.
+func hook(_ progress: afme_progress_fn?, _ user: UnsafeMutableRawPointer?) -> ProgressHook {
+    { r in
         guard let progress else { return true }
         var report = afme_epoch_report(
             epoch: Int32(r.epoch), mean_loss: r.meanLoss, seconds: r.seconds,
@@ -120,17 +126,58 @@ func train(
             valid_hits10: r.validation?.hits10 ?? -1)
         return progress(&report, user) == 0
     }
-    let (model, result) = try ModelRegistry.train(graph: box.graph, request: r, progress: hook)
+}
+
+/// Registers a trained model (with its resume state when the run was interrupted) and maps the outcome.
+func finishTraining(
+    _ box: DatasetBox, _ trained: (TrainedModel, TrainingResult), _ out: UnsafeMutablePointer<OpaquePointer?>,
+    _ function: String
+) throws -> afme_status {
+    let (model, result) = trained
     let g = box.graph
     out.pointee = Handles.register(
         ModelBox(
             model, labels: try? Labels(entities: g.entityNames, relations: g.relationNames),
-            history: result.history))
+            history: result.history, resume: result.resume))
     if result.stoppedByCallback {
         LastError.set("\(function): stopped by the progress callback after epoch \(result.epochsRun)")
         return AFME_ERR_CANCELLED
     }
     return AFME_OK
+}
+
+@_cdecl("afme_model_can_resume")
+public func cabi_model_can_resume(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?) -> afme_status {
+    abiCall("afme_model_can_resume") {
+        let m = try Handles.get(model, ModelBox.self, "model")
+        try nonNull(out, "out").pointee = m.resume == nil ? 0 : 1
+        return AFME_OK
+    }
+}
+
+@_cdecl("afme_model_resume")
+public func cabi_model_resume(
+    _ model: OpaquePointer?, _ dataset: OpaquePointer?, _ epochs: Int64, _ progress: afme_progress_fn?,
+    _ user: UnsafeMutableRawPointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> afme_status {
+    abiCall("afme_model_resume") {
+        let m = try Handles.get(model, ModelBox.self, "model")
+        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+        let out = try nonNull(out, "out")
+        let total = try count(epochs, "epochs", max: 1_000_000)
+        guard let state = m.resume else {
+            throw ABIError(
+                AFME_ERR_INVALID_ARGUMENT,
+                "the model holds no resume state: only a run stopped by its progress callback or time limit at the end of an epoch has one"
+            )
+        }
+        // The caller's model stays as it is: the run continues on a fresh decoding of it.
+        let fresh = try Checkpoint.decodeFile(m.encode())
+        let trained = try ModelRegistry.resume(
+            graph: box.graph, model: fresh.model, state: state, history: m.history, epochs: total == 0 ? nil : total,
+            progress: hook(progress, user))
+        return try finishTraining(box, trained, out, "afme_model_resume")
+    }
 }
 
 @_cdecl("afme_model_n_entities")

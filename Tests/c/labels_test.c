@@ -110,6 +110,43 @@ static void batch(afme_dataset *ds, afme_model *m) {
     EXPECT(afme_model_topk_batch(m, q, N, 0, NULL, 1, NULL, NULL, 0, counts) == AFME_OK && counts[0] == 0, "k = 0");
 }
 
+/* AFME's modality vectors as fused: the same completed rows under every relation, the rows themselves
+ * relation-dependent (the gate), refusals that write nothing. */
+static void modality(afme_model *m, afme_model *structural) {
+    int64_t E = 0, R = 0, c = 0;
+    afme_model_n_entities(m, &E);
+    afme_model_n_relations(m, &R);
+    EXPECT(afme_model_modality_embeddings(m, "text", 0, NULL, 0, &c, NULL, 0) == AFME_OK && c > 0, "columns");
+    float *a = malloc(sizeof(float) * (size_t)(E * c)), *b = malloc(sizeof(float) * (size_t)(E * c));
+    uint8_t *fa = malloc((size_t)E), *fb = malloc((size_t)E);
+    EXPECT(afme_model_modality_embeddings(m, "text", 0, a, E * c, &c, fa, E) == AFME_OK, "relation 0");
+    EXPECT(afme_model_modality_embeddings(m, "text", 1, b, E * c, &c, fb, E) == AFME_OK, "relation 1");
+    int64_t completed = 0, differ = 0, zeroCompleted = 0;
+    for (int64_t e = 0; e < E; e++) {
+        completed += fa[e];
+        EXPECT(fa[e] == fb[e] && fa[e] <= 1, "an entity lacks a modality under every relation alike");
+        double n = 0;
+        for (int64_t j = 0; j < c; j++) { differ += a[e * c + j] != b[e * c + j]; n += fabs(a[e * c + j]); }
+        if (fa[e] && n == 0) zeroCompleted++;
+    }
+    EXPECT(completed > 0 && completed < E, "some entities of the synthetic graph lack text, most have it");
+    EXPECT(zeroCompleted == 0, "completed rows are the generator's output, not zeros");
+    EXPECT(differ > 0, "the relation's gate changes the vectors");
+    EXPECT(afme_model_modality_embeddings(m, "nope", 0, NULL, 0, &c, NULL, 0) == AFME_ERR_NOT_FOUND
+               && strstr(afme_last_error(), "text"), "unknown name: the message lists the model's modalities");
+    EXPECT(afme_model_modality_embeddings(m, NULL, 0, NULL, 0, &c, NULL, 0) == AFME_ERR_NULL_POINTER, "NULL name");
+    EXPECT(afme_model_modality_embeddings(m, "text", R, NULL, 0, &c, NULL, 0) == AFME_ERR_OUT_OF_RANGE, "relation id");
+    EXPECT(afme_model_modality_embeddings(structural, "text", 0, NULL, 0, &c, NULL, 0) == AFME_ERR_INVALID_ARGUMENT,
+           "RotatE has no modalities");
+    fa[0] = 7;
+    EXPECT(afme_model_modality_embeddings(m, "text", 0, a, E * c - 1, &c, fa, E) == AFME_ERR_SHAPE && fa[0] == 7,
+           "rows that do not fit: flags untouched");
+    EXPECT(afme_model_modality_embeddings(m, "text", 0, a, E * c, &c, fa, E - 1) == AFME_ERR_SHAPE && fa[0] == 7,
+           "flags that do not fit");
+    EXPECT(afme_model_modality_embeddings(m, "text", 0, a, E * c, &c, fa, -1) == AFME_ERR_INVALID_ARGUMENT, "negative capacity");
+    free(a); free(b); free(fa); free(fb);
+}
+
 /* AFME's joint rows under a relation reproduce its scores with the relation's phases (RotatE geometry). */
 static void joint(afme_model *m, afme_model *structural, float gamma) {
     int64_t E = 0, R = 0, jc = 0, rc = 0;
@@ -236,6 +273,58 @@ static void labeled_data(const char *dir) {
     remove(train); remove(test);
 }
 
+static int stop_after_two(const afme_epoch_report *r, void *user) { (void)user; return r->epoch >= 2; }
+
+/* A run stopped by its callback, saved, loaded and resumed scores as the uninterrupted run, bit for bit;
+ * the loaded model is left as it was; refusals. */
+static void resume(afme_dataset *ds, const char *dir) {
+    const char *settings = "dim=16 negatives=8 batch_size=128 epochs=4 validate_every=2 patience=0 seed=7 threads=2";
+    afme_params *p = NULL;
+    afme_model *full = NULL, *stopped = NULL, *loaded = NULL, *resumed = NULL;
+    EXPECT(afme_params_create("rotate", &p) == AFME_OK && afme_params_set_string(p, settings) == AFME_OK, "params");
+    EXPECT(afme_model_train_with(ds, p, NULL, NULL, &full) == AFME_OK, "uninterrupted");
+    EXPECT(afme_model_train_with(ds, p, stop_after_two, NULL, &stopped) == AFME_ERR_CANCELLED && stopped, "stopped");
+    afme_params_free(p);
+    int32_t can = -1;
+    EXPECT(afme_model_can_resume(full, &can) == AFME_OK && can == 0, "a finished run has no resume state");
+    EXPECT(afme_model_can_resume(stopped, &can) == AFME_OK && can == 1, "a stopped run has one");
+    char path[512];
+    snprintf(path, sizeof path, "%s/stopped.afme", dir);
+    EXPECT(afme_model_save(stopped, path) == AFME_OK && afme_model_load(path, &loaded) == AFME_OK, "saved and loaded");
+    EXPECT(afme_model_can_resume(loaded, &can) == AFME_OK && can == 1, "the state survives the file");
+    float before = 0, after = 0, expected = 0, got = 0;
+    int64_t t[3] = {1, 2, 3};
+    afme_model_score(loaded, t, 1, &before);
+    EXPECT(afme_model_resume(loaded, ds, 0, NULL, NULL, &resumed) == AFME_OK && resumed, "resumed");
+    afme_model_score(loaded, t, 1, &after);
+    EXPECT(before == after, "the loaded model is unchanged");
+    int64_t E = 0;
+    afme_model_n_entities(full, &E);
+    int same = 1;
+    for (int64_t i = 0; i < 50; i++) {
+        int64_t q[3] = {i % E, i % 6, (i * 37 + 11) % E};
+        afme_model_score(full, q, 1, &expected);
+        afme_model_score(resumed, q, 1, &got);
+        same &= memcmp(&expected, &got, sizeof got) == 0;
+    }
+    EXPECT(same, "resumed scores equal the uninterrupted run's, bit for bit");
+    afme_model *none = NULL;
+    EXPECT(afme_model_resume(full, ds, 0, NULL, NULL, &none) == AFME_ERR_INVALID_ARGUMENT && !none
+               && strstr(afme_last_error(), "no resume state"), "no state: refused");
+    EXPECT(afme_model_resume(loaded, ds, 2, NULL, NULL, &none) == AFME_ERR_INVALID_ARGUMENT && !none, "no new epochs");
+    EXPECT(afme_model_resume(loaded, ds, -1, NULL, NULL, &none) == AFME_ERR_INVALID_ARGUMENT, "negative epochs");
+    EXPECT(afme_model_resume(loaded, NULL, 0, NULL, NULL, &none) == AFME_ERR_NULL_POINTER, "NULL dataset");
+    EXPECT(afme_model_resume(loaded, ds, 0, NULL, NULL, NULL) == AFME_ERR_NULL_POINTER, "NULL out");
+    EXPECT(afme_model_can_resume(loaded, NULL) == AFME_ERR_NULL_POINTER, "NULL out (can_resume)");
+    afme_synthetic_params sp = afme_synthetic_default_params();
+    sp.n_entities = 300; sp.n_relations = 6; sp.seed = 1234;
+    afme_dataset *other = NULL;
+    EXPECT(afme_dataset_create_synthetic(&sp, &other) == AFME_OK, "another dataset");
+    EXPECT(afme_model_resume(loaded, other, 0, NULL, NULL, &none) != AFME_OK && !none, "another dataset: refused");
+    afme_dataset_free(other);
+    afme_model_free(full); afme_model_free(stopped); afme_model_free(loaded); afme_model_free(resumed);
+}
+
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "/tmp";
     /* "light" (under valgrind): a smaller graph and one epoch; the calls checked are the same. */
@@ -252,6 +341,7 @@ int main(int argc, char **argv) {
                                                : "dim=16 negatives=8 batch_size=256 epochs=2 validate_every=0 seed=3 attention_tokens=2 "
                                                  "noise_dim=4 discriminator_hidden=8");
     labeled_data(dir);
+    if (!light) resume(ds, dir);
     labels(ds, rotate, dir);
     labels(ds, afme, dir);
     batch(ds, rotate);
@@ -259,6 +349,7 @@ int main(int argc, char **argv) {
     embeddings(rotate, 1, 6);
     embeddings(transe, 0, 6);
     joint(afme, rotate, 4);
+    modality(afme, rotate);
 
     /* A 0.2.0 checkpoint: loads, scores, has no labels, and says so when asked for one. */
     afme_model *old = NULL;

@@ -97,6 +97,8 @@ public struct ModelFile {
     public var labels: Labels?
     public var history: [EpochReport] = []
     public var formatVersion: UInt32
+    /// Where an interrupted run can continue from (section `rsum`), if the file has it.
+    public var resume: ResumeState? = nil
 }
 
 extension Checkpoint {
@@ -107,7 +109,9 @@ extension Checkpoint {
     static let historyEntrySize = 4 + 4 + 8 + 1 + 8 + 5 * 8
 
     /// The current format: KIND, CONF, SIZE, LABL (when given), then the kind's sections.
-    public static func encode(_ model: TrainedModel, labels: Labels? = nil, history: [EpochReport] = []) -> [UInt8] {
+    public static func encode(
+        _ model: TrainedModel, labels: Labels? = nil, history: [EpochReport] = [], resume: ResumeState? = nil
+    ) -> [UInt8] {
         precondition(
             labels.map { $0.entities.count == model.entityCount && $0.relations.count == model.relationCount } ?? true,
             "labels must match the model's tables")
@@ -145,6 +149,10 @@ extension Checkpoint {
                         }
                     }
                 })
+        }
+        if let resume {
+            let bytes = resume.encode()
+            sections.append(CheckpointSection("rsum", byteCount: bytes.count) { $0.bytes += bytes })
         }
         sections += model.checkpointSections()
         var w = ByteWriter()
@@ -208,7 +216,12 @@ extension Checkpoint {
         let model = try entry.decode(request, Int(E), Int(R), sections)
         let labels = sections.has("LABL") ? try readLabels(sections, entities: Int(E), relations: Int(R)) : nil
         let history = sections.has("hist") ? try readHistory(sections) : []
-        return ModelFile(model: model, labels: labels, history: history, formatVersion: version)
+        var resume: ResumeState? = nil
+        if sections.has("rsum") {
+            var r = try sections.reader("rsum")
+            resume = try ResumeState.decode(Array(try r.raw(r.remaining)), path: path)
+        }
+        return ModelFile(model: model, labels: labels, history: history, formatVersion: version, resume: resume)
     }
 
     public static func loadFile(from path: String) throws -> ModelFile {
@@ -217,9 +230,10 @@ extension Checkpoint {
 
     /// Atomic save (temporary file, fsync, rename): the previous file survives any failure.
     public static func save(
-        _ model: TrainedModel, labels: Labels? = nil, history: [EpochReport] = [], to path: String
+        _ model: TrainedModel, labels: Labels? = nil, history: [EpochReport] = [], resume: ResumeState? = nil,
+        to path: String
     ) throws {
-        try FileBytes.writeAtomically(encode(model, labels: labels, history: history), to: path)
+        try FileBytes.writeAtomically(encode(model, labels: labels, history: history, resume: resume), to: path)
     }
 
     static func readHistory(_ sections: CheckpointSections) throws -> [EpochReport] {

@@ -22,10 +22,20 @@ public protocol TrainedModel {
     /// For models whose entity rows depend on the query relation (multi-modal fusion): every entity's
     /// row under relation `r`, [E, width], laid out as `entityEmbeddings`; nil for the other kinds.
     func jointEmbeddings(relation r: Int) -> (values: [Float], width: Int)?
+    /// Names of the feature modalities the model reads, in order (empty for structure-only kinds).
+    var modalityNames: [String] { get }
+    /// For multi-modal models: every entity's vector of modality `m` (an index into `modalityNames`) under
+    /// relation `r` as the fusion reads it, completed where the entity lacks the modality, [E, width]
+    /// laid out as `entityEmbeddings`; and which rows were completed. Nil for the other kinds.
+    func completedModality(_ m: Int, relation r: Int) -> (values: [Float], width: Int, completed: [Bool])?
 }
 
 extension TrainedModel {
     public func jointEmbeddings(relation r: Int) -> (values: [Float], width: Int)? { nil }
+    public var modalityNames: [String] { [] }
+    public func completedModality(_ m: Int, relation r: Int) -> (values: [Float], width: Int, completed: [Bool])? {
+        nil
+    }
 }
 
 /// What a kind registers: its names, options, how to train one and how to rebuild one from its sections.
@@ -43,16 +53,23 @@ public struct ModelKindEntry {
     /// Rebuilds a model from its configuration (CONF, already applied to a request), the table sizes and
     /// its sections; must validate everything it reads and allocate nothing the sections cannot back.
     public let decode: (ModelRequest, _ entities: Int, _ relations: Int, CheckpointSections) throws -> TrainedModel
+    /// Continues an interrupted run (nil: the kind cannot resume): the model decoded from its checkpoint
+    /// (owned by the call), the state, the request it trained with, the history so far.
+    public let resume: Resume?
+    public typealias Resume = (
+        KnowledgeGraph, TrainedModel, ResumeState, ModelRequest, [EpochReport], ProgressHook?
+    ) throws -> (TrainedModel, TrainingResult)
 
     public init(
         kinds: [ModelKinds.Kind], options: [OptionSpec], sectionTags: Set<String>,
         validate: @escaping (ModelRequest) throws -> Void = { _ in },
         preflight: @escaping (ModelRequest, KnowledgeGraph) throws -> Void = { _, _ in },
         train: @escaping (KnowledgeGraph, ModelRequest, ProgressHook?) throws -> (TrainedModel, TrainingResult),
-        decode: @escaping (ModelRequest, Int, Int, CheckpointSections) throws -> TrainedModel
+        decode: @escaping (ModelRequest, Int, Int, CheckpointSections) throws -> TrainedModel,
+        resume: Resume? = nil
     ) {
         self.kinds = kinds; self.options = options; self.sectionTags = sectionTags; self.validate = validate;
-        self.preflight = preflight; self.train = train; self.decode = decode
+        self.preflight = preflight; self.train = train; self.decode = decode; self.resume = resume
     }
 }
 
@@ -87,5 +104,37 @@ public enum ModelRegistry {
         if bytes > 16e9 { throw refuse("dim \(c.dim) with \(graph.entityCount) entities needs \(Int(bytes / 1e9)) GB") }
         try e.preflight(request, graph)
         return try e.train(graph, request, progress)
+    }
+
+    /// Continues the interrupted run `state` describes on `graph` (the dataset it trained on), to
+    /// `epochs` in all (nil: the epochs it was asked for). `model` is the checkpoint's model, which the
+    /// call takes over (decode a fresh one for it). For a fixed seed and thread count the result equals
+    /// the uninterrupted run's, bit for bit.
+    public static func resume(
+        graph: KnowledgeGraph, model: TrainedModel, state: ResumeState, history: [EpochReport],
+        epochs: Int? = nil, progress: ProgressHook? = nil
+    ) throws -> (TrainedModel, TrainingResult) {
+        guard let e = entry(for: model.kindName), let resume = e.resume else {
+            throw DataError(.invalidArgument, "a \(model.kindName) model cannot resume training")
+        }
+        var request = try state.request(kind: model.kindName)
+        for spec in OptionTable.stored(for: model.kindName) where spec.read(request) != spec.read(model.request) {
+            throw DataError(
+                .badFormat,
+                "resume state: option \(spec.name) is \(spec.read(request)), the model's is \(spec.read(model.request))"
+            )
+        }
+        if let epochs { request.training.epochs = epochs }
+        guard request.training.epochs > state.epochsDone else {
+            throw DataError(
+                .invalidArgument,
+                "the run has trained \(state.epochsDone) epochs; ask for more than that (epochs = \(request.training.epochs))"
+            )
+        }
+        try request.validate()
+        try graph.validate()
+        try state.check(against: graph)
+        try e.preflight(request, graph)
+        return try resume(graph, model, state, request, history, progress)
     }
 }

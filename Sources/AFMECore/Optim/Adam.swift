@@ -24,6 +24,17 @@ public struct AdamState: Sendable {
         m = [Float](repeating: 0, count: count)
         v = [Float](repeating: 0, count: count)
     }
+
+    func write(_ w: inout ResumeWriter) { w.put(UInt64(step)); w.put(floats: m); w.put(floats: v) }
+
+    mutating func read(_ r: inout ResumeReader) throws {
+        let s = try r.u64()
+        let mm = try r.floats(count: m.count), vv = try r.floats(count: v.count)
+        guard s < 1 << 40, vv.allSatisfy({ $0 >= 0 }) else {
+            throw DataError(.badFormat, "resume state: optimiser step or second moments out of range")
+        }
+        step = Int(s); m = mm; v = vv
+    }
 }
 
 public enum Adam {
@@ -82,6 +93,24 @@ public final class RowSparseAdam {
     }
 
     deinit { m.deallocate(); v.deallocate() }
+
+    /// The moments and step counter, for a resume state.
+    func write(_ w: inout ResumeWriter) {
+        w.put(UInt64(step))
+        w.put(floats: Array(UnsafeBufferPointer(start: m, count: rows * width)))
+        w.put(floats: Array(UnsafeBufferPointer(start: v, count: rows * width)))
+    }
+
+    func read(_ r: inout ResumeReader) throws {
+        let s = try r.u64()
+        let mm = try r.floats(count: rows * width), vv = try r.floats(count: rows * width)
+        guard s < 1 << 40, vv.allSatisfy({ $0 >= 0 }) else {
+            throw DataError(.badFormat, "resume state: optimiser step or second moments out of range")
+        }
+        step = Int(s)
+        mm.withUnsafeBufferPointer { m.update(from: $0.baseAddress!, count: rows * width) }
+        vv.withUnsafeBufferPointer { v.update(from: $0.baseAddress!, count: rows * width) }
+    }
 
     /// Advances the shared step counter once per optimiser step (call before `updateRows`).
     public func beginStep() { step += 1 }

@@ -30,6 +30,9 @@ public struct TrainingResult: Sendable {
     public var seconds: Double
     /// What the model's post-training steps did (AFME: cold-start placement), in order; empty if none ran.
     public var postTraining: [PostTrainingOutcome] = []
+    /// Set when the progress hook or the time limit stopped the run at an epoch boundary and the kind can
+    /// resume: what `ModelRegistry.resume` continues from.
+    public var resume: ResumeState? = nil
 }
 
 /// A post-training step of a model (TrainingSession.finish): a change tried on the restored best model
@@ -65,10 +68,27 @@ public protocol TrainingSession: AnyObject {
     /// Runs once the best validated weights are restored. `validate` ranks the validation triples with
     /// the current weights; `best` is the restored model's validation (nil without validation).
     func finish(best: RankingMetrics?, validate: () -> RankingMetrics) -> [PostTrainingOutcome]
+    /// The session's part of a resume state: its current weights, optimiser moments and own random
+    /// streams, and `best` (early stopping's snapshot). Nil if the kind cannot resume.
+    func resumeBytes(best: Snapshot?) -> [UInt8]?
+    /// Restores what `resumeBytes` wrote (every value checked) and returns the snapshot it held.
+    func restoreResume(_ bytes: [UInt8]) throws -> Snapshot?
 }
 
 extension TrainingSession {
     public func finish(best: RankingMetrics?, validate: () -> RankingMetrics) -> [PostTrainingOutcome] { [] }
+    public func resumeBytes(best: Snapshot?) -> [UInt8]? { nil }
+    public func restoreResume(_ bytes: [UInt8]) throws -> Snapshot? {
+        throw DataError(.invalidArgument, "this model kind cannot resume training")
+    }
+}
+
+/// Where a resumed run continues: the decoded state, the snapshot the session restored from it, and the
+/// history of the epochs already trained.
+public struct Resumption<Snapshot> {
+    public var state: ResumeState
+    public var best: Snapshot?
+    public var history: [EpochReport]
 }
 
 public enum TrainingLoop {
@@ -76,9 +96,12 @@ public enum TrainingLoop {
     /// `config.validateEvery` epochs (and at the last), early stopping after `config.patience` validations
     /// without a better MRR, the best validated weights restored at the end, then the session's
     /// post-training steps.
+    /// `request` (the options the run trains with) makes an interrupted run resumable; `resume` continues
+    /// one (the session has already restored its part).
     public static func run<S: TrainingSession>(
         _ session: S, graph: KnowledgeGraph, config: TrainingConfig,
-        rng: inout SplitMix64, progress: ProgressHook?
+        rng: inout SplitMix64, progress: ProgressHook?, request: ModelRequest? = nil,
+        resume: Resumption<S.Snapshot>? = nil
     ) -> TrainingResult {
         let threads = config.effectiveThreads
         let start = monotonicSeconds()
@@ -90,10 +113,27 @@ public enum TrainingLoop {
                 threads: threads
             ).metrics(config.validationTies)
         }
-        var order = graph.train
+        var order = resume?.state.order ?? graph.train
         var stopper = EarlyStopping<S.Snapshot>(patience: config.patience)
-        var history: [EpochReport] = []
-        var stoppedEarly = false, stoppedByCallback = false, epochsRun = 0
+        var history = resume?.history ?? []
+        var stoppedEarly = false, stoppedByCallback = false, epochsRun = resume?.state.epochsDone ?? 0
+        if let resume {
+            rng.state = resume.state.rng
+            stopper.best = resume.state.best; stopper.bestEpoch = resume.state.bestEpoch
+            stopper.misses = resume.state.misses; stopper.snapshot = resume.best
+        }
+        let first = epochsRun + 1
+        var resumeState: ResumeState? = nil
+        // The state after a completed epoch, taken before the best snapshot is restored.
+        func capture(_ epoch: Int) {
+            guard let request, let bytes = session.resumeBytes(best: stopper.snapshot) else { return }
+            resumeState = ResumeState(
+                epochsDone: epoch, order: order, rng: rng.state, best: stopper.best, bestEpoch: stopper.bestEpoch,
+                misses: stopper.misses, options: ResumeState.options(of: request),
+                fingerprint: ResumeState.fingerprint(
+                    graph.train, entities: graph.entityCount, relations: graph.relationCount),
+                session: bytes)
+        }
         // The time limit bounds the whole run: nothing is started that the time left cannot hold, judged
         // by how long the last one of its kind took (a batch, a validation).
         let deadline = config.timeLimitSeconds > 0 ? start + config.timeLimitSeconds : Double.infinity
@@ -104,7 +144,7 @@ public enum TrainingLoop {
             return false
         }
         var batchSeconds = 0.0, validationSeconds = 0.0
-        for epoch in 1...max(config.epochs, 1) where config.epochs > 0 && !outOfTime {
+        for epoch in first...max(config.epochs, first) where epoch <= config.epochs && !outOfTime {
             let t0 = monotonicSeconds()
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
             var lossSum = 0.0, batches = 0, s = 0
@@ -132,9 +172,17 @@ public enum TrainingLoop {
                 stoppedEarly = stop
             }
             history.append(report)
-            if let progress, !progress(report) { stoppedByCallback = true; break }
+            let completed = s >= order.count
+            if let progress, !progress(report) {
+                stoppedByCallback = true
+                if completed && !stop { capture(epoch) }
+                break
+            }
             if stop { break }
-            if !fits(0) { break }
+            if !fits(0) {
+                if completed { capture(epoch) }
+                break
+            }
         }
         if let best = stopper.snapshot { session.restore(best) }
         // A post-training step validates at least twice (before and after its change).
@@ -144,7 +192,8 @@ public enum TrainingLoop {
         return TrainingResult(
             epochsRun: epochsRun, bestEpoch: stopper.snapshot == nil ? epochsRun : stopper.bestEpoch,
             bestValidation: stopper.best, stoppedEarly: stoppedEarly, stoppedByCallback: stoppedByCallback,
-            stoppedByTimeLimit: outOfTime, history: history, seconds: monotonicSeconds() - start, postTraining: post)
+            stoppedByTimeLimit: outOfTime, history: history, seconds: monotonicSeconds() - start, postTraining: post,
+            resume: resumeState)
     }
 }
 

@@ -545,6 +545,34 @@ class Model(_Handle):
             check(status)
         return model
 
+    @property
+    def can_resume(self) -> bool:
+        """True if this model comes from a run stopped (by `progress` or the time limit) at the end of an
+        epoch: it keeps that run's resume state, saved and loaded with it."""
+        out = C.c_int32()
+        check(lib.afme_model_can_resume(self.handle, C.byref(out)))
+        return bool(out.value)
+
+    def resume(self, dataset: Dataset, epochs=None, progress=None, show_progress=False) -> "Model":
+        """Continues the interrupted run this model holds on `dataset` (the one it trained on) to `epochs`
+        epochs in all (default: the epochs it was asked for): the same losses, validations and weights as
+        the uninterrupted run, bit for bit. Returns a new model; this one is unchanged."""
+        total = 0 if epochs is None else _int(epochs, "epochs", minimum=1)
+        prog = _Progress(total or None, progress, show_progress)
+        h = C.c_void_p()
+        try:
+            status = lib.afme_model_resume(self.handle, dataset.handle, total, prog.c_fn, None, C.byref(h))
+        finally:
+            prog.close()
+        model = Model(h) if h.value else None
+        if prog.error is not None:
+            if model is not None:
+                model.close()
+            raise prog.error
+        if status != 10:
+            check(status)
+        return model
+
     @classmethod
     def load(cls, path) -> "Model":
         h = C.c_void_p()
@@ -694,6 +722,22 @@ class Model(_Handle):
         out = np.empty((self.n_entities, cols.value), dtype=np.float32)
         check(lib.afme_model_joint_embeddings(self.handle, r, out.ctypes.data_as(C.POINTER(C.c_float)), out.size, C.byref(cols)))
         return out
+
+    def modality_embeddings(self, modality: str, relation):
+        """AFME: ([n_entities, columns] float32, [n_entities] bool) — every entity's vector of `modality`
+        under `relation` (id or label) as the fusion weighs it, completed by MoIEn where the entity lacks
+        the modality, and which rows were completed."""
+        if not isinstance(modality, str):
+            raise InvalidArgumentError("modality must be a name (str)")
+        r = self.relation_id(relation) if isinstance(relation, str) else _int(relation, "relation")
+        cols = C.c_int64()
+        check(lib.afme_model_entity_embeddings(self.handle, None, 0, C.byref(cols)))
+        out = np.empty((self.n_entities, cols.value), dtype=np.float32)
+        completed = np.zeros(self.n_entities, dtype=np.uint8)
+        check(lib.afme_model_modality_embeddings(self.handle, modality.encode(), r,
+                                                 out.ctypes.data_as(C.POINTER(C.c_float)), out.size, C.byref(cols),
+                                                 completed.ctypes.data_as(C.POINTER(C.c_uint8)), completed.size))
+        return out, completed.astype(bool)
 
     def modality_weights(self) -> np.ndarray:
         """AFME: [n_relations, 1 + n_modalities] mean fusion weights (structure first, then the dataset's

@@ -167,6 +167,8 @@ _SIGNATURES = [
     ("afme_option_count", _status, [_i64p]),
     ("afme_option_info_get", _status, [C.c_int64, C.POINTER(OptionInfo)]),
     ("afme_model_train_with", _status, [_p, _p, PROGRESS_FN, _p, C.POINTER(_p)]),
+    ("afme_model_can_resume", _status, [_p, C.POINTER(C.c_int32)]),
+    ("afme_model_resume", _status, [_p, _p, C.c_int64, PROGRESS_FN, _p, C.POINTER(_p)]),
     ("afme_model_n_entities", _status, [_p, _i64p]),
     ("afme_model_n_relations", _status, [_p, _i64p]),
     ("afme_model_score", _status, [_p, _i64p, C.c_int64, _f32p]),
@@ -185,6 +187,8 @@ _SIGNATURES = [
     ("afme_model_entity_embeddings", _status, [_p, _f32p, C.c_int64, _i64p]),
     ("afme_model_relation_embeddings", _status, [_p, _f32p, C.c_int64, _i64p]),
     ("afme_model_joint_embeddings", _status, [_p, C.c_int64, _f32p, C.c_int64, _i64p]),
+    ("afme_model_modality_embeddings", _status,
+     [_p, C.c_char_p, C.c_int64, _f32p, C.c_int64, _i64p, _u8p, C.c_int64]),
     ("afme_model_history", _status, [_p, C.POINTER(EpochReport), C.c_int64, _i64p]),
     ("afme_model_free", _status, [_p]),
     # Checkpoint

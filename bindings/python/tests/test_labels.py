@@ -137,6 +137,27 @@ def test_afme_model_by_label(ds):
         np.testing.assert_allclose(m.score(trip), 4 - np.abs(h * np.exp(1j * rel[1]) - t).sum(axis=1), rtol=1e-4, atol=1e-4)
 
 
+def test_completed_modality_vectors():
+    with afme.Dataset.synthetic(n_entities=300, n_relations=6, seed=2) as d:
+        present = np.arange(d.n_entities) % 3 != 0
+        d.add_modality("audio", np.random.default_rng(0).normal(size=(d.n_entities, 8)).astype(np.float32),
+                       present=present)
+        with afme.Model.train(d, model="afme", dim=8, negatives=4, batch_size=256, epochs=1, validate_every=0,
+                              attention_tokens=2, noise_dim=4, discriminator_hidden=8) as m:
+            v, completed = m.modality_embeddings("audio", d.relation_name(0))
+            assert v.shape == (d.n_entities, 16) and v.dtype == np.float32
+            np.testing.assert_array_equal(completed, ~present)
+            assert (np.abs(v[completed]).sum(axis=1) > 0).all(), "completed rows come from the generator"
+            w, again = m.modality_embeddings("audio", 1)
+            np.testing.assert_array_equal(again, completed)
+            assert not np.array_equal(v, w), "the relation's gate changes the vectors"
+            with pytest.raises(afme.NotFoundError, match="audio"):
+                m.modality_embeddings("smell", 0)
+        with afme.Model.train(d, model="rotate", dim=8, epochs=1, validate_every=0) as r:
+            with pytest.raises(afme.InvalidArgumentError, match="no feature modality"):
+                r.modality_embeddings("audio", 0)
+
+
 def test_tune_heap_is_callable():
     afme.tune_heap()
     afme.tune_heap()
@@ -164,3 +185,25 @@ def test_plots_are_written(ds, model, tmp_path):
     assert (tmp_path / "weights.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(afme.InvalidArgumentError):
         afme.plot_history([], tmp_path / "none.png")
+
+
+def test_a_stopped_run_resumes_bit_for_bit(tmp_path):
+    opts = dict(model="rotate", dim=16, negatives=8, batch_size=128, epochs=6, validate_every=2, patience=0,
+                threads=2, seed=5)
+    with afme.Dataset.synthetic(n_entities=300, n_relations=5) as d:
+        with afme.Model.train(d, **opts) as full:
+            assert not full.can_resume
+            with afme.Model.train(d, progress=lambda r: r["epoch"] < 3, **opts) as stopped:
+                assert stopped.can_resume and len(stopped.history) == 3
+                stopped.save(tmp_path / "stopped.afme")
+            with afme.Model.load(tmp_path / "stopped.afme") as loaded:
+                assert loaded.can_resume
+                with loaded.resume(d) as resumed:
+                    assert [r["loss"] for r in resumed.history] == [r["loss"] for r in full.history]
+                    assert resumed.to_bytes() != loaded.to_bytes()
+                    np.testing.assert_array_equal(resumed.entity_embeddings(), full.entity_embeddings())
+                    assert not resumed.can_resume
+                with pytest.raises(afme.InvalidArgumentError, match="ask for more"):
+                    loaded.resume(d, epochs=3)
+            with pytest.raises(afme.InvalidArgumentError, match="no resume state"):
+                full.resume(d)

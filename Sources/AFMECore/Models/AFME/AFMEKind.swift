@@ -105,7 +105,7 @@ public enum AFMEKind {
         },
         train: { graph, request, progress in
             let (model, result) = try AFMETraining.train(
-                graph: graph, training: request.training, config: request.afme, progress: progress)
+                graph: graph, training: request.training, config: request.afme, progress: progress, request: request)
             return (model, result)
         },
         decode: { request, E, R, sections in
@@ -121,6 +121,11 @@ public enum AFMEKind {
                 structural: structural, relations: relations)
             try params.expectEnd()
             return model
+        },
+        resume: { graph, model, state, request, history, progress in
+            guard let m = model as? AFMEModel else { throw DataError(.invalidArgument, "not an AFME model") }
+            return try AFMETraining.resume(
+                model: m, graph: graph, state: state, request: request, history: history, progress: progress)
         })
 }
 
@@ -164,5 +169,20 @@ extension AFMEModel: TrainedModel {
 
     public var relationEmbeddings: (values: [Float], width: Int) {
         (score.relationRows(relations.value.data, count: relationCount), score.dim)
+    }
+
+    public var modalityNames: [String] { modalities.map(\.name) }
+
+    /// Modality m's vectors under relation r after the relation's gate (eq. 4–5), MoIEn's completion
+    /// (eq. 15's generator) in the rows of entities that lack m; the same rows the fusion (eq. 6) weighs.
+    public func completedModality(_ m: Int, relation r: Int) -> (values: [Float], width: Int, completed: [Bool])? {
+        guard modalities.indices.contains(m), (0..<relationCount).contains(r) else { return nil }
+        let columns = score.entityColumns, width = columns.reduce(0) { $0 + $1.count }
+        let table = Parallel.withThreads(SystemInfo.coreCount) { modalityTable(m, relation: r) }
+        let completed =
+            completesWithGenerator ? modalities[m].present.map { !$0 } : Array(repeating: false, count: entityCount)
+        return (
+            score.compactRows(table, count: entityCount, stride: score.entityWidth, columns: columns), width, completed
+        )
     }
 }

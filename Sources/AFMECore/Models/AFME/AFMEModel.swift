@@ -356,19 +356,29 @@ public final class AFMEModel {
         return table
     }
 
-    /// Joint rows of entities `range` under relation `r` at inference, and the fusion weights. Graph-free.
-    func jointRows(
-        relation r: Int, range: Range<Int>, projected: [[Float]]? = nil
-    ) -> (rows: [Float], weights: [Float]?) {
+    /// The fusion of entities `range` under relation `r` at inference. Graph-free.
+    func fusedRows(relation r: Int, range: Range<Int>, projected: [[Float]]? = nil) -> FusionOutput {
         Self.inference {
             let ents = Array(range)
             let pairs = PairRows(
                 entities: ents, rowEntity: Array(0..<ents.count), rowRelation: [Int](repeating: r, count: ents.count))
             var none: SplitMix64? = nil
-            let out = fuse(
+            return fuse(
                 pairs, structural: Var(structuralRows(ents)), relations: relations, noise: &none, projected: projected)
-            return (out.joint.value.data, out.weights?.value.data)
         }
+    }
+
+    /// Joint rows of entities `range` under relation `r` at inference, and the fusion weights.
+    func jointRows(
+        relation r: Int, range: Range<Int>, projected: [[Float]]? = nil
+    ) -> (rows: [Float], weights: [Float]?) {
+        let out = fusedRows(relation: r, range: range, projected: projected)
+        return (out.joint.value.data, out.weights?.value.data)
+    }
+
+    /// Modality m's vectors [E, W] of every entity under relation `r` as the fusion reads them.
+    func modalityTable(_ m: Int, relation r: Int) -> [Float] {
+        inEntityBlocks { fusedRows(relation: r, range: $0).modalityVectors[m].value.data }
     }
 
     /// The joint table [E, W] of every entity under relation `r`, computed in blocks to bound memory.

@@ -14,7 +14,7 @@ public enum StructuralKinds {
         sectionTags: ["ENTS", "RELS"],
         train: { graph, request, progress in
             let (model, result) = try StructuralTraining.train(
-                graph: graph, config: request.training, progress: progress)
+                graph: graph, config: request.training, progress: progress, request: request)
             return (model, result)
         },
         decode: { request, E, R, sections in
@@ -24,6 +24,22 @@ public enum StructuralKinds {
                 score: f, entityCount: E, relationCount: R,
                 entities: try sections.floats("ENTS", count: E * f.entityWidth),
                 relations: try sections.floats("RELS", count: R * f.relationWidth))
+        },
+        resume: { graph, model, state, request, history, progress in
+            guard let kge = model as? KGEModel else { throw DataError(.invalidArgument, "not a structural model") }
+            let config = request.training
+            return try Parallel.withThreads(config.effectiveThreads) {
+                let session = StructuralSession(
+                    trainer: StructuralTrainer(model: kge, config: config),
+                    sampler: NegativeSampler(
+                        graph: graph, mode: config.negativeSampling, filter: config.filterNegatives))
+                let best = try session.restoreResume(state.session)
+                var rng = SplitMix64(seed: config.seed)
+                let result = TrainingLoop.run(
+                    session, graph: graph, config: config, rng: &rng, progress: progress, request: request,
+                    resume: Resumption(state: state, best: best, history: history))
+                return (session.trainer.model, result)
+            }
         })
 }
 

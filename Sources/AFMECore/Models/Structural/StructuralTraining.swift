@@ -2,9 +2,10 @@
 
 public enum StructuralTraining {
     /// Trains a RotatE/TransE model on `graph.train`; validates on `graph.valid` if configured.
+    /// `request` (the options, for a resume state) makes an interrupted run resumable.
     public static func train(
         graph: KnowledgeGraph, config: TrainingConfig,
-        progress: ProgressHook? = nil
+        progress: ProgressHook? = nil, request: ModelRequest? = nil
     ) throws -> (KGEModel, TrainingResult) {
         try config.validate()
         try graph.validate()
@@ -15,13 +16,13 @@ public enum StructuralTraining {
         let model = KGEModel(
             score: f, entityCount: graph.entityCount, relationCount: graph.relationCount,
             epsilon: config.epsilon, rng: &initRng)
-        return try train(model: model, graph: graph, config: config, rng: &rng, progress: progress)
+        return try train(model: model, graph: graph, config: config, rng: &rng, progress: progress, request: request)
     }
 
     /// Continues training an existing model.
     public static func train(
         model: KGEModel, graph: KnowledgeGraph, config: TrainingConfig, rng: inout SplitMix64,
-        progress: ProgressHook? = nil
+        progress: ProgressHook? = nil, request: ModelRequest? = nil
     ) throws -> (KGEModel, TrainingResult) {
         try config.validate()
         return Parallel.withThreads(config.effectiveThreads) {
@@ -30,7 +31,8 @@ public enum StructuralTraining {
                 sampler: NegativeSampler(
                     graph: graph, mode: config.negativeSampling,
                     filter: config.filterNegatives))
-            let result = TrainingLoop.run(session, graph: graph, config: config, rng: &rng, progress: progress)
+            let result = TrainingLoop.run(
+                session, graph: graph, config: config, rng: &rng, progress: progress, request: request)
             return (session.trainer.model, result)
         }
     }
@@ -48,4 +50,30 @@ final class StructuralSession: TrainingSession {
     func validationScorer(threads: Int) -> LinkScorer { trainer.model }
     func snapshot() -> KGEModel { trainer.model }
     func restore(_ snapshot: KGEModel) { trainer.restore(snapshot) }
+
+    func resumeBytes(best: KGEModel?) -> [UInt8]? {
+        var w = ResumeWriter()
+        w.put(floats: trainer.model.entities); w.put(floats: trainer.model.relations)
+        trainer.entityAdam.write(&w); trainer.relationAdam.write(&w)
+        w.put(best == nil ? 0 : 1)
+        if let best { w.put(floats: best.entities); w.put(floats: best.relations) }
+        return w.bytes
+    }
+
+    func restoreResume(_ bytes: [UInt8]) throws -> KGEModel? {
+        var r = ResumeReader(bytes)
+        var current = trainer.model
+        current.entities = try r.floats(count: current.entities.count)
+        current.relations = try r.floats(count: current.relations.count)
+        try trainer.entityAdam.read(&r); try trainer.relationAdam.read(&r)
+        var best: KGEModel? = nil
+        if try r.u64() == 1 {
+            var b = current
+            b.entities = try r.floats(count: b.entities.count); b.relations = try r.floats(count: b.relations.count)
+            best = b
+        }
+        try r.expectEnd()
+        trainer.restore(current)
+        return best
+    }
 }
