@@ -4,7 +4,11 @@
 // trap and no allocation beyond the input's size (the run is limited by -rss_limit_mb); an accepted
 // version-2 input re-encodes to exactly the same bytes, and any accepted input re-encodes in the current
 // format to bytes that decode and re-encode to themselves; an accepted model scores, ranks and selects a
-// top-k without a trap.
+// top-k without a trap; an accepted resume state either is refused or continues training on the seeds'
+// graph without a trap.
+
+/// The graph the seeds' models trained on: a mutated resume state that still matches it is resumed.
+nonisolated(unsafe) var fuzzGraph: KnowledgeGraph? = nil
 
 @_cdecl("LLVMFuzzerInitialize")
 public func fuzzInitialize(
@@ -28,7 +32,12 @@ public func fuzzInitialize(
         score: ScoreFunction(kind: .rotatEEuclidean, dim: 2, gamma: 4, epsilon: 2), entityCount: 3, relationCount: 2,
         rng: &rng)
     let labels = try! Labels(entities: (0..<4).map { "entity \($0)" }, relations: ["r0", "r1"])
+    fuzzGraph = kg
+    var stoppedRequest = try! ModelRequest(kind: "rotate")
+    stoppedRequest.training = t; stoppedRequest.training.epochs = 3
+    let (stopped, run) = try! ModelRegistry.train(graph: kg, request: stoppedRequest) { $0.epoch < 1 }
     writeSeeds([
+        ("rotate-resume.ckpt", Checkpoint.encode(stopped, history: run.history, resume: run.resume)),
         ("afme.ckpt", Checkpoint.encode(afme)), ("rotate.ckpt", Checkpoint.encode(rotate, labels: labels)),
         ("transe.ckpt", Checkpoint.encode(transe)), ("rotate-l2.ckpt", Checkpoint.encode(euclidean)),
         ("afme-v2.ckpt", Checkpoint.encodeVersion2(afme)), ("rotate-v2.ckpt", Checkpoint.encodeVersion2(rotate)),
@@ -57,6 +66,10 @@ public func fuzzCheckpoint(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     require(
         again.map { Checkpoint.encode($0.model, labels: $0.labels) } == current,
         "re-encoding an accepted checkpoint is not a fixed point")
+    if let state = file.resume, let graph = fuzzGraph {
+        _ = try? ModelRegistry.resume(
+            graph: graph, model: file.model, state: state, history: file.history, epochs: state.epochsDone + 1)
+    }
     let E = scorer.entityCount, R = scorer.relationCount
     let queries = [
         Query(entity: 0, relation: 0, direction: .tail), Query(entity: E - 1, relation: R - 1, direction: .head),

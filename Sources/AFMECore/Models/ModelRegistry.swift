@@ -93,17 +93,22 @@ public enum ModelRegistry {
         guard let e = entry(for: request.kind) else {
             throw DataError(.invalidArgument, "unknown model kind \(quoted(request.kind))")
         }
+        try checkShape(request, graph)
+        try e.preflight(request, graph)
+        return try e.train(graph, request, progress)
+    }
+
+    /// Scratch guards every kind shares: the negatives of a batch, one thread's distance cache and the
+    /// per-thread gradient tables must stay allocatable.
+    static func checkShape(_ request: ModelRequest, _ graph: KnowledgeGraph) throws {
         let c = request.training
         func refuse(_ why: String) -> DataError { DataError(.invalidArgument, why) }
-        // Scratch guards: the negatives of a batch and one thread's distance cache must stay allocatable.
         if c.batchSize * c.negatives > 1 << 26 {
             throw refuse("batch_size × negatives = \(c.batchSize * c.negatives) exceeds 67108864")
         }
         if (c.negatives + 1) * c.dim > 1 << 26 { throw refuse("(negatives + 1) × dim exceeds 67108864") }
         let bytes = Double(graph.entityCount) * (Double(c.dim) * 2 + 16) * 4 * Double(3 + c.effectiveThreads)
         if bytes > 16e9 { throw refuse("dim \(c.dim) with \(graph.entityCount) entities needs \(Int(bytes / 1e9)) GB") }
-        try e.preflight(request, graph)
-        return try e.train(graph, request, progress)
     }
 
     /// Continues the interrupted run `state` describes on `graph` (the dataset it trained on), to
@@ -134,6 +139,7 @@ public enum ModelRegistry {
         try request.validate()
         try graph.validate()
         try state.check(against: graph)
+        try checkShape(request, graph)
         try e.preflight(request, graph)
         return try resume(graph, model, state, request, history, progress)
     }

@@ -114,7 +114,10 @@ extension Checkpoint {
         guard let kind = ScoreFunctionKind(rawValue: Int(kindRaw)) else {
             throw r.fail(.badFormat, "unknown score function \(kindRaw)")
         }
-        guard dim >= 1 && dim <= 65536, gamma.isFinite, gamma > 0, epsilon.isFinite, epsilon >= 0 else {
+        // The option table's domains (a file the current format could not re-encode is refused).
+        guard dim >= 1 && dim <= 65536, gamma.isFinite, gamma > 0, gamma <= 1e6, epsilon.isFinite, epsilon >= 0,
+            epsilon <= 1e6
+        else {
             throw r.fail(.badFormat, "configuration out of range (dim \(dim), γ \(gamma), ε \(epsilon))")
         }
         guard E >= 1, R >= 1, E < 1 << 32, R < 1 << 32 else {
