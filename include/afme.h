@@ -699,6 +699,12 @@ afme_status afme_model_modality_weights(const afme_model *model, float *out, int
  *        afme_dataset_entity_name(). @note Thread-safe. @since 0.3.0
  */
 afme_status afme_model_kind_name(const afme_model *model, char *buffer, size_t size, size_t *needed);
+/** @brief Feature modalities the model reads (0 for structure-only kinds): the columns after "structure" of
+ *         afme_model_modality_weights(), the names afme_model_modality_embeddings() takes. @note Thread-safe. @since 0.3.0 */
+afme_status afme_model_n_modalities(const afme_model *model, int64_t *out);
+/** @brief The name of modality `index` (0-based, in fusion order), kept in the checkpoint; buffer/size/needed as
+ *         afme_dataset_entity_name(). @return AFME_ERR_OUT_OF_RANGE for an index outside 0..n-1. @note Thread-safe. @since 0.3.0 */
+afme_status afme_model_modality_name(const afme_model *model, int64_t index, char *buffer, size_t size, size_t *needed);
 
 /**
  * @name Labels

@@ -13,6 +13,23 @@ public func cabi_model_kind_name(
     }
 }
 
+@_cdecl("afme_model_n_modalities")
+public func cabi_model_n_modalities(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?) -> afme_status {
+    countGetter("afme_model_n_modalities", model, ModelBox.self, "model", out) { $0.trained.modalityNames.count }
+}
+
+@_cdecl("afme_model_modality_name")
+public func cabi_model_modality_name(
+    _ model: OpaquePointer?, _ index: Int64, _ buffer: UnsafeMutablePointer<CChar>?, _ size: Int,
+    _ needed: UnsafeMutablePointer<Int>?
+) -> afme_status {
+    abiCall("afme_model_modality_name") {
+        let names = try Handles.get(model, ModelBox.self, "model").trained.modalityNames
+        try copyString(names[try id(index, below: names.count, "modality index")], buffer, size, needed)
+        return AFME_OK
+    }
+}
+
 @_cdecl("afme_model_has_labels")
 public func cabi_model_has_labels(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?) -> afme_status {
     abiCall("afme_model_has_labels") {

@@ -117,6 +117,15 @@ static void modality(afme_model *m, afme_model *structural) {
     afme_model_n_entities(m, &E);
     afme_model_n_relations(m, &R);
     EXPECT(afme_model_modality_embeddings(m, "text", 0, NULL, 0, &c, NULL, 0) == AFME_OK && c > 0, "columns");
+    int64_t n = -1;
+    char name[16];
+    size_t needed = 0;
+    EXPECT(afme_model_n_modalities(m, &n) == AFME_OK && n == 2, "two modalities");
+    EXPECT(afme_model_modality_name(m, 0, name, sizeof name, &needed) == AFME_OK && strcmp(name, "text") == 0, "first: text");
+    EXPECT(afme_model_modality_name(m, 1, name, sizeof name, &needed) == AFME_OK && strcmp(name, "image") == 0, "second: image");
+    EXPECT(afme_model_modality_name(m, 2, name, sizeof name, &needed) == AFME_ERR_OUT_OF_RANGE, "index out of range");
+    EXPECT(afme_model_modality_name(m, -1, name, sizeof name, &needed) == AFME_ERR_OUT_OF_RANGE, "negative index");
+    EXPECT(afme_model_n_modalities(structural, &n) == AFME_OK && n == 0, "RotatE reads no modality");
     float *a = malloc(sizeof(float) * (size_t)(E * c)), *b = malloc(sizeof(float) * (size_t)(E * c));
     uint8_t *fa = malloc((size_t)E), *fb = malloc((size_t)E);
     EXPECT(afme_model_modality_embeddings(m, "text", 0, a, E * c, &c, fa, E) == AFME_OK, "relation 0");

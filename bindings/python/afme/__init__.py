@@ -627,6 +627,13 @@ class Model(_Handle):
         """The registry name of the kind: 'rotate', 'transe', 'rotate_l2' or 'afme'."""
         return _string(lib.afme_model_kind_name, self.handle)
 
+    @property
+    def modality_names(self) -> list:
+        """The feature modalities the model reads, in fusion order (empty for structure-only kinds)."""
+        n = C.c_int64()
+        check(lib.afme_model_n_modalities(self.handle, C.byref(n)))
+        return [_string(lib.afme_model_modality_name, self.handle, i) for i in range(n.value)]
+
     # ---- Labels ----------------------------------------------------------------------------------
     @property
     def has_labels(self) -> bool:

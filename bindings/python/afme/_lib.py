@@ -179,6 +179,8 @@ _SIGNATURES = [
     ("afme_model_modality_weights", _status, [_p, C.POINTER(C.c_float), C.c_int64, _i64p]),
     ("afme_model_topk_batch", _status, [_p, _i64p, C.c_int64, C.c_int64, _p, C.c_int32, _i64p, _f32p, C.c_int64, _i64p]),
     ("afme_model_kind_name", _status, [_p, C.c_char_p, C.c_size_t, C.POINTER(C.c_size_t)]),
+    ("afme_model_n_modalities", _status, [_p, _i64p]),
+    ("afme_model_modality_name", _status, [_p, C.c_int64, C.c_char_p, C.c_size_t, C.POINTER(C.c_size_t)]),
     ("afme_model_has_labels", _status, [_p, C.POINTER(C.c_int32)]),
     ("afme_model_entity_id", _status, [_p, C.c_char_p, _i64p]),
     ("afme_model_relation_id", _status, [_p, C.c_char_p, _i64p]),

@@ -137,13 +137,17 @@ def test_afme_model_by_label(ds):
         np.testing.assert_allclose(m.score(trip), 4 - np.abs(h * np.exp(1j * rel[1]) - t).sum(axis=1), rtol=1e-4, atol=1e-4)
 
 
-def test_completed_modality_vectors():
+def test_completed_modality_vectors(tmp_path):
     with afme.Dataset.synthetic(n_entities=300, n_relations=6, seed=2) as d:
         present = np.arange(d.n_entities) % 3 != 0
         d.add_modality("audio", np.random.default_rng(0).normal(size=(d.n_entities, 8)).astype(np.float32),
                        present=present)
         with afme.Model.train(d, model="afme", dim=8, negatives=4, batch_size=256, epochs=1, validate_every=0,
                               attention_tokens=2, noise_dim=4, discriminator_hidden=8) as m:
+            assert m.modality_names == ["text", "image", "audio"]
+            m.save(tmp_path / "m.afme")
+            with afme.Model.load(tmp_path / "m.afme") as back:
+                assert back.modality_names == ["text", "image", "audio"], "one file is enough to serve"
             v, completed = m.modality_embeddings("audio", d.relation_name(0))
             assert v.shape == (d.n_entities, 16) and v.dtype == np.float32
             np.testing.assert_array_equal(completed, ~present)
@@ -156,6 +160,7 @@ def test_completed_modality_vectors():
         with afme.Model.train(d, model="rotate", dim=8, epochs=1, validate_every=0) as r:
             with pytest.raises(afme.InvalidArgumentError, match="no feature modality"):
                 r.modality_embeddings("audio", 0)
+            assert r.modality_names == []
 
 
 def test_tune_heap_is_callable():
