@@ -71,7 +71,13 @@ public struct ResumeState: Sendable {
         let triples = try r.count(limit: r.remaining / 12, "order length")
         var order: [Triple] = []
         order.reserveCapacity(triples)
-        for _ in 0..<triples { order.append(Triple(Int(try r.u32()), Int(try r.u32()), Int(try r.u32()))) }
+        for _ in 0..<triples {
+            let h = try r.u32(), rel = try r.u32(), t = try r.u32()
+            guard h <= UInt32(Int32.max), rel <= UInt32(Int32.max), t <= UInt32(Int32.max) else {
+                throw r.fail(.badFormat, "a triple of the order has an id beyond 2^31 - 1")
+            }
+            order.append(Triple(Int(h), Int(rel), Int(t)))
+        }
         let s = try r.count(limit: r.remaining, "session bytes")
         let session = Array(try r.raw(s))
         try r.expectEnd()
