@@ -279,7 +279,8 @@ typedef enum afme_score_function { AFME_ROTATE = 0, AFME_TRANSE = 1, AFME_ROTATE
 /** Which model afme_model_train() builds. */
 typedef enum afme_model_kind {
     AFME_MODEL_STRUCTURAL = 0, /**< RotatE/TransE on the triples only */
-    AFME_MODEL_AFME = 1        /**< AFME (docs/MODEL.md): structure + the dataset's feature modalities (at least one) */
+    AFME_MODEL_AFME = 1,       /**< AFME (docs/MODEL.md): structure + the dataset's feature modalities (at least one) */
+    AFME_MODEL_OTHER = 2       /**< afme_model_kind_of() only: a kind added after 0.2.0 (afme_model_kind_name() names it) */
 } afme_model_kind;
 
 /** AFME fusion: MoIFu, or the "w/o MoIFu" ablation (concatenate and project). */
@@ -417,8 +418,8 @@ afme_status afme_model_train(const afme_dataset *dataset, const afme_train_param
  * options also through a struct that carries its size. afme_train_params above is the frozen 0.2.0
  * layout, kept so programs built against 0.2.0 keep working; new options appear only here.
  *
- * Model kinds: "rotate", "transe", "rotate_l2" (structural: the triples only) and "afme" (structure +
- * the dataset's feature modalities). The options, one table in the library (afme_option_info_get() lists it;
+ * Model kinds: "rotate", "transe", "rotate_l2" (structural: the triples only), "afme" (structure +
+ * the dataset's feature modalities), and the peers "adamf_mat" and "native" (docs/models/). The options, one table in the library (afme_option_info_get() lists it;
  * `afme-cli --list-options` prints it; Tests/c/run.sh checks this list against it):
  *
  * @verbatim
@@ -472,6 +473,21 @@ afme_status afme_model_train(const afme_dataset *dataset, const afme_train_param
  * experimental.enhance_all              bool    afme  every modality vector is the generator's refinement (measured: a loss)
  * experimental.completion_dropout       float   afme  share of present rows completed as if absent per batch (measured: a loss)
  * experimental.synthetic_negative_weight float  afme  weight of generated-modality negatives (measured: a loss)
+ * attention_vectors                     choice  adamf_mat eq. 4's w_m: one vector per modality (paper) or one shared (released code)
+ * adversarial_weight                    float   adamf_mat λ of eq. 11 (paper grid 0.1/0.01/0.001; released scripts 0 = no MAT)
+ * generator_objective                   choice  adamf_mat G's loss: eq. 11's max of L_adv, or the released code's fakes-as-positives
+ * generator_learning_rate               float   adamf_mat generator Adam learning rate
+ * adversarial_groups                    int     adamf_mat L: synthetic triple groups per positive
+ * noise_dim                             int     adamf_mat generator noise z width
+ * generator_hidden                      int     adamf_mat generator hidden width
+ * missing_fill                          choice  adamf_mat absent feature rows: random at the mean norm (paper's study) or the mean feature
+ * adversarial_weight                    float   native μ of the Wasserstein terms (released scripts 1e-4); 0 = no fakes
+ * generator_learning_rate               float   native generator Adam learning rate
+ * noise_dim                             int     native generator noise z width
+ * generator_hidden                      int     native generator hidden width
+ * relation_temperature                  bool    native σ(g_r) divides the fusion scores (off: relation-free weights)
+ * negative_pool                         int     native per-relation negative pool, in multiples of negatives
+ * missing_fill                          choice  native absent feature rows: random at the mean norm or the mean feature
  * OPTIONS END
  * @endverbatim
  * Domains and defaults: afme_option_info_get() or `afme-cli --list-options`. Values are text: integers,
@@ -485,7 +501,7 @@ typedef struct afme_params afme_params;
 
 /**
  * @brief New training parameters for a model kind, holding every option's default.
- * @param model [in] a kind name ("rotate", "transe", "rotate_l2", "afme"); NULL = "rotate".
+ * @param model [in] a kind name ("rotate", "transe", "rotate_l2", "afme", "adamf_mat", "native"); NULL = "rotate".
  * @return AFME_ERR_INVALID_ARGUMENT for an unknown kind (the message lists the kinds).
  * @note Thread-safe.
  */
@@ -682,7 +698,8 @@ afme_status afme_model_evaluate(const afme_model *model, const afme_dataset *dat
 afme_status afme_model_kind_of(const afme_model *model, int32_t *out);
 
 /**
- * @brief Per-relation mean fusion weights of an AFME model (eq. 6, averaged over all entities):
+ * @brief Per-relation mean fusion weights of a multi-modal model (AFME's eq. 6, AdaMF-MAT's eq. 4, NATIVE's
+ * relation-guided weights; averaged over all entities):
  * which modality each relation relies on. Row r holds n_columns weights summing to 1: the
  * structural modality first, then the feature modalities in the order they were added to the dataset.
  * @param out       [out] n_relations × n_columns floats, row-major; may be NULL to ask for n_columns only.
@@ -695,7 +712,7 @@ afme_status afme_model_kind_of(const afme_model *model, int32_t *out);
 afme_status afme_model_modality_weights(const afme_model *model, float *out, int64_t capacity, int64_t *n_columns);
 
 /**
- * @brief The model kind's registry name ("rotate", "transe", "rotate_l2", "afme"); buffer/size/needed as
+ * @brief The model kind's registry name ("rotate", "transe", "rotate_l2", "afme", "adamf_mat", "native"); buffer/size/needed as
  *        afme_dataset_entity_name(). @note Thread-safe. @since 0.3.0
  */
 afme_status afme_model_kind_name(const afme_model *model, char *buffer, size_t size, size_t *needed);

@@ -365,8 +365,12 @@ public func cabi_model_evaluate(
 public func cabi_model_kind_of(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?) -> afme_status {
     abiCall("afme_model_kind_of") {
         let m = try Handles.get(model, ModelBox.self, "model")
-        try nonNull(out, "out").pointee = Int32(
-            m.afme == nil ? AFME_MODEL_STRUCTURAL.rawValue : AFME_MODEL_AFME.rawValue)  // 0.2.0 enum
+        let kind = m.trained.kindName
+        try nonNull(out, "out").pointee = Int32(  // the 0.2.0 enum; later kinds are OTHER
+            kind == "afme"
+                ? AFME_MODEL_AFME.rawValue
+                : ModelKinds.named(kind)?.scoreFunction != nil && m.trained is KGEModel
+                    ? AFME_MODEL_STRUCTURAL.rawValue : AFME_MODEL_OTHER.rawValue)
         return AFME_OK
     }
 }
@@ -379,10 +383,11 @@ public func cabi_model_modality_weights(
     abiCall("afme_model_modality_weights") {
         let box = try Handles.get(model, ModelBox.self, "model")
         let columns = try nonNull(columns, "n_columns")
-        guard let m = box.afme else {
+        let m = box.trained
+        guard !m.weightNames.isEmpty else {
             throw ABIError(AFME_ERR_INVALID_ARGUMENT, "a structural model has no modality weights")
         }
-        guard m.config.fusion == .adaptive else {
+        guard let w = m.meanModalityWeights() else {
             throw ABIError(
                 AFME_ERR_INVALID_ARGUMENT, "the concat-projection ablation (w/o MoIFu) has no modality weights")
         }
@@ -393,7 +398,6 @@ public func cabi_model_modality_weights(
         guard cap >= m.relationCount * n else {
             throw ABIError(AFME_ERR_SHAPE, "capacity \(cap) < \(m.relationCount) relations × \(n) columns")
         }
-        let w = m.meanModalityWeights() ?? []
         for (i, v) in w.enumerated() { out[i] = v }
         return AFME_OK
     }

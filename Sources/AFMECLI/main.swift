@@ -12,6 +12,10 @@ struct Options {
     var topk = 3
     var examples = 0
     var afme: AFMEConfig? = nil
+    /// A kind named by --model that is neither structural nor AFME (its options come through --set).
+    var kind: String? = nil
+    /// The request --set produced (it carries the configurations of kinds that keep theirs by key).
+    var request: ModelRequest? = nil
     var text = false
     /// --modality NAME=PATH.npy, in order.
     var modalities: [(String, String)] = []
@@ -87,10 +91,11 @@ func parse() -> Options {
             guard let kind = ModelKinds.named(m) else {
                 print("unknown model \(m): the kinds are \(ModelKinds.names.joined(separator: ", "))"); exit(2)
             }
-            if let score = kind.scoreFunction {
-                o.config.scoreFunction = score
-            } else {
+            if kind.name == "afme" {
                 o.afme = o.afme ?? AFMEConfig()
+            } else if let score = kind.scoreFunction {
+                o.config.scoreFunction = score
+                if ModelKinds.named(score.optionName)?.name != kind.name { o.kind = kind.name }
             }
         case "--dim": o.config.dim = next(a)
         case "--gamma": o.config.gamma = next(a)
@@ -153,17 +158,22 @@ func parse() -> Options {
     }
     if !o.settings.isEmpty {
         do {
-            var r = try ModelRequest(kind: o.afme != nil ? "afme" : o.config.scoreFunction.optionName)
+            var r = try ModelRequest(kind: o.kindName)
             r.training = o.config
             r.afme = o.afme ?? AFMEConfig()
             for (k, v) in o.settings { try r.set(k, v) }
             o.config = r.training
             if r.kind == "afme" { o.afme = r.afme }
+            o.request = r
         } catch {
             print("error: \(error)"); exit(2)
         }
     }
     return o
+}
+
+extension Options {
+    var kindName: String { afme != nil ? "afme" : kind ?? config.scoreFunction.optionName }
 }
 
 extension ScoreFunctionKind {
@@ -202,7 +212,7 @@ print(
             ? " (\(graph.duplicateTrainTriplesRemoved) duplicate training triples dropped)" : ""))
 let c = opts.config
 print(
-    "model: \(c.scoreFunction.name) dim \(c.dim) γ \(c.gamma) negatives \(c.negatives) batch \(c.batchSize) lr \(c.learningRate) threads \(c.effectiveThreads)"
+    "model: \(opts.kindName) (\(c.scoreFunction.name)) dim \(c.dim) γ \(c.gamma) negatives \(c.negatives) batch \(c.batchSize) lr \(c.learningRate) threads \(c.effectiveThreads)"
 )
 do {
     let hook: ProgressHook = { r in
@@ -211,7 +221,7 @@ do {
         print(line)
         return true
     }
-    var request = try ModelRequest(kind: opts.afme != nil ? "afme" : c.scoreFunction.optionName)
+    var request = try opts.request ?? ModelRequest(kind: opts.kindName)
     request.training = c
     if let a = opts.afme {
         request.afme = a
@@ -231,13 +241,13 @@ do {
         if result.postTraining.isEmpty && m.config.placementNeighbors > 0 {
             print("cold-start placement: not tried (no entity without training triples has features, or no validation)")
         }
-        if opts.weights, let w = m.meanModalityWeights() {
-            let names = m.weightNames
-            print("mean modality weights per relation (\(names.joined(separator: " / "))):")
-            for rel in 0..<m.relationCount {
-                let row = (0..<names.count).map { String((w[rel * names.count + $0] * 1000).rounded() / 1000) }
-                print("  \(graph.relationNames[rel]): \(row.joined(separator: " / "))")
-            }
+    }
+    if opts.weights, let w = trained.meanModalityWeights() {
+        let names = trained.weightNames
+        print("mean modality weights per relation (\(names.joined(separator: " / "))):")
+        for rel in 0..<trained.relationCount {
+            let row = (0..<names.count).map { String((w[rel * names.count + $0] * 1000).rounded() / 1000) }
+            print("  \(graph.relationNames[rel]): \(row.joined(separator: " / "))")
         }
     }
     if let path = opts.save {

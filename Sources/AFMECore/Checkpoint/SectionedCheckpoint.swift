@@ -300,7 +300,7 @@ extension Checkpoint {
             }
             let key = String(line[..<eq]), value = String(line[line.index(after: eq)...])
             guard seen.insert(key).inserted else { throw r.fail(.badFormat, "key \(quoted(key)) appears twice") }
-            guard let spec = OptionTable.named(key), spec.applies(to: kind) else { continue }  // a later version's key
+            guard let spec = OptionTable.named(key, kind: kind), spec.applies(to: kind) else { continue }  // a later version's key
             do { try request.set(key, value) } catch let e as DataError { throw r.fail(.badFormat, e.reason) }
         }
         for key in OptionTable.sharedStored where !seen.contains(key) { throw r.fail(.badFormat, "has no \(key)") }

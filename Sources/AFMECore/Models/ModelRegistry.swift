@@ -28,11 +28,19 @@ public protocol TrainedModel {
     /// relation `r` as the fusion reads it, completed where the entity lacks the modality, [E, width]
     /// laid out as `entityEmbeddings`; and which rows were completed. Nil for the other kinds.
     func completedModality(_ m: Int, relation r: Int) -> (values: [Float], width: Int, completed: [Bool])?
+    /// Names of the vectors the model weighs per entity ("structure", then the modalities); empty for
+    /// models without modality weights.
+    var weightNames: [String] { get }
+    /// Mean weight of each of `weightNames` under each relation over all entities ([R, names], row-major);
+    /// nil where the model has no weights (structure only, AFME's concat ablation).
+    func meanModalityWeights() -> [Float]?
 }
 
 extension TrainedModel {
     public func jointEmbeddings(relation r: Int) -> (values: [Float], width: Int)? { nil }
     public var modalityNames: [String] { [] }
+    public var weightNames: [String] { [] }
+    public func meanModalityWeights() -> [Float]? { nil }
     public func completedModality(_ m: Int, relation r: Int) -> (values: [Float], width: Int, completed: [Bool])? {
         nil
     }
@@ -77,6 +85,8 @@ public enum ModelRegistry {
     public static let entries: [ModelKindEntry] = [
         StructuralKinds.entry,
         AFMEKind.entry,
+        AdaMFMATKind.entry,
+        NATIVEKind.entry,
     ]
 
     public static func entry(for kind: String) -> ModelKindEntry? {

@@ -142,6 +142,25 @@ public final class RowSparseAdam {
         }
     }
 
+    /// One optimiser step on the rows `entities` of `table` from their gradient rows in `gradients`
+    /// ([entities.count, width], consumed: zeroed on the way): the update of a batch's gathered rows.
+    public func step(rows entities: [Int], gradients: inout [Float], table: inout [Float], config: AdamConfig) {
+        beginStep()
+        let (c1, c2) = corrections(config)
+        table.withUnsafeMutableBufferPointer { t in
+            gradients.withUnsafeMutableBufferPointer { g in
+                for (i, e) in entities.enumerated() {
+                    let p = g.baseAddress! + i * width
+                    withUnsafePointer(to: p) { pp in
+                        updateRowSummingGradients(
+                            e, table: t.baseAddress!, grads: UnsafeBufferPointer(start: pp, count: 1),
+                            lrCorrection: c1, v2Correction: c2, config: config)
+                    }
+                }
+            }
+        }
+    }
+
     /// Bias corrections for the current step.
     public func corrections(_ config: AdamConfig) -> (Float, Float) { Adam.corrections(step, config) }
 

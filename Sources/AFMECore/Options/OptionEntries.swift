@@ -5,8 +5,15 @@
 
 public enum OptionTable {
     public static let all: [OptionSpec] = shared + ModelRegistry.entries.flatMap(\.options)
-    private static let byName: [String: OptionSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
-    public static func named(_ name: String) -> OptionSpec? { byName[name] }
+    private static let byName: [String: [OptionSpec]] = Dictionary(grouping: all, by: \.name)
+    /// The option `name` as `kind` reads it. A name may be declared by several kinds (noise_dim for every
+    /// kind with a generator), each entry with its own kinds and key path; the type is the same for all
+    /// of them (OptionTableTests). Without a kind, or for a kind none of them applies to: the first.
+    public static func named(_ name: String, kind: String? = nil) -> OptionSpec? {
+        guard let specs = byName[name] else { return nil }
+        if let kind, let s = specs.first(where: { $0.applies(to: kind) }) { return s }
+        return specs.first
+    }
 
     static let every: [String] = []
 

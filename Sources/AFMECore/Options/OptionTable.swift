@@ -22,8 +22,15 @@ public struct ModelRequest: Equatable {
 
     public static func == (a: ModelRequest, b: ModelRequest) -> Bool {
         a.kind == b.kind && a.training == b.training && a.afme == b.afme
-            && Set(a.kindConfigurations.keys) == Set(b.kindConfigurations.keys)
-            && a.kindConfigurations.allSatisfy { k, v in b.kindConfigurations[k].map { v.isEqual(to: $0) } ?? false }
+            && Set(a.kindConfigurations.keys).union(b.kindConfigurations.keys).allSatisfy { k in
+                // An unset configuration is its defaults.
+                switch (a.kindConfigurations[k], b.kindConfigurations[k]) {
+                case (let x?, let y?): return x.isEqual(to: y)
+                case (let x?, nil): return x.isEqual(to: type(of: x).init())
+                case (nil, let y?): return y.isEqual(to: type(of: y).init())
+                case (nil, nil): return true
+                }
+            }
     }
 
     public init(kind: String = "rotate") throws {
@@ -176,22 +183,23 @@ extension ModelRequest {
     /// refused with a message listing the valid names or the domain.
     public mutating func set(_ name: String, _ value: String) throws {
         let key = name.trimmingASCIIWhitespace().lowercased()
-        guard let spec = OptionTable.named(key) else {
+        guard let spec = OptionTable.named(key, kind: kind) else {
             let valid = OptionTable.all.filter { $0.applies(to: kind) }.map(\.name).joined(separator: ", ")
             throw DataError(
                 .invalidArgument, "unknown option \(quoted(key)) for model \(kind); valid options: \(valid)")
         }
         guard spec.applies(to: kind) else {
+            let kinds = OptionTable.all.filter { $0.name == spec.name }.flatMap(\.kinds)
             throw DataError(
                 .invalidArgument,
-                "option \(spec.name) applies to \(spec.kinds.joined(separator: ", ")), not to model \(kind)")
+                "option \(spec.name) applies to \(kinds.joined(separator: ", ")), not to model \(kind)")
         }
         spec.write(&self, try spec.parse(value))
     }
 
     /// The text form of option `name`'s current value.
     public func get(_ name: String) throws -> String {
-        guard let spec = OptionTable.named(name.lowercased()) else {
+        guard let spec = OptionTable.named(name.lowercased(), kind: kind) else {
             throw DataError(.invalidArgument, "unknown option \(quoted(name))")
         }
         return spec.read(self)

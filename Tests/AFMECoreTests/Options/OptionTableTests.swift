@@ -11,7 +11,7 @@ final class OptionTableTests: XCTestCase {
         "guide": "guide_reading", "interModalIncludesSelf": "intermodal_includes_self",
         "enhanceAll": "experimental.enhance_all", "completionDropout": "experimental.completion_dropout",
         "syntheticNegativeWeight": "experimental.synthetic_negative_weight", "loss": "experimental.loss",
-        "margin": "experimental.margin",
+        "margin": "experimental.margin", "attention": "attention_vectors", "groups": "adversarial_groups",
     ]
 
     static func snake(_ s: String) -> String {
@@ -19,13 +19,27 @@ final class OptionTableTests: XCTestCase {
     }
 
     func testEveryConfigFieldHasOneOptionAndEveryOptionAField() {
-        var fields: [String] = []
-        for child in Mirror(reflecting: TrainingConfig()).children { fields.append(child.label!) }
-        for child in Mirror(reflecting: AFMEConfig()).children { fields.append(child.label!) }
-        let names = fields.map { Self.renamed[$0] ?? Self.snake($0) }
-        XCTAssertEqual(Set(names).count, names.count)
-        XCTAssertEqual(Set(names), Set(OptionTable.all.map(\.name)), "config fields and options drifted apart")
-        XCTAssertEqual(OptionTable.all.count, Set(OptionTable.all.map(\.name)).count, "option names are unique")
+        func names(_ config: Any) -> [String] {
+            Mirror(reflecting: config).children.map { Self.renamed[$0.label!] ?? Self.snake($0.label!) }
+        }
+        let shared = names(TrainingConfig())
+        let kinds: [(String, [String])] = [
+            ("afme", names(AFMEConfig())), ("adamf_mat", names(AdaMFMATConfig())), ("native", names(NATIVEConfig())),
+        ]
+        for (kind, fields) in kinds {
+            // score_function is AFME's option; the other kinds fix their score by their name.
+            let all = shared.filter { kind == "afme" || $0 != "score_function" } + fields
+            XCTAssertEqual(Set(all).count, all.count, kind)
+            let options = OptionTable.all.filter { $0.applies(to: kind) }.map(\.name)
+            XCTAssertEqual(Set(all), Set(options), "\(kind): config fields and options drifted apart")
+            XCTAssertEqual(options.count, Set(options).count, "\(kind): option names are unique per kind")
+        }
+        // A name several kinds declare has one type (the bindings check values by name alone).
+        for (name, specs) in Dictionary(grouping: OptionTable.all, by: \.name) where specs.count > 1 {
+            XCTAssertEqual(Set(specs.map(\.type.typeName)).count, 1, "\(name) has one type")
+            XCTAssertEqual(
+                Set(specs.flatMap(\.kinds)).count, specs.flatMap(\.kinds).count, "\(name): one entry per kind")
+        }
     }
 
     func testDomainEdgesAreAcceptedAndValuesOutsideRefused() throws {
@@ -65,10 +79,13 @@ final class OptionTableTests: XCTestCase {
     }
 
     func testDefaultsRoundTripAndUnknownKeysListTheValidOnes() throws {
+        for kind in ModelKinds.names {
+            var k = try ModelRequest(kind: kind)
+            let before = k
+            for o in OptionTable.all where o.applies(to: kind) { try k.set(o.name, o.defaultValue) }
+            XCTAssertEqual(k, before, "\(kind): setting every default changes nothing")
+        }
         var r = try ModelRequest(kind: "afme")
-        let before = r
-        for o in OptionTable.all { try r.set(o.name, o.defaultValue) }
-        XCTAssertEqual(r, before, "setting every default changes nothing")
         do { try r.set("atention_layers", "2"); XCTFail("accepted") } catch let e as DataError {
             XCTAssertTrue(e.reason.contains("valid options:") && e.reason.contains("attention_layers"), e.reason)
         }

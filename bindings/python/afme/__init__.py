@@ -16,7 +16,7 @@ from ._lib import (AfmeError, AfmeIOError, ArgumentOverflowError, ArgumentTypeEr
 SPLITS = {"train": 0, "valid": 1, "test": 2}
 TIES = {"realistic": 0, "optimistic": 1, "pessimistic": 2, "openke": 3}
 SCORE_FUNCTIONS = {"rotate": 0, "transe": 1, "rotate_l2": 2}
-MODEL_KINDS = {"structural": 0, "afme": 1}
+MODEL_KINDS = {"structural": 0, "afme": 1, "other": 2}
 FUSIONS = {"adaptive": 0, "concat": 1}
 GATE_READINGS = {"rotation": 0, "phases": 1}
 GUIDE_READINGS = {"projected": 0, "ones": 1}
@@ -398,7 +398,7 @@ def options() -> list:
     return rows
 
 
-MODELS = ("rotate", "transe", "rotate_l2", "afme")
+MODELS = ("rotate", "transe", "rotate_l2", "afme", "adamf_mat", "native")
 # Keywords of the 0.2.0 struct that are experimental.* options now (levers measured as losses).
 _RENAMED = {"enhance_all": "experimental.enhance_all", "completion_dropout": "experimental.completion_dropout",
             "synthetic_negative_weight": "experimental.synthetic_negative_weight"}
@@ -526,7 +526,7 @@ class Model(_Handle):
     @classmethod
     def train(cls, dataset: Dataset, progress=None, show_progress=False, model=None, **params) -> "Model":
         """Trains on dataset's train split. `progress(info) -> False` stops early (the model is still returned).
-        `model` is a kind name ('rotate', 'transe', 'rotate_l2', 'afme'; the 0.2.0 keywords model_kind and
+        `model` is a kind name ('rotate', 'transe', 'rotate_l2', 'afme', 'adamf_mat', 'native'; the 0.2.0 keywords model_kind and
         score_function still work); keyword arguments are options of the table (afme.options(), afme.h),
         experimental ones as experimental_<name>. Choices take their names (fusion='adaptive'|'concat', ...)."""
         with Params(_model_kind(model, params), **params) as p:
@@ -618,13 +618,13 @@ class Model(_Handle):
 
     @property
     def kind(self) -> str:
-        """'structural' or 'afme'."""
+        """'structural', 'afme', or 'other' for the kinds after 0.2.0 (kind_name names them)."""
         out = C.c_int32(); check(lib.afme_model_kind_of(self.handle, C.byref(out)))
         return {v: k for k, v in MODEL_KINDS.items()}[out.value]
 
     @property
     def kind_name(self) -> str:
-        """The registry name of the kind: 'rotate', 'transe', 'rotate_l2' or 'afme'."""
+        """The registry name of the kind: 'rotate', 'transe', 'rotate_l2', 'afme', 'adamf_mat' or 'native'."""
         return _string(lib.afme_model_kind_name, self.handle)
 
     @property

@@ -66,40 +66,10 @@ extension Checkpoint {
         return w.bytes
     }
 
-    static func modalitiesSize(_ m: AFMEModel) -> Int {
-        4
-            + m.modalities.reduce(0) {
-                $0 + 4 + $1.name.utf8.count + 4 + m.entityCount + 4 * ($1.values.count + $1.mean.count)
-            }
-    }
-
-    static func writeModalities(_ w: inout ByteWriter, _ m: AFMEModel) {
-        w.put(UInt32(m.modalities.count))
-        for mod in m.modalities {
-            w.put(string: mod.name)
-            w.put(UInt32(mod.dim))
-            w.bytes += mod.present.map { $0 ? 1 : 0 }
-            w.put(floats: mod.values)
-            w.put(floats: mod.mean)
-        }
-    }
-
-    static func parametersSize(_ m: AFMEModel) -> Int {
-        4
-            + zip(m.parameters.names, m.parameters.vars).reduce(0) {
-                $0 + 4 + $1.0.utf8.count + 4 + 8 * $1.1.shape.count + 4 * $1.1.value.count
-            }
-    }
-
-    static func writeParameters(_ w: inout ByteWriter, _ m: AFMEModel) {
-        w.put(UInt32(m.parameters.vars.count))
-        for (name, v) in zip(m.parameters.names, m.parameters.vars) {
-            w.put(string: name)
-            w.put(UInt32(v.shape.count))
-            for d in v.shape { w.put(UInt64(d)) }
-            w.put(floats: v.value.data)
-        }
-    }
+    static func modalitiesSize(_ m: AFMEModel) -> Int { modalitiesSize(m.modalities, entities: m.entityCount) }
+    static func writeModalities(_ w: inout ByteWriter, _ m: AFMEModel) { writeModalities(&w, m.modalities) }
+    static func parametersSize(_ m: AFMEModel) -> Int { parametersSize(m.parameters) }
+    static func writeParameters(_ w: inout ByteWriter, _ m: AFMEModel) { writeParameters(&w, m.parameters) }
 
     /// A version 1 or 2 AFME file.
     static func decodeAFME(_ bytes: [UInt8], path: String?) throws -> AFMEModel {
@@ -139,27 +109,6 @@ extension Checkpoint {
         return model
     }
 
-    /// The MODS payload: every modality's features as the model holds them.
-    static func readModalities(_ r: inout ByteReader, entities E: Int) throws -> [ModalityFeatures] {
-        let M = Int(try r.u32())
-        guard M >= 1 && M <= 64 else { throw r.fail(.badFormat, "\(M) modalities") }
-        var features: [ModalityFeatures] = []
-        for _ in 0..<M {
-            let name = try r.string()
-            let d = Int(try r.u32())
-            guard d >= 1 && d <= 1 << 20 else { throw r.fail(.badFormat, "modality dim \(d)") }
-            let flags = try r.raw(E)
-            guard flags.allSatisfy({ $0 <= 1 }) else {
-                throw r.fail(.badFormat, "modality \(name): a presence flag is not 0 or 1")
-            }
-            guard E * d <= r.remaining / 4 else { throw r.fail(.truncated, "ends inside modality \(name)") }
-            let values = try r.floats(E * d), mean = try r.floats(d)
-            features.append(
-                ModalityFeatures(name: name, dim: d, values: values, present: flags.map { $0 == 1 }, mean: mean))
-        }
-        return features
-    }
-
     /// The PARM payload, read into a model built from the configuration (the caller checks the reader's end).
     static func readParameters(
         _ r: inout ByteReader, config: AFMEConfig, score f: ScoreFunction, modalities: [ModalityFeatures],
@@ -180,24 +129,7 @@ extension Checkpoint {
         let model = try AFMEModel(
             config: config, score: f, modalities: modalities, structural: structural,
             relations: Tensor(shape: [R, f.relationWidth], data: relations), seed: 0)
-        let P = Int(try r.u32())
-        guard P == model.parameters.vars.count else {
-            throw r.fail(.badFormat, "\(P) parameters stored, the configuration has \(model.parameters.vars.count)")
-        }
-        var values: [Tensor] = []
-        for (name, v) in zip(model.parameters.names, model.parameters.vars) {
-            let stored = try r.string()
-            let rank = Int(try r.u32())
-            guard stored == name, rank == v.shape.count else {
-                throw r.fail(.badFormat, "parameter \(stored) does not match \(name)")
-            }
-            let shape = try (0..<rank).map { _ in try r.u64() }  // compared as stored: a u64 need not fit an Int
-            guard shape == v.shape.map({ UInt64($0) }) else {
-                throw r.fail(.badFormat, "parameter \(name) has shape \(shape), expected \(v.shape)")
-            }
-            values.append(Tensor(shape: v.shape, data: try r.floats(v.value.count)))
-        }
-        for (v, t) in zip(model.parameters.vars, values) { v.assign(t) }
+        try readParameterValues(&r, into: model.parameters)
         return model
     }
 }

@@ -3,17 +3,6 @@
 // embedding of an entity depends on the query relation, so the model computes joint rows for
 // (entity, relation) pairs; docs/MODEL.md describes each step and the readings chosen.
 
-/// One feature modality as the model holds it: features for every entity, missing rows filled.
-public struct ModalityFeatures: Sendable {
-    public let name: String
-    public let dim: Int
-    /// [E, dim]; rows of absent entities hold the fill (mean feature, or a random vector for MissingFill.random).
-    public internal(set) var values: [Float]
-    public let present: [Bool]
-    /// Mean of the present rows: the input the generator starts from when the modality is missing.
-    public let mean: [Float]
-}
-
 /// (entity, relation) pairs whose joint rows are wanted; `entities` lists each distinct entity once.
 struct PairRows {
     var entities: [Int] = []
@@ -169,30 +158,7 @@ public final class AFMEModel {
     /// Fills absent rows: the modality mean, or (MissingFill.random) a fixed random vector per entity
     /// scaled to the mean norm of the present rows.
     static func fill(_ m: FeatureModality, _ mode: MissingFill, rng: inout SplitMix64) -> ModalityFeatures {
-        let E = m.present.count, d = m.dim
-        var mean = [Float](repeating: 0, count: d)
-        var presentCount = 0, normSum: Float = 0
-        for e in 0..<E where m.present[e] {
-            presentCount += 1
-            var s: Float = 0
-            for j in 0..<d { let v = m.values[e * d + j]; mean[j] += v; s += v * v }
-            normSum += s.squareRoot()
-        }
-        if presentCount > 0 { for j in 0..<d { mean[j] /= Float(presentCount) } }
-        let meanNorm = presentCount > 0 ? normSum / Float(presentCount) : 0
-        var values = m.values
-        for e in 0..<E where !m.present[e] {
-            switch mode {
-            case .generator:
-                for j in 0..<d { values[e * d + j] = mean[j] }
-            case .random:
-                var v = (0..<d).map { _ in rng.gaussian() }
-                let n = max(v.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
-                for j in 0..<d { v[j] *= meanNorm / n }
-                for j in 0..<d { values[e * d + j] = v[j] }
-            }
-        }
-        return ModalityFeatures(name: m.name, dim: d, values: values, present: m.present, mean: mean)
+        ModalityFeatures.filling(m, randomly: mode == .random, rng: &rng)
     }
 
     /// Standard deviation of z: `noiseScale` times that of a freshly initialised structural entry

@@ -149,21 +149,8 @@ public final class AFMETrainer {
         // otherwise send them a gradient.
         let padding = (0..<W).filter { j in !model.score.entityColumns.contains { $0.contains(j) } }
         for i in 0..<L.pairs.entities.count { for j in padding { sGrad[i * W + j] = 0 } }
-        structuralAdam.beginStep()
         let cfg = AdamConfig(learningRate: lr)
-        let (c1, c2) = structuralAdam.corrections(cfg)
-        model.structural.withUnsafeMutableBufferPointer { table in
-            sGrad.withUnsafeMutableBufferPointer { g in
-                for (i, e) in L.pairs.entities.enumerated() {
-                    let p = g.baseAddress! + i * W
-                    withUnsafePointer(to: p) { pp in
-                        structuralAdam.updateRowSummingGradients(
-                            e, table: table.baseAddress!, grads: UnsafeBufferPointer(start: pp, count: 1),
-                            lrCorrection: c1, v2Correction: c2, config: cfg)
-                    }
-                }
-            }
-        }
+        structuralAdam.step(rows: L.pairs.entities, gradients: &sGrad, table: &model.structural, config: cfg)
         var relGrad = grads[1].value.data
         for j in 0..<relGrad.count { relGrad[j] += relScore[j] }
         model.relations.withMutableData { r in

@@ -1,5 +1,5 @@
-// The small dense layers AFME is built from, on the autodiff engine. Each holds its parameters as
-// leaf Vars registered in a ParameterStore, so optimisers and checkpoints see one flat list.
+// The small dense layers the multi-modal kinds are built from, on the autodiff engine. Each holds its
+// parameters as leaf Vars registered in a ParameterStore, so optimisers and checkpoints see one flat list.
 
 /// Which optimiser a parameter belongs to (eq. 17 trains the generator and discriminator with their own Adam).
 public enum ParameterGroup: Int, Sendable { case fusion = 0, generator = 1, discriminator = 2 }
@@ -33,6 +33,17 @@ struct Linear {
         if scale != 1 { for i in 0..<w.count { w.data[i] *= scale } }
         weight = store.add(name + ".weight", w, group)
         self.bias = bias ? store.add(name + ".bias", Tensor(zeros: [fanOut]), group) : nil
+    }
+
+    /// PyTorch's default nn.Linear initialisation (weight and bias uniform in ±1/√fanIn), for layers that
+    /// reproduce a released PyTorch model.
+    init(
+        torchDefault store: ParameterStore, _ name: String, _ fanIn: Int, _ fanOut: Int, group: ParameterGroup,
+        rng: inout SplitMix64
+    ) {
+        let bound = 1 / Float(fanIn).squareRoot()
+        weight = store.add(name + ".weight", Tensor.uniform([fanIn, fanOut], -bound, bound, rng: &rng), group)
+        bias = store.add(name + ".bias", Tensor.uniform([fanOut], -bound, bound, rng: &rng), group)
     }
 
     func callAsFunction(_ x: Var) -> Var {
