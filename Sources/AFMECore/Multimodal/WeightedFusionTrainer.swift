@@ -225,6 +225,41 @@ final class WeightedFusionSession: TrainingSession {
         model.relations.assign(s.relations)
         for (v, t) in zip(model.parameters.vars, s.parameters) { v.assign(t) }
     }
+
+    /// Current weights, every optimiser's moments, the generator's noise stream and the best snapshot.
+    func resumeBytes(best: Snapshot?) -> [UInt8]? {
+        var w = ResumeWriter()
+        func put(_ s: Snapshot) {
+            w.put(floats: s.structural); w.put(floats: s.relations.data)
+            for p in s.parameters { w.put(floats: p.data) }
+        }
+        put(snapshot())
+        trainer.structuralAdam.write(&w); trainer.relationAdam.write(&w)
+        for a in trainer.parameterAdam { a.write(&w) }
+        w.put(trainer.adversarialRNG.state)
+        w.put(best == nil ? 0 : 1)
+        if let best { put(best) }
+        return w.bytes
+    }
+
+    func restoreResume(_ bytes: [UInt8]) throws -> Snapshot? {
+        var r = ResumeReader(bytes)
+        let shape = snapshot()
+        func get() throws -> Snapshot {
+            Snapshot(
+                structural: try r.floats(count: shape.structural.count),
+                relations: Tensor(shape: shape.relations.shape, data: try r.floats(count: shape.relations.count)),
+                parameters: try shape.parameters.map { Tensor(shape: $0.shape, data: try r.floats(count: $0.count)) })
+        }
+        let current = try get()
+        try trainer.structuralAdam.read(&r); try trainer.relationAdam.read(&r)
+        for i in trainer.parameterAdam.indices { try trainer.parameterAdam[i].read(&r) }
+        trainer.adversarialRNG.state = try r.u64()
+        let best = try r.u64() == 1 ? try get() : nil
+        try r.expectEnd()
+        restore(current)
+        return best
+    }
 }
 
 extension WeightedFusionModel {
@@ -246,6 +281,24 @@ extension WeightedFusionModel {
             let result = TrainingLoop.run(
                 session, graph: graph, config: training, rng: &rng, progress: progress, request: request)
             return (model, result)
+        }
+    }
+
+    /// Continues an interrupted run on this model (see ModelRegistry.resume).
+    public func resume(
+        graph: KnowledgeGraph, state: ResumeState, request: ModelRequest, settings: WeightedFusionTraining,
+        history: [EpochReport], progress: ProgressHook?
+    ) throws -> (WeightedFusionModel, TrainingResult) {
+        let training = request.training
+        return try Parallel.withThreads(training.effectiveThreads) {
+            let session = WeightedFusionSession(
+                trainer: WeightedFusionTrainer(model: self, training: training, settings: settings, graph: graph))
+            let best = try session.restoreResume(state.session)
+            var rng = SplitMix64(seed: training.seed)
+            let result = TrainingLoop.run(
+                session, graph: graph, config: training, rng: &rng, progress: progress, request: request,
+                resume: Resumption(state: state, best: best, history: history))
+            return (self, result)
         }
     }
 }

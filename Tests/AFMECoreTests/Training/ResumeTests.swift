@@ -10,6 +10,9 @@ final class ResumeTests: XCTestCase {
         r.training.validateEvery = 2; r.training.patience = 0; r.training.threads = 2; r.training.seed = 5
         r.afme.attentionLayers = 1; r.afme.attentionTokens = 2; r.afme.noiseDim = 4; r.afme.discriminatorHidden = 8
         r.afme.adversarialSamples = 16
+        if kind == "adamf_mat" || kind == "native" {
+            try r.set("generator_hidden", "8"); try r.set("noise_dim", "4"); try r.set("adversarial_weight", "0.1")
+        }
         return r
     }
 
@@ -44,6 +47,11 @@ final class ResumeTests: XCTestCase {
     func testStructuralRunResumesBitForBit() throws { try checkResumeEqualsUninterrupted("rotate") }
 
     func testAFMERunResumesBitForBit() throws { try checkResumeEqualsUninterrupted("afme") }
+
+    func testPeerRunsResumeBitForBit() throws {
+        try checkResumeEqualsUninterrupted("adamf_mat")
+        try checkResumeEqualsUninterrupted("native")
+    }
 
     func testResumeIsRefusedOnAnotherDatasetOrWithoutNewEpochs() throws {
         let kg = try graph(), req = try request("rotate")

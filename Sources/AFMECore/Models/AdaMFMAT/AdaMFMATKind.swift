@@ -111,5 +111,13 @@ public enum AdaMFMATKind {
             try WeightedFusionModel.decode(
                 kind: "adamf_mat", request: request, spec: request[key].spec, entities: E, relations: R,
                 sections: sections)
+        },
+        resume: { graph, model, state, request, history, progress in
+            guard let m = model as? WeightedFusionModel else {
+                throw DataError(.invalidArgument, "not a adamf_mat model")
+            }
+            return try m.resume(
+                graph: graph, state: state, request: request, settings: request[key].settings, history: history,
+                progress: progress)
         })
 }

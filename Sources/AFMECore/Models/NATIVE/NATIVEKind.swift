@@ -99,5 +99,11 @@ public enum NATIVEKind {
             try WeightedFusionModel.decode(
                 kind: "native", request: request, spec: request[key].spec, entities: E, relations: R, sections: sections
             )
+        },
+        resume: { graph, model, state, request, history, progress in
+            guard let m = model as? WeightedFusionModel else { throw DataError(.invalidArgument, "not a native model") }
+            return try m.resume(
+                graph: graph, state: state, request: request, settings: request[key].settings, history: history,
+                progress: progress)
         })
 }
