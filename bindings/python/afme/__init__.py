@@ -531,17 +531,23 @@ class Model(_Handle):
         experimental ones as experimental_<name>. Choices take their names (fusion='adaptive'|'concat', ...)."""
         with Params(_model_kind(model, params), **params) as p:
             prog = _Progress(int(p["epochs"]), progress, show_progress)
-            h = C.c_void_p()
-            try:
-                status = lib.afme_model_train_with(dataset.handle, p.handle, prog.c_fn, None, C.byref(h))
-            finally:
-                prog.close()
+            return cls._run(prog, lambda fn, out: lib.afme_model_train_with(dataset.handle, p.handle, fn, None, out))
+
+    @classmethod
+    def _run(cls, prog, call) -> "Model":
+        """A training call `call(progress_fn, out_handle)` under `prog`: the model it made, the callback's
+        exception re-raised (the model freed), CANCELLED by the callback still a usable model."""
+        h = C.c_void_p()
+        try:
+            status = call(prog.c_fn, C.byref(h))
+        finally:
+            prog.close()
         model = cls(h) if h.value else None
         if prog.error is not None:
             if model is not None:
                 model.close()
             raise prog.error
-        if status != 10:  # CANCELLED by the callback still returns a usable model
+        if status != 10:
             check(status)
         return model
 
@@ -559,19 +565,7 @@ class Model(_Handle):
         the uninterrupted run, bit for bit. Returns a new model; this one is unchanged."""
         total = 0 if epochs is None else _int(epochs, "epochs", minimum=1)
         prog = _Progress(total or None, progress, show_progress)
-        h = C.c_void_p()
-        try:
-            status = lib.afme_model_resume(self.handle, dataset.handle, total, prog.c_fn, None, C.byref(h))
-        finally:
-            prog.close()
-        model = Model(h) if h.value else None
-        if prog.error is not None:
-            if model is not None:
-                model.close()
-            raise prog.error
-        if status != 10:
-            check(status)
-        return model
+        return Model._run(prog, lambda fn, out: lib.afme_model_resume(self.handle, dataset.handle, total, fn, None, out))
 
     @classmethod
     def load(cls, path) -> "Model":
