@@ -46,6 +46,12 @@ struct Linear {
         bias = store.add(name + ".bias", Tensor.uniform([fanOut], -bound, bound, rng: &rng), group)
     }
 
+    private init(weight: Var, bias: Var?) { self.weight = weight; self.bias = bias }
+
+    /// The same layer with its weights as constants: a graph through it computes no weight gradient
+    /// (for a pass whose optimiser step leaves this layer alone).
+    var frozen: Linear { Linear(weight: detached(weight), bias: bias.map(detached)) }
+
     func callAsFunction(_ x: Var) -> Var {
         bias.map { AFMECore.linear(x, weight, $0) } ?? matmul(x, weight)
     }

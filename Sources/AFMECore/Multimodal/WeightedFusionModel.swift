@@ -235,10 +235,14 @@ public final class WeightedFusionModel {
 
     /// Synthetic modality vectors (one [n, W] per modality) from the structural rows `es`, the real
     /// modality vectors (read by the joint generator only) and N(0, 1) noise.
-    func generate(structural es: Var, real: [Var], rng: inout SplitMix64) -> [Var] {
+    /// `frozen`: the generator's weights enter as constants (the discriminator's step, which does not
+    /// update them, then computes no gradient for them).
+    func generate(structural es: Var, real: [Var], frozen: Bool = false, rng: inout SplitMix64) -> [Var] {
         let n = es.shape[0], W = score.entityWidth
         func noise() -> Var { Var(Tensor.gaussian([n, spec.noiseDim], std: 1, rng: &rng)) }
-        func net(_ g: (Linear, Linear), _ input: Var) -> Var { g.1(leakyRelu(g.0(input))) }
+        func net(_ g: (Linear, Linear), _ input: Var) -> Var {
+            frozen ? g.1.frozen(leakyRelu(g.0.frozen(input))) : g.1(leakyRelu(g.0(input)))
+        }
         switch spec.generator {
         case .perModality:
             return generators.map { net($0, concatCols([noise(), es])) * mask }
@@ -263,13 +267,15 @@ public final class WeightedFusionModel {
     /// maps a row of `joint` to its entity.
     func fakeTripleDistances(
         entityOfRow: (Int) -> Int, head: [Int], tail: [Int], relation: [Int], joint: Var, vectors: [Var], groups: Int,
-        rng: inout SplitMix64
+        frozenGenerator: Bool = false, rng: inout SplitMix64
     ) -> (real: Var, fakes: [Var]) {
         let realH = gatherRows(joint, head), realT = gatherRows(joint, tail)
         let real = distance(realH, realT, relationRows: relation)
         func synthetic(_ rows: [Int]) -> Var {
             let own = vectors.map { gatherRows($0, rows.map(entityOfRow)) }
-            let fused = [own[0]] + generate(structural: own[0], real: Array(own.dropFirst()), rng: &rng)
+            let fused =
+                [own[0]]
+                + generate(structural: own[0], real: Array(own.dropFirst()), frozen: frozenGenerator, rng: &rng)
             return fuse(fused, scores: attentionScores(fused), rowEntity: nil, rowRelation: relation).joint
         }
         var fakes: [Var] = []

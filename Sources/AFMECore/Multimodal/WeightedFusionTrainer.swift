@@ -151,7 +151,7 @@ public final class WeightedFusionTrainer {
         if adversarial {
             let (real, fakes) = model.fakeTripleDistances(
                 entityOfRow: L.entityIndex(ofRow:), head: head, tail: tail, relation: relation, joint: joint,
-                vectors: vectors, groups: settings.groups, rng: &adversarialRNG)
+                vectors: vectors, groups: settings.groups, frozenGenerator: true, rng: &adversarialRNG)
             root =
                 root + settings.objective.discriminator(real: real, fakes: fakes, gamma: model.score.gamma)
                 * settings.weight
@@ -186,7 +186,10 @@ public final class WeightedFusionTrainer {
         sub.rowEntity = rowEntity
         sub.rowRelation = relation + relation
         let n = head.count
-        let (vectors, joint) = forward(sub, structural: Var(model.structuralRows(sub.entities)))
+        // The real side as constants: G's step moves only G, so no gradient is taken through the fusion.
+        let (vectors, joint) = GradMode.withDisabled {
+            forward(sub, structural: Var(model.structuralRows(sub.entities)))
+        }
         let (_, fakes) = model.fakeTripleDistances(
             entityOfRow: sub.entityIndex(ofRow:), head: Array(0..<n), tail: Array(n..<(2 * n)), relation: relation,
             joint: joint, vectors: vectors, groups: settings.groups, rng: &adversarialRNG)
@@ -207,11 +210,7 @@ final class WeightedFusionSession: TrainingSession {
     var model: WeightedFusionModel { trainer.model }
     init(trainer: WeightedFusionTrainer) { self.trainer = trainer }
 
-    struct Snapshot {
-        let structural: [Float]
-        let relations: Tensor
-        let parameters: [Tensor]
-    }
+    typealias Snapshot = LayeredSnapshot
 
     func step(_ batch: ArraySlice<Triple>, rng: inout SplitMix64) -> Float { trainer.step(batch, rng: &rng) }
     func validationScorer(threads: Int) -> LinkScorer { model.scorer(threads: threads) }
@@ -228,35 +227,15 @@ final class WeightedFusionSession: TrainingSession {
 
     /// Current weights, every optimiser's moments, the generator's noise stream and the best snapshot.
     func resumeBytes(best: Snapshot?) -> [UInt8]? {
-        var w = ResumeWriter()
-        func put(_ s: Snapshot) {
-            w.put(floats: s.structural); w.put(floats: s.relations.data)
-            for p in s.parameters { w.put(floats: p.data) }
-        }
-        put(snapshot())
-        trainer.structuralAdam.write(&w); trainer.relationAdam.write(&w)
-        for a in trainer.parameterAdam { a.write(&w) }
-        w.put(trainer.adversarialRNG.state)
-        w.put(best == nil ? 0 : 1)
-        if let best { put(best) }
-        return w.bytes
+        LayeredResume.encode(
+            current: snapshot(), best: best, structuralAdam: trainer.structuralAdam, relationAdam: trainer.relationAdam,
+            parameterAdam: trainer.parameterAdam, rng: trainer.adversarialRNG.state)
     }
 
     func restoreResume(_ bytes: [UInt8]) throws -> Snapshot? {
-        var r = ResumeReader(bytes)
-        let shape = snapshot()
-        func get() throws -> Snapshot {
-            Snapshot(
-                structural: try r.floats(count: shape.structural.count),
-                relations: Tensor(shape: shape.relations.shape, data: try r.floats(count: shape.relations.count)),
-                parameters: try shape.parameters.map { Tensor(shape: $0.shape, data: try r.floats(count: $0.count)) })
-        }
-        let current = try get()
-        try trainer.structuralAdam.read(&r); try trainer.relationAdam.read(&r)
-        for i in trainer.parameterAdam.indices { try trainer.parameterAdam[i].read(&r) }
-        trainer.adversarialRNG.state = try r.u64()
-        let best = try r.u64() == 1 ? try get() : nil
-        try r.expectEnd()
+        let (current, best) = try LayeredResume.decode(
+            bytes, shape: snapshot(), structuralAdam: trainer.structuralAdam, relationAdam: &trainer.relationAdam,
+            parameterAdam: &trainer.parameterAdam, rng: &trainer.adversarialRNG.state)
         restore(current)
         return best
     }

@@ -3,11 +3,7 @@
 
 extension AFMEModel {
     /// Every learned value, for best-weight restore.
-    struct Snapshot {
-        let structural: [Float]
-        let relations: Tensor
-        let parameters: [Tensor]
-    }
+    typealias Snapshot = LayeredSnapshot
 
     func snapshot() -> Snapshot {
         Snapshot(structural: structural, relations: relations.value, parameters: parameters.vars.map(\.value))
@@ -82,35 +78,16 @@ final class AFMESession: TrainingSession {
     func restore(_ snapshot: AFMEModel.Snapshot) { model.restore(snapshot) }
 
     func resumeBytes(best: AFMEModel.Snapshot?) -> [UInt8]? {
-        var w = ResumeWriter()
-        func put(_ s: AFMEModel.Snapshot) {
-            w.put(floats: s.structural); w.put(floats: s.relations.data)
-            for p in s.parameters { w.put(floats: p.data) }
-        }
-        put(model.snapshot())
-        trainer.structuralAdam.write(&w); trainer.relationAdam.write(&w)
-        for a in trainer.parameterAdam { a.write(&w) }
-        w.put(trainer.adversarialRNG.state)
-        w.put(best == nil ? 0 : 1)
-        if let best { put(best) }
-        return w.bytes
+        LayeredResume.encode(
+            current: model.snapshot(), best: best, structuralAdam: trainer.structuralAdam,
+            relationAdam: trainer.relationAdam, parameterAdam: trainer.parameterAdam, rng: trainer.adversarialRNG.state)
     }
 
     func restoreResume(_ bytes: [UInt8]) throws -> AFMEModel.Snapshot? {
-        var r = ResumeReader(bytes)
-        let shape = model.snapshot()
-        func get() throws -> AFMEModel.Snapshot {
-            AFMEModel.Snapshot(
-                structural: try r.floats(count: shape.structural.count),
-                relations: Tensor(shape: shape.relations.shape, data: try r.floats(count: shape.relations.count)),
-                parameters: try shape.parameters.map { Tensor(shape: $0.shape, data: try r.floats(count: $0.count)) })
-        }
-        let current = try get()
-        try trainer.structuralAdam.read(&r); try trainer.relationAdam.read(&r)
-        for i in trainer.parameterAdam.indices { try trainer.parameterAdam[i].read(&r) }
-        trainer.adversarialRNG.state = try r.u64()
-        let best = try r.u64() == 1 ? try get() : nil
-        try r.expectEnd()
+        let (current, best) = try LayeredResume.decode(
+            bytes, shape: model.snapshot(), structuralAdam: trainer.structuralAdam,
+            relationAdam: &trainer.relationAdam, parameterAdam: &trainer.parameterAdam,
+            rng: &trainer.adversarialRNG.state)
         model.restore(current)
         return best
     }
