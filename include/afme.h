@@ -419,7 +419,7 @@ afme_status afme_model_train(const afme_dataset *dataset, const afme_train_param
  * layout, kept so programs built against 0.2.0 keep working; new options appear only here.
  *
  * Model kinds: "rotate", "transe", "rotate_l2" (structural: the triples only), "afme" (structure +
- * the dataset's feature modalities), and the peers "adamf_mat" and "native" (docs/models/). The options, one table in the library (afme_option_info_get() lists it;
+ * the dataset's feature modalities), and the peers "adamf_mat", "native" and "momok" (docs/models/). The options, one table in the library (afme_option_info_get() lists it;
  * `afme-cli --list-options` prints it; Tests/c/run.sh checks this list against it):
  *
  * @verbatim
@@ -488,6 +488,16 @@ afme_status afme_model_train(const afme_dataset *dataset, const afme_train_param
  * relation_temperature                  bool    native σ(g_r) divides the fusion scores (off: relation-free weights)
  * negative_pool                         int     native per-relation negative pool, in multiples of negatives
  * missing_fill                          choice  native absent feature rows: random at the mean norm or the mean feature
+ * experts                               int     momok experts per modality (K)
+ * relation_dim                          int     momok width of the decoders' relation vectors
+ * mi_weight                             float   momok μ of the CLUB mutual-information term (eq. 9)
+ * noisy_gates                           bool    momok learned Gaussian noise on the gates
+ * relation_gates                        bool    momok σ(g_r) divides the query's gate logits
+ * label_smoothing                       float   momok ε of the 1-to-N targets
+ * dropout                               bool    momok TuckER's and the fusion's dropouts
+ * club_likelihood                       choice  momok the CLUB network's objective: Gaussian log-likelihood or the released code's (no log σ)
+ * feature_tuning                        bool    momok train the feature tables with the model
+ * missing_fill                          choice  momok absent feature rows: random at the mean norm or the mean feature
  * OPTIONS END
  * @endverbatim
  * Domains and defaults: afme_option_info_get() or `afme-cli --list-options`. Values are text: integers,
@@ -501,7 +511,7 @@ typedef struct afme_params afme_params;
 
 /**
  * @brief New training parameters for a model kind, holding every option's default.
- * @param model [in] a kind name ("rotate", "transe", "rotate_l2", "afme", "adamf_mat", "native"); NULL = "rotate".
+ * @param model [in] a kind name ("rotate", "transe", "rotate_l2", "afme", "adamf_mat", "native", "momok"); NULL = "rotate".
  * @return AFME_ERR_INVALID_ARGUMENT for an unknown kind (the message lists the kinds).
  * @note Thread-safe.
  */
@@ -712,7 +722,7 @@ afme_status afme_model_kind_of(const afme_model *model, int32_t *out);
 afme_status afme_model_modality_weights(const afme_model *model, float *out, int64_t capacity, int64_t *n_columns);
 
 /**
- * @brief The model kind's registry name ("rotate", "transe", "rotate_l2", "afme", "adamf_mat", "native"); buffer/size/needed as
+ * @brief The model kind's registry name ("rotate", "transe", "rotate_l2", "afme", "adamf_mat", "native", "momok"); buffer/size/needed as
  *        afme_dataset_entity_name(). @note Thread-safe. @since 0.3.0
  */
 afme_status afme_model_kind_name(const afme_model *model, char *buffer, size_t size, size_t *needed);

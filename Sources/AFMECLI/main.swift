@@ -36,7 +36,7 @@ struct Options {
 func usage(_ status: Int32 = 2) -> Never {
     print(
         """
-        usage: afme-cli [--data DIR] [--model rotate|transe|rotate_l2|afme] [--set KEY=VALUE ...] [--list-options] [--dim N] [--gamma G] [--negatives K] [--batch B]
+        usage: afme-cli [--data DIR] [--model \(ModelKinds.names.joined(separator: "|"))] [--set KEY=VALUE ...] [--list-options] [--dim N] [--gamma G] [--negatives K] [--batch B]
                         [--epochs N] [--lr LR] [--adv-temperature A] [--bernoulli] [--filter-negatives] [--l2 L]
                         [--seed S] [--threads T] [--validate-every N] [--patience P] [--time-limit SECONDS]
                         [--examples N] [--topk K] [--json] [--save MODEL.afme] [--history H.jsonl]
@@ -96,6 +96,8 @@ func parse() -> Options {
             } else if let score = kind.scoreFunction {
                 o.config.scoreFunction = score
                 if ModelKinds.named(score.optionName)?.name != kind.name { o.kind = kind.name }
+            } else {
+                o.kind = kind.name
             }
         case "--dim": o.config.dim = next(a)
         case "--gamma": o.config.gamma = next(a)
@@ -212,7 +214,7 @@ print(
             ? " (\(graph.duplicateTrainTriplesRemoved) duplicate training triples dropped)" : ""))
 let c = opts.config
 print(
-    "model: \(opts.kindName) (\(c.scoreFunction.name)) dim \(c.dim) γ \(c.gamma) negatives \(c.negatives) batch \(c.batchSize) lr \(c.learningRate) threads \(c.effectiveThreads)"
+    "model: \(opts.kindName)\(ModelKinds.named(opts.kindName)?.scoreFunction == nil ? "" : " (\(c.scoreFunction.name))") dim \(c.dim) γ \(c.gamma) negatives \(c.negatives) batch \(c.batchSize) lr \(c.learningRate) threads \(c.effectiveThreads)"
 )
 do {
     let hook: ProgressHook = { r in

@@ -120,3 +120,11 @@ public func gatedProduct(_ h: Var, logits: Var) -> Var {
         return [Var(dh), Var(dl)]
     }
 }
+
+/// A scalar loss computed outside the graph from x's values (the 1-to-N cross-entropy of every
+/// (query, entity) cell, in one kernel): its value is `value`, its gradient with respect to x `gradient`.
+/// The gradient is a constant, so this loss has no second derivative through x.
+public func externalLoss(_ x: Var, gradient: Tensor, value: Float) -> Var {
+    precondition(gradient.shape == x.shape, "externalLoss: the gradient's shape differs from x's")
+    return Var(Tensor(scalar: value), parents: [x]) { g in [Var(gradient) * g] }
+}

@@ -87,6 +87,7 @@ public enum ModelRegistry {
         AFMEKind.entry,
         AdaMFMATKind.entry,
         NATIVEKind.entry,
+        MoMoKKind.entry,
     ]
 
     public static func entry(for kind: String) -> ModelKindEntry? {

@@ -2,6 +2,12 @@
 // with binary cross-entropy against its set of true answers, targets smoothed to y(1 − ε) + ε/N. Used by
 // models whose scores are not distances, so it takes logits, not distances.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 public enum OneToNLoss {
     /// Mean over the `n` candidates of −[y log σ(s) + (1 − y) log σ(−s)]; writes ∂L/∂s · `weight` into
     /// `dScores` and returns the unscaled loss. `answers` are the candidates with y = 1 (any order,
@@ -17,10 +23,13 @@ public enum OneToNLoss {
         var loss = 0.0
         let scale = weight / Float(n)
         for j in 0..<n {
-            let y = dScores[j]
-            // −[y log σ(s) + (1 − y) log σ(−s)]; its derivative is σ(s) − y.
-            loss -= Double(y * logSigmoid(s[j]) + (1 - y) * logSigmoid(-s[j]))
-            dScores[j] = scale * (sigmoid(s[j]) - y)
+            let y = dScores[j], x = s[j]
+            // −[y log σ(x) + (1 − y) log σ(−x)] = softplus(x) − y·x, and its derivative σ(x) − y, from one
+            // exponential: softplus(x) = max(x, 0) + log(1 + e^−|x|) (1 + e is in (1, 2]: logf is exact enough there).
+            let e = expf(-abs(x))
+            loss += Double(max(x, 0) + logf(1 + e) - y * x)
+            let sigma = x >= 0 ? 1 / (1 + e) : e / (1 + e)
+            dScores[j] = scale * (sigma - y)
         }
         return Float(loss / Double(n))
     }

@@ -398,7 +398,7 @@ def options() -> list:
     return rows
 
 
-MODELS = ("rotate", "transe", "rotate_l2", "afme", "adamf_mat", "native")
+MODELS = ("rotate", "transe", "rotate_l2", "afme", "adamf_mat", "native", "momok")
 # Keywords of the 0.2.0 struct that are experimental.* options now (levers measured as losses).
 _RENAMED = {"enhance_all": "experimental.enhance_all", "completion_dropout": "experimental.completion_dropout",
             "synthetic_negative_weight": "experimental.synthetic_negative_weight"}
@@ -526,7 +526,7 @@ class Model(_Handle):
     @classmethod
     def train(cls, dataset: Dataset, progress=None, show_progress=False, model=None, **params) -> "Model":
         """Trains on dataset's train split. `progress(info) -> False` stops early (the model is still returned).
-        `model` is a kind name ('rotate', 'transe', 'rotate_l2', 'afme', 'adamf_mat', 'native'; the 0.2.0 keywords model_kind and
+        `model` is a kind name ('rotate', 'transe', 'rotate_l2', 'afme', 'adamf_mat', 'native', 'momok'; the 0.2.0 keywords model_kind and
         score_function still work); keyword arguments are options of the table (afme.options(), afme.h),
         experimental ones as experimental_<name>. Choices take their names (fusion='adaptive'|'concat', ...)."""
         with Params(_model_kind(model, params), **params) as p:
@@ -618,7 +618,7 @@ class Model(_Handle):
 
     @property
     def kind_name(self) -> str:
-        """The registry name of the kind: 'rotate', 'transe', 'rotate_l2', 'afme', 'adamf_mat' or 'native'."""
+        """The registry name of the kind: 'rotate', 'transe', 'rotate_l2', 'afme', 'adamf_mat', 'native' or 'momok'."""
         return _string(lib.afme_model_kind_name, self.handle)
 
     @property

@@ -53,3 +53,31 @@ def test_peer_options_are_checked_per_kind(ds):
         afme.Model.train(ds, model="adamf_mat", adversarial_groups=0, epochs=1)
     with pytest.raises(afme.AfmeError, match="adamf_mat"):
         afme.Model.train(ds, model="native", generator_objective="saturating", epochs=1)
+
+
+def test_momok_by_name_round_trips_and_checks_its_options(tmp_path):
+    with afme.Dataset.synthetic(n_entities=300) as small:
+        fast = dict(dim=16, epochs=2, learning_rate=0.01, batch_size=128, validate_every=0, seed=3, threads=2,
+                    relation_dim=16, dropout=False, noisy_gates=False)
+        with afme.Model.train(small, model="momok", **fast) as m:
+            assert m.kind_name == "momok" and m.kind == "other"
+            w = m.modality_weights()
+            assert w.shape == (small.n_relations, 1 + small.n_modalities)
+            assert np.allclose(w.sum(axis=1), 1, atol=1e-4)
+            t = small.triples("test")[:64]
+            s = m.score(t)
+            assert np.all((s > 0) & (s < 1))
+            ids, scores = m.topk(int(t[0, 0]), int(t[0, 1]), k=5, exclude=small)
+            assert len(ids) == 5 and np.all(np.diff(scores) <= 0)
+            metrics = m.evaluate(small, "test")["both"]
+            assert 0 < metrics["mrr"] <= 1
+            path = tmp_path / "momok.afme"
+            m.save(path)
+            with afme.Model.load(path) as back:
+                assert back.kind_name == "momok"
+                assert np.array_equal(back.score(t), s)
+                assert back.to_bytes() == m.to_bytes()
+        with pytest.raises(afme.AfmeError, match="1...16"):
+            afme.Model.train(small, model="momok", experts=0, epochs=1)
+        with pytest.raises(afme.AfmeError, match="momok"):
+            afme.Model.train(small, model="native", club_likelihood="released", epochs=1)
