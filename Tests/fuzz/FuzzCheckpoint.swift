@@ -36,12 +36,25 @@ public func fuzzInitialize(
     var stoppedRequest = try! ModelRequest(kind: "rotate")
     stoppedRequest.training = t; stoppedRequest.training.epochs = 3
     let (stopped, run) = try! ModelRegistry.train(graph: kg, request: stoppedRequest) { $0.epoch < 1 }
-    writeSeeds([
-        ("rotate-resume.ckpt", Checkpoint.encode(stopped, history: run.history, resume: run.resume)),
-        ("afme.ckpt", Checkpoint.encode(afme)), ("rotate.ckpt", Checkpoint.encode(rotate, labels: labels)),
-        ("transe.ckpt", Checkpoint.encode(transe)), ("rotate-l2.ckpt", Checkpoint.encode(euclidean)),
-        ("afme-v2.ckpt", Checkpoint.encodeVersion2(afme)), ("rotate-v2.ckpt", Checkpoint.encodeVersion2(rotate)),
-    ])
+    var peers: [(String, [UInt8])] = []
+    for kind in ["adamf_mat", "native"] {
+        var r = try! ModelRequest(kind: kind)
+        r.training = t
+        try! r.set("noise_dim", "2"); try! r.set("generator_hidden", "3"); try! r.set("adversarial_weight", "0.1")
+        let (m, run) = try! ModelRegistry.train(graph: kg, request: r) { $0.epoch < 1 }
+        peers.append(("\(kind).ckpt", Checkpoint.encode(m, history: run.history, resume: run.resume)))
+    }
+    var momok = try! ModelRequest(kind: "momok")
+    momok.training = t
+    try! momok.set("experts", "2"); try! momok.set("relation_dim", "3")
+    peers.append(("momok.ckpt", Checkpoint.encode(try! ModelRegistry.train(graph: kg, request: momok).0)))
+    writeSeeds(
+        peers + [
+            ("rotate-resume.ckpt", Checkpoint.encode(stopped, history: run.history, resume: run.resume)),
+            ("afme.ckpt", Checkpoint.encode(afme)), ("rotate.ckpt", Checkpoint.encode(rotate, labels: labels)),
+            ("transe.ckpt", Checkpoint.encode(transe)), ("rotate-l2.ckpt", Checkpoint.encode(euclidean)),
+            ("afme-v2.ckpt", Checkpoint.encodeVersion2(afme)), ("rotate-v2.ckpt", Checkpoint.encodeVersion2(rotate)),
+        ])
     return 0
 }
 

@@ -68,9 +68,17 @@ public func groupedMatmul(_ x: Var, _ matrices: Var, groups: [Int], transposed: 
                     var a = [Float](repeating: 0, count: rows.count * p),
                         c = [Float](repeating: 0, count: rows.count * q)
                     for (i, b) in rows.enumerated() { for j in 0..<p { a[i * p + j] = px[b * p + j] } }
-                    BLAS.sgemm(
-                        transA: false, transB: transposed, m: rows.count, n: q, k: p, alpha: 1, a: a, lda: p,
-                        b: pm.baseAddress! + g * p * q, ldb: transposed ? p : q, beta: 0, c: &c, ldc: q)
+                    // Inference sums each row in a fixed order (RowwiseProducts): a row's bits then do not
+                    // depend on which other rows share its group.
+                    if RowwiseProducts.isActive {
+                        RowwiseProducts.product(
+                            transA: false, transB: transposed, m: rows.count, n: q, k: p, a: a, lda: p,
+                            b: pm.baseAddress! + g * p * q, ldb: transposed ? p : q, c: &c, ldc: q)
+                    } else {
+                        BLAS.sgemm(
+                            transA: false, transB: transposed, m: rows.count, n: q, k: p, alpha: 1, a: a, lda: p,
+                            b: pm.baseAddress! + g * p * q, ldb: transposed ? p : q, beta: 0, c: &c, ldc: q)
+                    }
                     for (i, b) in rows.enumerated() { for j in 0..<q { po[b * q + j] = c[i * q + j] } }
                 }
             }

@@ -61,7 +61,8 @@ public enum BLAS {
         // Inference: always the fixed-order kernel (bit-identical rows). Training: the same kernel wherever
         // its 64-column strips are mostly full — it runs at or above OpenBLAS's own AVX-512 kernels and at
         // twice the Haswell-pinned ones (docs/experiments/afme-mkg-y-levers.md "Eighth pass"); narrow products stay with sgemm.
-        let rowwise = RowwiseProducts.isActive || n >= RowwiseProducts.trainingMinColumns
+        let rowwise =
+            RowwiseProducts.isActive || (!RowwiseProducts.prefersSgemm && n >= RowwiseProducts.trainingMinColumns)
         a.data.withUnsafeBufferPointer { pa in
             b.data.withUnsafeBufferPointer { pb in
                 out.data.withUnsafeMutableBufferPointer { pc in

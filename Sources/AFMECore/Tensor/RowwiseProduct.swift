@@ -23,6 +23,24 @@ public enum RowwiseProducts {
     /// True inside `withRowwise` on this thread.
     public static var isActive: Bool { pthread_getspecific(key) != nil }
 
+    private static let sgemmKey: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+
+    /// True inside `withSgemm` on this thread: training products go to OpenBLAS whatever their width.
+    public static var prefersSgemm: Bool { pthread_getspecific(sgemmKey) != nil }
+
+    /// Runs `body` with this thread's training products on sgemm (a kind whose products are few and large,
+    /// MoMoK's [queries, entities] and [entities, width²] ones, where sgemm measured faster).
+    public static func withSgemm<R>(_ body: () throws -> R) rethrows -> R {
+        let previous = pthread_getspecific(sgemmKey)
+        pthread_setspecific(sgemmKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(sgemmKey, previous) }
+        return try body()
+    }
+
     /// Runs `body` with every `BLAS.matmul` on this thread computed row by row (inference).
     public static func withRowwise<R>(_ body: () throws -> R) rethrows -> R {
         let previous = pthread_getspecific(key)

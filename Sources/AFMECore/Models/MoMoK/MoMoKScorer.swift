@@ -5,14 +5,16 @@
 public final class MoMoKScorer: LinkScorer {
     let model: MoMoKModel
     let candidates: MoMoKCandidates
-    /// Per decoder, one core matrix per relation row (2R).
-    let matrices: [Var]
+    /// Per decoder, one core matrix per relation row (2R), when they fit in `precomputedLimit` floats;
+    /// otherwise each block of queries computes those of its own relations.
+    let matrices: [Var]?
+    static let precomputedLimit = 1 << 26
     public var entityCount: Int { model.entityCount }
     public var relationCount: Int { model.relationCount }
 
     public init(model: MoMoKModel) {
         self.model = model
-        (candidates, matrices) = GradMode.withDisabled {
+        (candidates, matrices) = Self.inference {
             var none: SplitMix64? = nil
             let c = model.candidates(rng: &none)
             let m = model.coreMatrices(
@@ -23,16 +25,24 @@ public final class MoMoKScorer: LinkScorer {
 
     /// Each decoder's outputs for a block of queries.
     func outputs(entities: [Int], relationRows: [Int]) -> [Var] {
-        GradMode.withDisabled {
+        Self.inference {
             var none: SplitMix64? = nil
             let q = model.queryRows(candidates, entities: entities, relationRows: relationRows, rng: &none)
-            return model.decoderOutputs(q.rows, matrices: matrices, groups: relationRows, rng: &none)
+            if let matrices {
+                return model.decoderOutputs(q.rows, matrices: matrices, groups: relationRows, rng: &none)
+            }
+            let (distinct, groups) = MoMoKSession.distinct(relationRows)
+            let m = model.coreMatrices(model.relationVectors(distinct, rng: &none), rng: &none)
+            return model.decoderOutputs(q.rows, matrices: m, groups: groups, rng: &none)
         }
     }
 
     func relationRow(_ q: Query) -> Int { Int(q.relation) + (q.direction == .tail ? 0 : model.relationCount) }
 
     static let block = 256
+
+    /// No graph, and every product row by row in a fixed order: a score's bits do not depend on the call.
+    static func inference<T>(_ body: () -> T) -> T { GradMode.withDisabled { RowwiseProducts.withRowwise(body) } }
 
     public func scoreAllCandidates(_ queries: UnsafeBufferPointer<Query>, out: UnsafeMutablePointer<Float>) {
         let E = model.entityCount, decoders = Float(model.decoders.count)
@@ -42,7 +52,7 @@ public final class MoMoKScorer: LinkScorer {
             let base = out + start * E
             for i in 0..<(part.count * E) { base[i] = 0 }
             for (d, y) in ys.enumerated() {
-                let logits = BLAS.matmul(y.value, candidates.rows[d].value, transB: true)
+                let logits = Self.inference { BLAS.matmul(y.value, candidates.rows[d].value, transB: true) }
                 logits.data.withUnsafeBufferPointer { l in
                     for i in 0..<(part.count * E) { base[i] += sigmoid(l[i]) / decoders }
                 }
@@ -61,7 +71,8 @@ public final class MoMoKScorer: LinkScorer {
                 for (d, y) in ys.enumerated() {
                     let F = y.value.cols, rows = candidates.rows[d].value
                     var dot: Float = 0
-                    for j in 0..<F { dot += y.value.data[i * F + j] * rows.data[Int(t.t) * F + j] }
+                    // The candidate scan's order: k ascending, one fused multiply-add per term, from +0.
+                    for j in 0..<F { dot = dot.addingProduct(y.value.data[i * F + j], rows.data[Int(t.t) * F + j]) }
                     s += sigmoid(dot) / decoders
                 }
                 out[start + i] = s
@@ -112,7 +123,7 @@ extension MoMoKModel: TrainedModel {
         let scorer = MoMoKScorer(model: self)
         let M1 = modalities.count + 1, E = entityCount
         var out = [Float](repeating: 0, count: relationCount * M1)
-        GradMode.withDisabled {
+        MoMoKScorer.inference {
             for r in 0..<relationCount {
                 var acc = [Double](repeating: 0, count: M1)
                 for start in stride(from: 0, to: E, by: 4096) {

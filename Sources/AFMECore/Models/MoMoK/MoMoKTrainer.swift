@@ -28,6 +28,10 @@ final class MoMoKSession: TrainingSession {
     typealias Snapshot = [Tensor]
 
     func step(_ batch: ArraySlice<Triple>, rng: inout SplitMix64) -> Float {
+        RowwiseProducts.withSgemm { train(batch, rng: &rng) }
+    }
+
+    private func train(_ batch: ArraySlice<Triple>, rng: inout SplitMix64) -> Float {
         let (objective, loss, entities) = self.objective(batch, rng: &rng)
         let params = model.parameters.vars
         let grads = gradients(of: objective, wrt: params)
