@@ -126,6 +126,26 @@ afme_synthetic_params afme_synthetic_default_params(void);
 afme_status afme_dataset_create_synthetic(const afme_synthetic_params *params, afme_dataset **out);
 
 /**
+ * @brief Generates a graph of the size users run: power-law degrees over entities and relations, a planted
+ *        rule per relation (a permutation of entity clusters) and optionally a feature modality "text" whose
+ *        rows are the entity's cluster centroid plus noise. Deterministic in the spec.
+ * @param spec      [in] "key=value" items separated by spaces or commas; NULL or "" for the defaults. Keys:
+ *                  entities (10..1e8, default 100000), relations (1..1e6, 100), triples (facts drawn before
+ *                  de-duplication, 10..2e8, 1000000), valid (5000), test (5000), clusters (1000), zipf (the
+ *                  exponent s of P(rank k) ∝ 1/(k+1)^s, [0, 3], 0.8), noise (fraction of uniform tails, 0.1),
+ *                  feature_dim (0 = no modality, ≤ 4096), feature_noise (0.5), seed (1). The Wikidata5M shape:
+ *                  "entities=4594485 relations=822 triples=21000000".
+ * @param cache_dir [in] NULL: generate in memory. Else a directory: the graph is read from its cache file
+ *                  there when one holds exactly this spec and checks out (CRC-32), otherwise generated and
+ *                  written there atomically, for the next call.
+ * @param out       [out] receives a new dataset; untouched on failure.
+ * @return AFME_ERR_INVALID_ARGUMENT for an unknown key or a value outside its domain (named in
+ *         afme_last_error()), AFME_ERR_IO when the cache cannot be written.
+ * @note Thread-safe; two processes sharing a cache directory at most generate twice. @since 0.4.0
+ */
+afme_status afme_dataset_create_scale(const char *spec, const char *cache_dir, afme_dataset **out);
+
+/**
  * @brief Loads an OpenKE folder (entity2id.txt, relation2id.txt, train2id.txt, valid2id.txt, test2id.txt;
  *        triple lines are "head tail relation").
  * @param folder [in] UTF-8 path.
@@ -444,6 +464,8 @@ afme_status afme_model_train(const afme_dataset *dataset, const afme_train_param
  * time_limit_seconds                    float   all   bound on the whole run (epochs, validation, post-training); 0 = none
  * bernoulli_negatives                   bool    all   per-relation Bernoulli corruption instead of uniform
  * filter_negatives                      bool    all   redraw negatives that are known training triples
+ * optimizer                             choice  rotate,transe,rotate_l2 entity-table optimiser: lazy Adam, or row-wise Adagrad (one state value per row; wants learning_rate ~0.1)
+ * shared_negatives                      int     rotate,transe,rotate_l2 positives per chunk sharing one draw of negatives; 0 = each positive draws its own
  * score_function                        choice  afme  score of the joint entity rows (structural kinds fix it by their name)
  * fusion                                choice  afme  MoIFu, or the w/o MoIFu ablation (concatenate and project)
  * enhancement                           bool    afme  MoIEn generator + discriminator (off: w/o MoIEn)

@@ -70,6 +70,22 @@ public func cabi_dataset_load_openke(
     }
 }
 
+@_cdecl("afme_dataset_create_scale")
+public func cabi_dataset_create_scale(
+    _ spec: UnsafePointer<CChar>?, _ cacheDirectory: UnsafePointer<CChar>?,
+    _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> afme_status {
+    abiCall("afme_dataset_create_scale") {
+        let out = try nonNull(out, "out")
+        let parsed = try ScaleGraphSpec(parsing: spec == nil ? "" : try string(spec, "spec"))
+        let graph =
+            try cacheDirectory.map { try ScaleGraph.cached(parsed, directory: try string($0, "cache_dir")).0 }
+            ?? ScaleGraph.make(parsed)
+        out.pointee = Handles.register(DatasetBox(graph))
+        return AFME_OK
+    }
+}
+
 @_cdecl("afme_dataset_add_modality")
 public func cabi_dataset_add_modality(
     _ dataset: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ values: UnsafePointer<Float>?,

@@ -7,6 +7,11 @@ import Glibc
 
 struct Options {
     var data: String? = nil
+    /// --scale SPEC: a generated scale graph (ScaleGraphSpec's key=value text); --scale-cache DIR keeps it.
+    var scale: String? = nil
+    var scaleCache: String? = nil
+    /// --test-limit N: evaluate the first N test triples only (0 = all).
+    var testLimit = 0
     var config = TrainingConfig()
     var json = false
     var topk = 3
@@ -36,7 +41,7 @@ struct Options {
 func usage(_ status: Int32 = 2) -> Never {
     print(
         """
-        usage: afme-cli [--data DIR] [--model \(ModelKinds.names.joined(separator: "|"))] [--set KEY=VALUE ...] [--list-options] [--dim N] [--gamma G] [--negatives K] [--batch B]
+        usage: afme-cli [--data DIR | --scale SPEC [--scale-cache DIR]] [--test-limit N] [--model \(ModelKinds.names.joined(separator: "|"))] [--set KEY=VALUE ...] [--list-options] [--dim N] [--gamma G] [--negatives K] [--batch B]
                         [--epochs N] [--lr LR] [--adv-temperature A] [--bernoulli] [--filter-negatives] [--l2 L]
                         [--seed S] [--threads T] [--validate-every N] [--patience P] [--time-limit SECONDS]
                         [--examples N] [--topk K] [--json] [--save MODEL.afme] [--history H.jsonl]
@@ -47,7 +52,9 @@ func usage(_ status: Int32 = 2) -> Never {
                         [--weights] [--negative-pool P] [--enhance-all]
                         [--completion-dropout P] [--synthetic-negatives W] [--noise-scale S]
                         [--completion-full] [--placement K (0 = off)] [--placement-keep C]
-        Without --data the built-in synthetic multi-modal graph is used. --text adds DIR/text.npy as a modality;
+        Without --data the built-in synthetic multi-modal graph is used. --scale generates a power-law graph
+        ("entities=4594485 relations=822 triples=21000000 feature_dim=384 ..."; ScaleGraphSpec lists the keys),
+        kept in --scale-cache DIR so the next run reads it instead of generating it. --text adds DIR/text.npy as a modality;
         --random-modality adds a random DIM-wide one; --drop-rows removes that fraction of the first modality's
         rows (seed 12345); --noise-rows adds Gaussian noise of the row's own norm to that fraction of every
         modality's rows (seed 54321). Any AFME flag selects AFME. --set takes any option of the table by name
@@ -80,6 +87,9 @@ func parse() -> Options {
         let a = args.removeFirst()
         switch a {
         case "--data": o.data = next(a) as String
+        case "--scale": o.scale = next(a) as String
+        case "--scale-cache": o.scaleCache = next(a) as String
+        case "--test-limit": o.testLimit = next(a)
         case "--help", "-h": usage(0)
         case "--list-options": listOptions()
         case "--set":
@@ -193,7 +203,21 @@ setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also w
 let opts = parse()
 var graph: KnowledgeGraph
 do {
-    graph = try opts.data.map { try OpenKELoader.load(folder: $0) } ?? SyntheticGraph.make()
+    if let text = opts.scale {
+        let spec = try ScaleGraphSpec(parsing: text), start = monotonicSeconds()
+        if let dir = opts.scaleCache {
+            let (g, hit) = try ScaleGraph.cached(spec, directory: dir)
+            graph = g
+            print(
+                "scale graph: \(hit ? "read from" : "generated into") \(ScaleGraph.cachePath(spec, directory: dir)) in \(Int(monotonicSeconds() - start)) s"
+            )
+        } else {
+            graph = try ScaleGraph.make(spec)
+            print("scale graph: generated in \(Int(monotonicSeconds() - start)) s")
+        }
+    } else {
+        graph = try opts.data.map { try OpenKELoader.load(folder: $0) } ?? SyntheticGraph.make()
+    }
     var files = opts.modalities
     if opts.text, let dir = opts.data { files.insert(("text", dir + "/text.npy"), at: 0) }
     for (name, path) in files {
@@ -208,7 +232,7 @@ do {
     print("error: \(error)"); exit(1)
 }
 print(
-    "dataset: \(opts.data ?? "built-in synthetic") — \(graph.entityCount) entities, \(graph.relationCount) relations, "
+    "dataset: \(opts.data ?? (opts.scale != nil ? "scale graph" : "built-in synthetic")) — \(graph.entityCount) entities, \(graph.relationCount) relations, "
         + "\(graph.train.count)/\(graph.valid.count)/\(graph.test.count) train/valid/test"
         + (graph.duplicateTrainTriplesRemoved > 0
             ? " (\(graph.duplicateTrainTriplesRemoved) duplicate training triples dropped)" : ""))
@@ -270,7 +294,12 @@ do {
         try FileBytes.writeAtomically(Array(lines.joined().utf8), to: path)
         print("history: \(result.history.count) epochs written to \(path)")
     }
+    print("peak RSS after training: \(peakRSSBytes() / 1_000_000) MB")
     let filter = FilterIndex(graph: graph)
+    if opts.testLimit > 0 && opts.testLimit < graph.test.count {
+        print("evaluating the first \(opts.testLimit) of \(graph.test.count) test triples (--test-limit)")
+        graph.test = Array(graph.test.prefix(opts.testLimit))
+    }
     let report = FilteredRanker.evaluate(model, triples: graph.test, filter: filter, threads: c.effectiveThreads)
     let trainSeconds = result.seconds
     let epochSeconds = result.history.map(\.seconds).reduce(0, +) / Double(max(result.history.count, 1))

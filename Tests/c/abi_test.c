@@ -177,6 +177,23 @@ int main(void) {
     bads = sp; bads.n_entities = -10;
     EXPECT_STATUS(afme_dataset_create_synthetic(&bads, &tmp), AFME_ERR_INVALID_ARGUMENT);
     EXPECT(tmp == NULL, "failed create leaves the output untouched");
+    /* The scale generator: bad specs refused by name, a good one builds the graph it says. */
+    EXPECT_STATUS(afme_dataset_create_scale("entities=5", NULL, &tmp), AFME_ERR_INVALID_ARGUMENT);
+    EXPECT(strstr(afme_last_error(), "entities") != NULL, "the message names the bad key");
+    EXPECT_STATUS(afme_dataset_create_scale("bogus=1", NULL, &tmp), AFME_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(afme_dataset_create_scale("entities=1000 relations=7 triples=5000", NULL, NULL), AFME_ERR_NULL_POINTER);
+    EXPECT(tmp == NULL, "failed scale create leaves the output untouched");
+    EXPECT_STATUS(afme_dataset_create_scale("entities=1000 relations=7 triples=5000 valid=100 test=100", "/nonexistent/dir", &tmp), AFME_ERR_IO);
+    EXPECT_STATUS(afme_dataset_create_scale("entities=1000, relations=7, triples=5000, valid=100, test=100", NULL, &tmp), AFME_OK);
+    {
+        int64_t n = 0;
+        EXPECT_STATUS(afme_dataset_n_entities(tmp, &n), AFME_OK);
+        EXPECT(n == 1000, "scale graph entity count");
+        EXPECT_STATUS(afme_dataset_n_relations(tmp, &n), AFME_OK);
+        EXPECT(n == 7, "scale graph relation count");
+        afme_dataset_free(tmp);
+        tmp = NULL;
+    }
 
     /* Files and paths. */
     EXPECT_STATUS(afme_dataset_load_openke("/nonexistent/folder", &tmp), AFME_ERR_IO);

@@ -61,6 +61,10 @@ public struct ModelKindEntry {
     /// Rebuilds a model from its configuration (CONF, already applied to a request), the table sizes and
     /// its sections; must validate everything it reads and allocate nothing the sections cannot back.
     public let decode: (ModelRequest, _ entities: Int, _ relations: Int, CheckpointSections) throws -> TrainedModel
+    /// Bytes a training run of the request allocates (tables, optimiser state, scratch), checked against
+    /// the available memory before anything is allocated. The default counts a dense table of
+    /// 2·dim + 16 floats per entity four times (values, two moments, the best snapshot) plus one per thread.
+    public let estimatedBytes: (ModelRequest, KnowledgeGraph) -> Double
     /// Continues an interrupted run (nil: the kind cannot resume): the model decoded from its checkpoint
     /// (owned by the call), the state, the request it trained with, the history so far.
     public let resume: Resume?
@@ -72,12 +76,19 @@ public struct ModelKindEntry {
         kinds: [ModelKinds.Kind], options: [OptionSpec], sectionTags: Set<String>,
         validate: @escaping (ModelRequest) throws -> Void = { _ in },
         preflight: @escaping (ModelRequest, KnowledgeGraph) throws -> Void = { _, _ in },
+        estimatedBytes: @escaping (ModelRequest, KnowledgeGraph) -> Double = ModelKindEntry.denseTableBytes,
         train: @escaping (KnowledgeGraph, ModelRequest, ProgressHook?) throws -> (TrainedModel, TrainingResult),
         decode: @escaping (ModelRequest, Int, Int, CheckpointSections) throws -> TrainedModel,
         resume: Resume? = nil
     ) {
         self.kinds = kinds; self.options = options; self.sectionTags = sectionTags; self.validate = validate;
-        self.preflight = preflight; self.train = train; self.decode = decode; self.resume = resume
+        self.preflight = preflight; self.estimatedBytes = estimatedBytes; self.train = train; self.decode = decode
+        self.resume = resume
+    }
+
+    public static func denseTableBytes(_ request: ModelRequest, _ graph: KnowledgeGraph) -> Double {
+        let c = request.training
+        return Double(graph.entityCount) * (Double(c.dim) * 2 + 16) * 4 * Double(4 + c.effectiveThreads)
     }
 }
 
@@ -105,12 +116,14 @@ public enum ModelRegistry {
             throw DataError(.invalidArgument, "unknown model kind \(quoted(request.kind))")
         }
         try checkShape(request, graph)
+        try MemoryBudget.check(
+            e.estimatedBytes(request, graph), for: "training \(request.kind) on \(graph.entityCount) entities")
         try e.preflight(request, graph)
         return try e.train(graph, request, progress)
     }
 
-    /// Scratch guards every kind shares: the negatives of a batch, one thread's distance cache and the
-    /// per-thread gradient tables must stay allocatable.
+    /// Scratch guards every kind shares: the negatives of a batch and one thread's distance cache must
+    /// stay allocatable.
     static func checkShape(_ request: ModelRequest, _ graph: KnowledgeGraph) throws {
         let c = request.training
         func refuse(_ why: String) -> DataError { DataError(.invalidArgument, why) }
@@ -118,8 +131,6 @@ public enum ModelRegistry {
             throw refuse("batch_size × negatives = \(c.batchSize * c.negatives) exceeds 67108864")
         }
         if (c.negatives + 1) * c.dim > 1 << 26 { throw refuse("(negatives + 1) × dim exceeds 67108864") }
-        let bytes = Double(graph.entityCount) * (Double(c.dim) * 2 + 16) * 4 * Double(3 + c.effectiveThreads)
-        if bytes > 16e9 { throw refuse("dim \(c.dim) with \(graph.entityCount) entities needs \(Int(bytes / 1e9)) GB") }
     }
 
     /// Continues the interrupted run `state` describes on `graph` (the dataset it trained on), to
@@ -151,6 +162,8 @@ public enum ModelRegistry {
         try graph.validate()
         try state.check(against: graph)
         try checkShape(request, graph)
+        try MemoryBudget.check(
+            e.estimatedBytes(request, graph), for: "training \(request.kind) on \(graph.entityCount) entities")
         try e.preflight(request, graph)
         return try resume(graph, model, state, request, history, progress)
     }

@@ -19,11 +19,18 @@ public enum OptionTable {
 
     /// Shared options a checkpoint stores (the architecture); a kind's own options are all stored.
     static let sharedStored = ["dim", "gamma", "epsilon"]
+    private static let sharedNames = Set(shared.map(\.name))
 
     /// The options whose values a checkpoint of `kind` records in its CONF section.
     static func stored(for kind: String) -> [OptionSpec] {
-        all.filter { sharedStored.contains($0.name) || (!$0.kinds.isEmpty && $0.applies(to: kind)) }
+        all.filter {
+            sharedStored.contains($0.name)
+                || (!sharedNames.contains($0.name) && !$0.kinds.isEmpty && $0.applies(to: kind))
+        }
     }
+
+    /// The structural kinds, for the shared training options only their trainer reads.
+    static let structural = ["rotate", "transe", "rotate_l2"]
 
     static let shared: [OptionSpec] = [
         int("dim", \.training.dim, 1...65536, every, "embedding dim (complex dims for RotatE)"),
@@ -67,6 +74,13 @@ public enum OptionTable {
         flag(
             "bernoulli_negatives", \.bernoulliNegatives, every, "per-relation Bernoulli corruption instead of uniform"),
         flag("filter_negatives", \.training.filterNegatives, every, "redraw negatives that are known training triples"),
+        choice(
+            "optimizer", \.training.entityOptimizer, ["adam", "rowwise_adagrad"], structural,
+            "entity-table optimiser: lazy Adam, or row-wise Adagrad (one state value per row; wants learning_rate ~0.1)"
+        ),
+        int(
+            "shared_negatives", \.training.sharedNegatives, 0...(1 << 20), structural,
+            "positives per chunk sharing one draw of negatives; 0 = each positive draws its own"),
     ]
 
     // MARK: Entry builders (public: a kind declares its options with them, in its own folder)

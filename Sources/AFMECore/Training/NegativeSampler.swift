@@ -57,13 +57,27 @@ public struct NegativeSampler: Sendable {
                 : NegativeSampler.pack(p.h, p.r, e, relationCount, entityCount))
     }
 
-    /// Fills `directions[i]` and `negatives[i*k ..< (i+1)*k]` for each positive.
+    /// Fills `directions[i]` and `negatives[i*k ..< (i+1)*k]` for each positive. With `shared` > 0 the
+    /// positives go in chunks of `shared` (the last may be shorter) and each chunk draws its k entities
+    /// once, after its directions: every positive of the chunk has the same negatives, so their rows are
+    /// read from the table once per chunk (PyTorch-BigGraph's shared negatives; the filter does not apply).
     public func sample(
-        _ batch: ArraySlice<Triple>, k: Int, rng: inout SplitMix64,
+        _ batch: ArraySlice<Triple>, k: Int, shared: Int = 0, rng: inout SplitMix64,
         directions: inout [Direction], negatives: inout [Int32]
     ) {
         directions.removeAll(keepingCapacity: true)
         negatives.removeAll(keepingCapacity: true)
+        if shared > 0 {
+            var start = batch.startIndex
+            while start < batch.endIndex {
+                let end = min(start + shared, batch.endIndex)
+                for p in batch[start..<end] { directions.append(rng.unit() < headProbability[p.r] ? .head : .tail) }
+                let draw = (0..<k).map { _ in Int32(rng.below(entityCount)) }
+                for _ in start..<end { negatives.append(contentsOf: draw) }
+                start = end
+            }
+            return
+        }
         for p in batch {
             let direction: Direction = rng.unit() < headProbability[p.r] ? .head : .tail
             directions.append(direction)

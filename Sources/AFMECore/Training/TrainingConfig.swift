@@ -42,6 +42,12 @@ public struct TrainingConfig: Sendable, Equatable {
     /// Cap on validation queries (0 = all); a subset keeps validation cheap on large graphs.
     public var validationLimit = 0
 
+    /// The entity table's optimiser (structural kinds): lazy Adam or row-wise Adagrad.
+    public var entityOptimizer: EntityOptimizer = .adam
+    /// Positives per chunk that share one draw of `negatives` entities (structural kinds); 0 = every
+    /// positive draws its own.
+    public var sharedNegatives = 0
+
     /// Stop after the first epoch that ends past this many seconds of training (0 = no limit).
     public var timeLimitSeconds: Double = 0
 
@@ -66,6 +72,12 @@ public struct TrainingConfig: Sendable, Equatable {
         if threads < 0 || threads > 1024 { throw bad("threads must be in 0...1024") }
         if !(timeLimitSeconds.isFinite && timeLimitSeconds >= 0) {
             throw bad("time_limit_seconds must be finite and >= 0")
+        }
+        if sharedNegatives < 0 || sharedNegatives > 1 << 20 { throw bad("shared_negatives must be in 0...1048576") }
+        if sharedNegatives > 0 && filterNegatives {
+            throw bad(
+                "shared_negatives and filter_negatives cannot be combined: a shared draw cannot be filtered per positive"
+            )
         }
         if validateEvery < 0 || patience < 0 || validationLimit < 0 {
             throw bad("validate_every, patience and validation_limit must be >= 0")

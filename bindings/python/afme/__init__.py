@@ -234,6 +234,21 @@ class Dataset(_Handle):
         return cls(h)
 
     @classmethod
+    def scale(cls, cache_dir=None, **spec) -> "Dataset":
+        """A generated power-law graph (afme_dataset_create_scale): keywords are its spec keys, e.g.
+        ``Dataset.scale(entities=4_594_485, relations=822, triples=21_000_000, cache_dir="/data/afme")``.
+        With ``cache_dir`` it is generated once and read back by later calls."""
+        items = []
+        for k, v in spec.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise InvalidArgumentError(f"scale graph option {k!r} must be a number, not {v!r}")
+            items.append(f"{k}={v}")
+        h = C.c_void_p()
+        check(lib.afme_dataset_create_scale(
+            " ".join(items).encode(), None if cache_dir is None else _path(cache_dir), C.byref(h)))
+        return cls(h)
+
+    @classmethod
     def load_openke(cls, folder) -> "Dataset":
         h = C.c_void_p()
         check(lib.afme_dataset_load_openke(_path(folder), C.byref(h)))

@@ -137,6 +137,7 @@ _SIGNATURES = [
     ("afme_synthetic_default_params", SyntheticParams, []),
     ("afme_dataset_create_synthetic", _status, [C.POINTER(SyntheticParams), C.POINTER(_p)]),
     ("afme_dataset_load_openke", _status, [C.c_char_p, C.POINTER(_p)]),
+    ("afme_dataset_create_scale", _status, [C.c_char_p, C.c_char_p, C.POINTER(_p)]),
     ("afme_dataset_add_modality", _status, [_p, C.c_char_p, _f32p, C.c_int64, C.c_int64, _u8p]),
     ("afme_dataset_add_modality_npy", _status, [_p, C.c_char_p, C.c_char_p, _i64p, C.c_int64]),
     ("afme_dataset_n_entities", _status, [_p, _i64p]),

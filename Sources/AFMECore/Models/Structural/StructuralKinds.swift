@@ -12,6 +12,7 @@ public enum StructuralKinds {
         kinds: names.map { ModelKinds.Kind(name: $0.0, scoreFunction: $0.1, doc: $0.2) },
         options: [],
         sectionTags: ["ENTS", "RELS"],
+        estimatedBytes: { request, graph in StructuralTraining.estimatedBytes(request.training, graph) },
         train: { graph, request, progress in
             let (model, result) = try StructuralTraining.train(
                 graph: graph, config: request.training, progress: progress, request: request)

@@ -6,10 +6,14 @@
 // lazy Adam update then run over the union of touched rows, split by row ranges. Chunking depends only
 // on the thread count, so results are bit-identical for a given seed and thread count.
 
+/// One thread's gradients: a compact buffer of the rows it touched, found through a slot per entity, so
+/// the memory is the table's rows a batch touches rather than a copy of the table per thread.
 final class ThreadGradients: DistanceGradientSink {
-    let entityGrad: UnsafeMutablePointer<Float>
+    /// Slot of each entity's gradient row, −1 when untouched.
+    let slot: UnsafeMutablePointer<Int32>
+    private(set) var rowBuffer: UnsafeMutablePointer<Float>
+    private(set) var capacity = 0
     let relationGrad: UnsafeMutablePointer<Float>
-    let touched: UnsafeMutablePointer<Bool>
     var touchedRows: [Int32] = []
     let entityCount: Int, width: Int, relationSize: Int, relationWidth: Int
     var loss = 0.0
@@ -17,26 +21,61 @@ final class ThreadGradients: DistanceGradientSink {
     init(entities: Int, width: Int, relationSize: Int, relationWidth: Int) {
         entityCount = entities; self.width = width; self.relationSize = relationSize
         self.relationWidth = relationWidth
-        entityGrad = .allocate(capacity: entities * width); entityGrad.initialize(repeating: 0, count: entities * width)
+        slot = .allocate(capacity: entities); slot.initialize(repeating: -1, count: entities)
+        rowBuffer = .allocate(capacity: 0)
         relationGrad = .allocate(capacity: relationSize); relationGrad.initialize(repeating: 0, count: relationSize)
-        touched = .allocate(capacity: entities); touched.initialize(repeating: false, count: entities)
     }
 
-    deinit { entityGrad.deallocate(); relationGrad.deallocate(); touched.deallocate() }
+    deinit { slot.deallocate(); rowBuffer.deallocate(); relationGrad.deallocate() }
+
+    /// Makes room for `rows` distinct gradient rows (zeroed); call only while no row is touched, since
+    /// row pointers handed out earlier would dangle.
+    func reserve(rows: Int) {
+        precondition(touchedRows.isEmpty)
+        let need = min(rows, entityCount)
+        guard need > capacity else { return }
+        rowBuffer.deallocate()
+        rowBuffer = .allocate(capacity: need * width); rowBuffer.initialize(repeating: 0, count: need * width)
+        capacity = need
+    }
 
     @inline(__always) func row(_ e: Int) -> UnsafeMutablePointer<Float> {
-        if !touched[e] { touched[e] = true; touchedRows.append(Int32(e)) }
-        return entityGrad + e * width
+        var s = Int(slot[e])
+        if s < 0 {
+            s = touchedRows.count
+            precondition(s < capacity, "gradient rows beyond the reserved capacity")
+            slot[e] = Int32(s); touchedRows.append(Int32(e))
+        }
+        return rowBuffer + s * width
+    }
+
+    /// Entity `e`'s gradient row if this thread touched it.
+    @inline(__always) func gradientRow(_ e: Int) -> UnsafeMutablePointer<Float>? {
+        let s = Int(slot[e])
+        return s < 0 ? nil : rowBuffer + s * width
+    }
+
+    /// Forgets the touched rows; their gradient rows must already be zero.
+    func clearTouched() {
+        for r in touchedRows { slot[Int(r)] = -1 }
+        touchedRows.removeAll(keepingCapacity: true)
     }
 
     @inline(__always) func relation(_ r: Int) -> UnsafeMutablePointer<Float> { relationGrad + r * relationWidth }
+
+    /// Bytes for `entities` slots and `rows` gradient rows of `width` floats.
+    static func bytes(entities: Int, rows: Int, width: Int) -> Double {
+        Double(entities) * 4 + Double(min(rows, entities)) * Double(width) * 4
+    }
 }
 
 public final class StructuralTrainer {
     public private(set) var model: KGEModel
     let config: TrainingConfig
     let threads: Int
-    var entityAdam: RowSparseAdam
+    /// The entity table's optimiser: exactly one of these is set (config.entityOptimizer).
+    var entityAdam: RowSparseAdam?
+    var entityAdagrad: RowwiseAdagrad?
     var relationAdam: AdamState
     let buffers: [ThreadGradients]
     let merged: UnsafeMutablePointer<Bool>
@@ -51,7 +90,13 @@ public final class StructuralTrainer {
         self.config = config
         threads = config.effectiveThreads
         let W = model.score.entityWidth
-        entityAdam = RowSparseAdam(rows: model.entityCount, width: W)
+        switch config.entityOptimizer {
+        case .adam: entityAdam = RowSparseAdam(rows: model.entityCount, width: W)
+        case .rowwiseAdagrad:
+            entityAdagrad = RowwiseAdagrad(
+                rows: model.entityCount, width: W,
+                liveColumns: model.score.entityColumns.reduce(0) { $0 + $1.count })
+        }
         relationAdam = AdamState(count: model.relations.count)
         buffers = (0..<threads).map { _ in
             ThreadGradients(
@@ -64,9 +109,25 @@ public final class StructuralTrainer {
 
     deinit { merged.deallocate() }
 
+    /// Bytes a trainer of this shape allocates besides the model's tables (optimiser state, per-thread
+    /// gradient rows and slots, merge flags), for the up-front memory estimate.
+    static func scratchBytes(
+        entities E: Int, relations: Int, score f: ScoreFunction, config c: TrainingConfig
+    ) -> Double {
+        let W = Double(f.entityWidth), T = c.effectiveThreads
+        let optimiser = c.entityOptimizer == .adam ? 2 * Double(E) * W * 4 : Double(E) * 4
+        let rowsPerThread = (c.batchSize + T - 1) / T * (2 + c.negatives)
+        let perThread =
+            ThreadGradients.bytes(entities: E, rows: rowsPerThread, width: f.entityWidth)
+            + Double(relations) * Double(f.relationWidth) * 4
+        return optimiser + Double(T) * perThread + Double(E) + Double(relations * f.relationWidth) * 12
+    }
+
     /// Loss (mean over the batch) after sampling negatives for `batch` and taking one Adam step.
     public func step(_ batch: ArraySlice<Triple>, sampler: NegativeSampler, rng: inout SplitMix64) -> Float {
-        sampler.sample(batch, k: config.negatives, rng: &rng, directions: &directions, negatives: &negatives)
+        sampler.sample(
+            batch, k: config.negatives, shared: config.sharedNegatives, rng: &rng, directions: &directions,
+            negatives: &negatives)
         let T = min(threads, batch.count)
         let loss = accumulate(Array(batch), directions: directions, negatives: negatives)
         applyUpdates(usedThreads: T)
@@ -85,11 +146,11 @@ public final class StructuralTrainer {
             gr = [Float](repeating: 0, count: model.relations.count)
         for t in 0..<T {
             for r in buffers[t].touchedRows {
-                for j in 0..<W { ge[Int(r) * W + j] += buffers[t].entityGrad[Int(r) * W + j] }
-                (buffers[t].entityGrad + Int(r) * W).update(repeating: 0, count: W)
-                buffers[t].touched[Int(r)] = false
+                let g = buffers[t].gradientRow(Int(r))!
+                for j in 0..<W { ge[Int(r) * W + j] += g[j] }
+                g.update(repeating: 0, count: W)
             }
-            buffers[t].touchedRows.removeAll()
+            buffers[t].clearTouched()
             for j in 0..<gr.count { gr[j] += buffers[t].relationGrad[j] }
             buffers[t].relationGrad.update(repeating: 0, count: gr.count)
         }
@@ -109,6 +170,7 @@ public final class StructuralTrainer {
         queries.direction = directions; queries.negatives = negatives
         let settings = config.lossSettings(gamma: f.gamma)
         let k = config.negatives, invB = 1 / Float(B), l2 = config.l2
+        for t in 0..<T { buffers[t].reserve(rows: Parallel.range(of: t, chunks: T, count: B).count * (2 + k)) }
         model.entities.withUnsafeBufferPointer { entBuf in
             model.relations.withUnsafeBufferPointer { relBuf in
                 Parallel.forEachChunk(T) { chunk in
@@ -122,17 +184,17 @@ public final class StructuralTrainer {
         return Float(buffers[0..<T].reduce(0.0) { $0 + $1.loss } / Double(B))
     }
 
-    /// Sums thread gradients over the touched rows, applies lazy Adam to them, and clears the buffers.
+    /// Sums thread gradients over the touched rows, applies the entity optimiser to them, and clears the
+    /// buffers.
     func applyUpdates(usedThreads T: Int) {
-        let W = model.score.entityWidth
         mergedRows.removeAll(keepingCapacity: true)
         for t in 0..<T {
             for r in buffers[t].touchedRows where !merged[Int(r)] { merged[Int(r)] = true; mergedRows.append(r) }
         }
-        entityAdam.beginStep()
         let cfg = AdamConfig(learningRate: config.learningRate)
-        let P = threads, adam = entityAdam
-        let (c1, c2) = adam.corrections(cfg)
+        entityAdam?.beginStep()
+        let P = threads, adam = entityAdam, adagrad = entityAdagrad, buffers = self.buffers
+        let (c1, c2) = adam?.corrections(cfg) ?? (0, 0)
         model.entities.withUnsafeMutableBufferPointer { entBuf in
             mergedRows.withUnsafeBufferPointer { rows in
                 let ent = entBuf.baseAddress!
@@ -142,20 +204,20 @@ public final class StructuralTrainer {
                     defer { grads.deallocate() }
                     for r in rows[Parallel.range(of: chunk, chunks: chunks, count: rows.count)] {
                         var n = 0
-                        for t in 0..<T where buffers[t].touched[Int(r)] {
-                            grads[n] = buffers[t].entityGrad + Int(r) * W; n += 1
+                        for t in 0..<T { if let g = buffers[t].gradientRow(Int(r)) { grads[n] = g; n += 1 } }
+                        let used = UnsafeBufferPointer(rebasing: grads[0..<n])
+                        if let adam {
+                            adam.updateRowSummingGradients(
+                                Int(r), table: ent, grads: used, lrCorrection: c1, v2Correction: c2, config: cfg)
+                        } else {
+                            adagrad!.updateRowSummingGradients(
+                                Int(r), table: ent, grads: used, learningRate: cfg.learningRate)
                         }
-                        adam.updateRowSummingGradients(
-                            Int(r), table: ent, grads: UnsafeBufferPointer(rebasing: grads[0..<n]),
-                            lrCorrection: c1, v2Correction: c2, config: cfg)
                     }
                 }
             }
         }
-        for t in 0..<T {
-            for r in buffers[t].touchedRows { buffers[t].touched[Int(r)] = false }
-            buffers[t].touchedRows.removeAll(keepingCapacity: true)
-        }
+        for t in 0..<T { buffers[t].clearTouched() }
         for r in mergedRows { merged[Int(r)] = false }
         // Relations: small and dense.
         let n = model.relations.count

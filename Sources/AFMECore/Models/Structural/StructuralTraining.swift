@@ -19,6 +19,22 @@ public enum StructuralTraining {
         return try train(model: model, graph: graph, config: config, rng: &rng, progress: progress, request: request)
     }
 
+    /// Bytes a run allocates: the tables, the best-weights snapshot when it validates (a copy once the
+    /// weights move on), the optimiser and the trainer's scratch, and the loop's copy of the triples.
+    public static func estimatedBytes(_ c: TrainingConfig, _ graph: KnowledgeGraph) -> Double {
+        estimatedBytes(c, entities: graph.entityCount, relations: graph.relationCount, trainTriples: graph.train.count)
+    }
+
+    public static func estimatedBytes(
+        _ c: TrainingConfig, entities E: Int, relations R: Int, trainTriples: Int
+    ) -> Double {
+        let f = ScoreFunction(kind: c.scoreFunction, dim: c.dim, gamma: c.gamma, epsilon: c.epsilon)
+        let tables = Double(E) * Double(f.entityWidth) * 4 + Double(R) * Double(f.relationWidth) * 4
+        return tables * (c.validateEvery > 0 ? 2 : 1)
+            + StructuralTrainer.scratchBytes(entities: E, relations: R, score: f, config: c)
+            + Double(trainTriples) * Double(MemoryLayout<Triple>.stride)
+    }
+
     /// Continues training an existing model.
     public static func train(
         model: KGEModel, graph: KnowledgeGraph, config: TrainingConfig, rng: inout SplitMix64,
@@ -54,7 +70,7 @@ final class StructuralSession: TrainingSession {
     func resumeBytes(best: KGEModel?) -> [UInt8]? {
         var w = ResumeWriter()
         w.put(floats: trainer.model.entities); w.put(floats: trainer.model.relations)
-        trainer.entityAdam.write(&w); trainer.relationAdam.write(&w)
+        trainer.entityAdam?.write(&w); trainer.entityAdagrad?.write(&w); trainer.relationAdam.write(&w)
         w.put(best == nil ? 0 : 1)
         if let best { w.put(floats: best.entities); w.put(floats: best.relations) }
         return w.bytes
@@ -65,7 +81,7 @@ final class StructuralSession: TrainingSession {
         var current = trainer.model
         current.entities = try r.floats(count: current.entities.count)
         current.relations = try r.floats(count: current.relations.count)
-        try trainer.entityAdam.read(&r); try trainer.relationAdam.read(&r)
+        try trainer.entityAdam?.read(&r); try trainer.entityAdagrad?.read(&r); try trainer.relationAdam.read(&r)
         var best: KGEModel? = nil
         if try r.u64() == 1 {
             var b = current
