@@ -303,6 +303,9 @@ do {
     let report = FilteredRanker.evaluate(model, triples: graph.test, filter: filter, threads: c.effectiveThreads)
     let trainSeconds = result.seconds
     let epochSeconds = result.history.map(\.seconds).reduce(0, +) / Double(max(result.history.count, 1))
+    // Triples per second from what the epochs trained (a time limit may cut the last one short).
+    let trainedPositives = result.history.map(\.positives).reduce(0, +)
+    let positivesPerSecond = Double(trainedPositives) / max(result.history.map(\.seconds).reduce(0, +), 1e-9)
     if result.stoppedByTimeLimit {
         print(
             "stopped by the time limit (\(c.timeLimitSeconds) s): nothing was started that the time left could not hold"
@@ -310,7 +313,10 @@ do {
     }
     print(
         "trained \(result.epochsRun) epochs in \(Int(trainSeconds)) s (best epoch \(result.bestEpoch)); "
-            + "\(Int(Double(graph.train.count) / epochSeconds)) positive triples/s")
+            + "\(Int(positivesPerSecond)) positive triples/s"
+            + (trainedPositives < result.history.count * graph.train.count
+                ? " (the time limit cut the last epoch at \(result.history.last?.positives ?? 0) of \(graph.train.count) triples)"
+                : ""))
     for ties in [TieHandling.realistic, .openKE] {
         let m = report.metrics(ties)
         print(
@@ -351,7 +357,7 @@ do {
             "{\"mrr_realistic\":\(r.mrr),\"hits1_realistic\":\(r.hits1),\"hits10_realistic\":\(r.hits10),"
                 + "\"mrr_openke\":\(o.mrr),\"hits1_openke\":\(o.hits1),\"hits10_openke\":\(o.hits10),"
                 + "\"epochs\":\(result.epochsRun),\"best_epoch\":\(result.bestEpoch),\"seconds_per_epoch\":\(epochSeconds),"
-                + "\"train_triples_per_second\":\(Double(graph.train.count) / epochSeconds),\"train_seconds\":\(trainSeconds),"
+                + "\"train_triples_per_second\":\(positivesPerSecond),\"train_seconds\":\(trainSeconds),"
                 + "\"eval_seconds\":\(report.seconds),\"peak_rss_bytes\":\(peakRSSBytes())}")
     }
 } catch {

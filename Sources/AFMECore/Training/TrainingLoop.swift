@@ -9,6 +9,9 @@ public struct EpochReport: Sendable {
     public var validation: RankingMetrics?
     /// True if this epoch ran a validation.
     public var validated: Bool
+    /// Positive triples trained in this epoch (fewer than the training split when the time limit cut it;
+    /// 0 in histories read from a checkpoint, which do not record it).
+    public var positives = 0
 
     public init(epoch: Int, meanLoss: Float, seconds: Double, validation: RankingMetrics?, validated: Bool) {
         self.epoch = epoch; self.meanLoss = meanLoss; self.seconds = seconds; self.validation = validation;
@@ -105,10 +108,13 @@ public enum TrainingLoop {
     ) -> TrainingResult {
         let threads = config.effectiveThreads
         let start = monotonicSeconds()
-        let filter = FilterIndex(graph: graph)
+        // Built at the first validation: a run that never validates never holds it.
+        var filterIndex: FilterIndex? = nil
         let validation = config.validationLimit > 0 ? Array(graph.valid.prefix(config.validationLimit)) : graph.valid
         func validate() -> RankingMetrics {
-            FilteredRanker.evaluate(
+            let filter = filterIndex ?? FilterIndex(graph: graph)
+            filterIndex = filter
+            return FilteredRanker.evaluate(
                 session.validationScorer(threads: threads), triples: validation, filter: filter,
                 threads: threads
             ).metrics(config.validationTies)
@@ -159,6 +165,7 @@ public enum TrainingLoop {
             var report = EpochReport(
                 epoch: epoch, meanLoss: Float(lossSum / Double(max(batches, 1))),
                 seconds: monotonicSeconds() - t0, validation: history.last?.validation, validated: false)
+            report.positives = min(s, order.count)
             var stop = false
             if config.validateEvery > 0 && !validation.isEmpty
                 && (epoch % config.validateEvery == 0 || epoch == config.epochs)

@@ -57,6 +57,26 @@ final class EvaluationTests: XCTestCase {
         }
     }
 
+    /// The compressed filter answers every query exactly as per-query sets would (duplicates across splits
+    /// kept once, answers sorted), and contains() agrees with set membership.
+    func testFilterIndexEqualsPerQuerySets() throws {
+        let kg = try smallGraph()
+        let splits = [kg.train, kg.valid + Array(kg.train.prefix(5)), kg.test]
+        let filter = FilterIndex(graph: kg, splits: splits)
+        let all = Set(splits.flatMap { $0 })
+        for e in 0..<kg.entityCount {
+            for r in 0..<kg.relationCount {
+                let tails = all.filter { $0.h == e && $0.r == r }.map { Int32($0.t) }.sorted()
+                let heads = all.filter { $0.t == e && $0.r == r }.map { Int32($0.h) }.sorted()
+                XCTAssertEqual(filter.known(Query(entity: e, relation: r, direction: .tail)), tails)
+                XCTAssertEqual(filter.known(Query(entity: e, relation: r, direction: .head)), heads)
+                for t in 0..<kg.entityCount {
+                    XCTAssertEqual(filter.contains(Triple(e, r, t)), all.contains(Triple(e, r, t)))
+                }
+            }
+        }
+    }
+
     func testConstantScorerGetsHalfwayRankUnderRealistic() {
         let E = 1000
         let scorer = TableScorer(entityCount: E) { _, _ in 0.5 }

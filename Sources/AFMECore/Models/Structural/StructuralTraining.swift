@@ -16,7 +16,8 @@ public enum StructuralTraining {
         let model = KGEModel(
             score: f, entityCount: graph.entityCount, relationCount: graph.relationCount,
             epsilon: config.epsilon, rng: &initRng)
-        return try train(model: model, graph: graph, config: config, rng: &rng, progress: progress, request: request)
+        return try train(
+            model: consume model, graph: graph, config: config, rng: &rng, progress: progress, request: request)
     }
 
     /// Bytes a run allocates: the tables, the best-weights snapshot when it validates (a copy once the
@@ -30,20 +31,26 @@ public enum StructuralTraining {
     ) -> Double {
         let f = ScoreFunction(kind: c.scoreFunction, dim: c.dim, gamma: c.gamma, epsilon: c.epsilon)
         let tables = Double(E) * Double(f.entityWidth) * 4 + Double(R) * Double(f.relationWidth) * 4
+        // Validation adds the best snapshot (a copy once the weights move on) and the filter index.
         return tables * (c.validateEvery > 0 ? 2 : 1)
+            + (c.validateEvery > 0 ? FilterIndex.estimatedBytes(triples: trainTriples) : 0)
             + StructuralTrainer.scratchBytes(entities: E, relations: R, score: f, config: c)
             + Double(trainTriples) * Double(MemoryLayout<Triple>.stride)
     }
 
-    /// Continues training an existing model.
+    /// Continues training an existing model. The trainer takes the model over: a caller that keeps its own
+    /// copy of `model` makes the first step copy the tables (copy-on-write), so pass it with `consume`
+    /// where the tables are large.
     public static func train(
-        model: KGEModel, graph: KnowledgeGraph, config: TrainingConfig, rng: inout SplitMix64,
+        model: consuming KGEModel, graph: KnowledgeGraph, config: TrainingConfig, rng: inout SplitMix64,
         progress: ProgressHook? = nil, request: ModelRequest? = nil
     ) throws -> (KGEModel, TrainingResult) {
         try config.validate()
+        // Built outside the closure below, which would otherwise hold a second reference to the tables.
+        let trainer = StructuralTrainer(model: consume model, config: config)
         return Parallel.withThreads(config.effectiveThreads) {
             let session = StructuralSession(
-                trainer: StructuralTrainer(model: model, config: config),
+                trainer: trainer,
                 sampler: NegativeSampler(
                     graph: graph, mode: config.negativeSampling,
                     filter: config.filterNegatives))
