@@ -464,7 +464,7 @@ afme_status afme_model_train(const afme_dataset *dataset, const afme_train_param
  * time_limit_seconds                    float   all   bound on the whole run (epochs, validation, post-training); 0 = none
  * bernoulli_negatives                   bool    all   per-relation Bernoulli corruption instead of uniform
  * filter_negatives                      bool    all   redraw negatives that are known training triples
- * optimizer                             choice  rotate,transe,rotate_l2 entity-table optimiser: lazy Adam, or row-wise Adagrad (one state value per row; wants learning_rate ~0.1)
+ * optimizer                             choice  rotate,transe,rotate_l2 entity-table optimiser: lazy Adam, or row-wise Adagrad (one state value per row; RotatE at dim 250: learning_rate 0.01)
  * shared_negatives                      int     rotate,transe,rotate_l2 positives per chunk sharing one draw of negatives; 0 = each positive draws its own
  * score_function                        choice  afme  score of the joint entity rows (structural kinds fix it by their name)
  * fusion                                choice  afme  MoIFu, or the w/o MoIFu ablation (concatenate and project)

@@ -76,7 +76,7 @@ public enum OptionTable {
         flag("filter_negatives", \.training.filterNegatives, every, "redraw negatives that are known training triples"),
         choice(
             "optimizer", \.training.entityOptimizer, ["adam", "rowwise_adagrad"], structural,
-            "entity-table optimiser: lazy Adam, or row-wise Adagrad (one state value per row; wants learning_rate ~0.1)"
+            "entity-table optimiser: lazy Adam, or row-wise Adagrad (one state value per row; RotatE at dim 250: learning_rate 0.01)"
         ),
         int(
             "shared_negatives", \.training.sharedNegatives, 0...(1 << 20), structural,
