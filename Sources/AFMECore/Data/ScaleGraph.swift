@@ -115,9 +115,19 @@ public struct ScaleGraphSpec: Sendable, Equatable {
 }
 
 public enum ScaleGraph {
-    /// Generates the graph `spec` describes. Deterministic in the spec.
+    /// Bytes generation holds at its peak: the rank permutation and Zipf tables, a packed code per fact,
+    /// the splits as triples and the graph's de-duplication set over them, the entity names, and the
+    /// feature matrix (built, then copied into the graph).
+    public static func estimatedBytes(_ spec: ScaleGraphSpec) -> Double {
+        let E = Double(spec.entities), T = Double(spec.triples), stride = Double(MemoryLayout<Triple>.stride)
+        return E * (4 + 8 + 8 + 16) + T * (8 + 2 * stride + 2 * stride) + E * Double(spec.featureDim) * 4 * 2
+    }
+
+    /// Generates the graph `spec` describes. Deterministic in the spec. A spec whose generation would not
+    /// fit in the memory available is refused before anything is allocated.
     public static func make(_ spec: ScaleGraphSpec) throws -> KnowledgeGraph {
         try spec.validate()
+        try MemoryBudget.check(estimatedBytes(spec), for: "generating the scale graph")
         var rng = SplitMix64(seed: spec.seed)
         let E = spec.entities, R = spec.relations, C = spec.clusters
         var byRank = [Int32](0..<Int32(E))

@@ -80,6 +80,18 @@ final class ScaleGraphTests: XCTestCase {
         XCTAssertNotEqual(ScaleGraph.cachePath(other, directory: dir), path)
     }
 
+    /// The largest spec the domains allow would need far more memory than a machine has: refused with the
+    /// estimate, before allocating.
+    func testSpecBeyondMemoryIsRefusedUpFront() throws {
+        let huge = try ScaleGraphSpec(parsing: "entities=100000000 triples=200000000 feature_dim=40")
+        XCTAssertGreaterThan(ScaleGraph.estimatedBytes(huge), 30e9)
+        XCTAssertThrowsError(try ScaleGraph.make(huge)) {
+            XCTAssert("\($0)".contains("needs about") && "\($0)".contains("available"), "\($0)")
+        }
+        let small = try spec()
+        XCTAssertLessThan(ScaleGraph.estimatedBytes(small), 50e6)
+    }
+
     func testBadSpecsAreRefused() {
         for text in [
             "entities=5", "relations=0", "zipf=-1", "noise=2", "bogus=1", "entities", "triples=1e9",
