@@ -59,6 +59,9 @@ extension ScaleGraph {
         r = ByteReader(bytes, from: magic.count, to: bytes.count - 4, context: "scale graph", path: path)
         guard try r.string() == spec.text else { throw DataError(.badFormat, "another spec's graph", path: path) }
         let E = try r.count(limit: 100_000_000, "entities"), R = try r.count(limit: 1_000_000, "relations")
+        guard E == spec.entities, R == spec.relations else {
+            throw DataError(.badFormat, "scale graph: table sizes differ from the spec's", path: path)
+        }
         var splits: [[Triple]] = []
         for _ in 0..<3 {
             let n = try r.count(limit: r.remaining / 12, "triples")

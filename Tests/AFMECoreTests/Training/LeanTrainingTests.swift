@@ -13,13 +13,7 @@ final class LeanTrainingTests: XCTestCase {
         return c
     }
 
-    /// TrainingTests' end-to-end settings.
-    func endToEnd(epochs: Int = 100) -> TrainingConfig {
-        var c = TrainingConfig()
-        c.dim = 64; c.epochs = epochs; c.learningRate = 0.003; c.batchSize = 512; c.negatives = 16
-        c.validateEvery = 10; c.patience = 0; c.threads = 2; c.seed = 5
-        return c
-    }
+    func endToEnd(epochs: Int = 100) -> TrainingConfig { TrainingTests.config(epochs: epochs) }
 
     /// One trainer step with row-wise Adagrad equals the exact batch gradient (from a second trainer on
     /// the same weights and the same draw of negatives) pushed through the Adagrad rule in Double.

@@ -3,12 +3,15 @@ import XCTest
 import AFMECore
 
 final class TrainingTests: XCTestCase {
-    func config(epochs: Int = 100) -> TrainingConfig {
+    /// The end-to-end settings (LeanTrainingTests trains with them too).
+    static func config(epochs: Int = 100) -> TrainingConfig {
         var c = TrainingConfig()
         c.dim = 64; c.epochs = epochs; c.learningRate = 0.003; c.batchSize = 512; c.negatives = 16
         c.validateEvery = 10; c.patience = 0; c.threads = 2; c.seed = 5
         return c
     }
+
+    func config(epochs: Int = 100) -> TrainingConfig { Self.config(epochs: epochs) }
 
     func testRotatEBeatsRandomByAWideMargin() throws {
         let kg = try SyntheticGraph.make()
