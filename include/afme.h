@@ -645,6 +645,56 @@ afme_status afme_model_can_resume(const afme_model *model, int32_t *out);
 afme_status afme_model_resume(const afme_model *model, const afme_dataset *dataset, int64_t epochs,
                               afme_progress_fn progress, void *user_data, afme_model **out);
 
+/**
+ * @name Data-parallel training (since 0.4.0)
+ * Several processes (MPI ranks, machines) train one model together without libafme knowing how they talk:
+ * the caller supplies an in-place sum across ranks (MPI_Allreduce with MPI_SUM, a torch.distributed
+ * all_reduce, ...). Every rank passes the same dataset, the same options and the same seed; each trains
+ * batch b of every epoch when b mod world_size is its rank, and after each round of world_size batches
+ * the ranks sum their weight changes (one all-reduce of the whole parameter vector), so every batch's
+ * update is applied once and every rank holds the same weights. With world_size 1 the run equals
+ * afme_model_train_with bit for bit. The Python package's afme.mpi drives this over mpi4py;
+ * docs/SCALE.md gives the bytes communicated and where communication overtakes compute.
+ * @{
+ */
+
+/** Sums `count` floats element-wise over all ranks, in place; every rank receives the same sums. Return
+ *  0 on success, nonzero on failure (training then stops with AFME_ERR_IO). It is called from the thread
+ *  that called the training function, the same number of times with the same counts on every rank. */
+typedef int (*afme_allreduce_fn)(float *values, int64_t count, void *user_data);
+
+/** The caller's place in a data-parallel run. The caller sets struct_size. */
+typedef struct afme_collective {
+    uint64_t struct_size;            /**< sizeof(afme_collective) */
+    int32_t rank;                    /**< 0 <= rank < world_size */
+    int32_t world_size;              /**< number of ranks, 1 ... 1048576 */
+    afme_allreduce_fn allreduce_sum; /**< must not be NULL */
+    void *user_data;                 /**< passed to allreduce_sum */
+} afme_collective;
+
+/**
+ * @brief Trains as afme_model_train_with(), as rank `collective->rank` of a data-parallel run.
+ * @return As afme_model_train_with; AFME_ERR_INVALID_ARGUMENT for a bad collective, a time_limit_seconds (ranks
+ *         would stop at different batches) or a kind that cannot train data-parallel; AFME_ERR_IO when
+ *         allreduce_sum failed (the message names the epoch and rank). A progress callback that stops any
+ *         rank stops every rank after the same epoch (each with AFME_ERR_CANCELLED and a resumable model).
+ * @note Thread-safe with respect to other calls; params and dataset are only read. @since 0.4.0
+ */
+afme_status afme_model_train_distributed(const afme_dataset *dataset, const afme_params *params,
+                                         const afme_collective *collective, afme_progress_fn progress,
+                                         void *user_data, afme_model **out);
+
+/**
+ * @brief Continues a data-parallel run as afme_model_resume() does, each rank from its own resumable model
+ *        (the weights are equal on every rank at an epoch's end; the optimiser moments are each rank's own).
+ * @note Thread-safe with respect to other calls; model and dataset are only read. @since 0.4.0
+ */
+afme_status afme_model_resume_distributed(const afme_model *model, const afme_dataset *dataset, int64_t epochs,
+                                          const afme_collective *collective, afme_progress_fn progress,
+                                          void *user_data, afme_model **out);
+
+/** @} */
+
 /** @} */
 
 /** @brief Entity count of the model. @note Thread-safe. */

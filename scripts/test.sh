@@ -29,6 +29,21 @@ python3 -c "import numpy, pytest" 2>/dev/null || python3 -m pip install -q numpy
 # Optional parts the package supports (DataFrames in and out); their tests skip, saying why, if this fails.
 python3 -c "import pandas" 2>/dev/null || python3 -m pip install -q pandas || echo "pandas could not be installed: its tests skip"
 python3 -c "import matplotlib" 2>/dev/null || python3 -m pip install -q matplotlib || echo "matplotlib could not be installed: plot tests skip"
+# afme.spark: PySpark (with pyarrow) from PyPI and a Java runtime from Debian; the Spark tests skip, saying
+# why, if either is missing.
+if ! command -v java >/dev/null; then
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } ||
+        echo "Java could not be installed: Spark tests skip"
+fi
+python3 -c "import pyspark, pyarrow" 2>/dev/null || python3 -m pip install -q pyspark pyarrow || echo "PySpark could not be installed: Spark tests skip"
+# afme.mpi: Open MPI from Debian and mpi4py from PyPI; the MPI tests skip, saying why, if either is missing.
+if ! command -v mpirun >/dev/null; then
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openmpi-bin libopenmpi-dev >/dev/null; } ||
+        echo "Open MPI could not be installed: MPI tests skip"
+fi
+python3 -c "import mpi4py" 2>/dev/null || python3 -m pip install -q mpi4py || echo "mpi4py could not be installed: MPI tests skip"
 set +e
 AFME_LIBRARY="$ROOT/.build/release/libafme.so" PYTHONPATH="$ROOT/bindings/python" \
     python3 -m pytest -q -p no:cacheprovider bindings/python/tests 2>&1 | tee .build/pytest.log

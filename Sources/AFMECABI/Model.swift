@@ -161,23 +161,32 @@ public func cabi_model_resume(
     _ user: UnsafeMutableRawPointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> afme_status {
     abiCall("afme_model_resume") {
-        let m = try Handles.get(model, ModelBox.self, "model")
-        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
-        let out = try nonNull(out, "out")
-        let total = try count(epochs, "epochs", max: 1_000_000)
-        guard let state = m.resume else {
-            throw ABIError(
-                AFME_ERR_INVALID_ARGUMENT,
-                "the model holds no resume state: only a run stopped by its progress callback or time limit at the end of an epoch has one"
-            )
-        }
-        // The caller's model stays as it is: the run continues on a fresh decoding of it.
-        let fresh = try Checkpoint.decodeFile(m.encode())
-        let trained = try ModelRegistry.resume(
-            graph: box.graph, model: fresh.model, state: state, history: m.history, epochs: total == 0 ? nil : total,
-            progress: hook(progress, user))
-        return try finishTraining(box, trained, out, "afme_model_resume")
+        try resume(model, dataset, epochs, progress, user, out, nil, "afme_model_resume")
     }
+}
+
+/// Resumption shared by afme_model_resume and afme_model_resume_distributed.
+func resume(
+    _ model: OpaquePointer?, _ dataset: OpaquePointer?, _ epochs: Int64, _ progress: afme_progress_fn?,
+    _ user: UnsafeMutableRawPointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?, _ collective: CollectiveHandle?,
+    _ function: String
+) throws -> afme_status {
+    let m = try Handles.get(model, ModelBox.self, "model")
+    let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+    let out = try nonNull(out, "out")
+    let total = try count(epochs, "epochs", max: 1_000_000)
+    guard let state = m.resume else {
+        throw ABIError(
+            AFME_ERR_INVALID_ARGUMENT,
+            "the model holds no resume state: only a run stopped by its progress callback or time limit at the end of an epoch has one"
+        )
+    }
+    // The caller's model stays as it is: the run continues on a fresh decoding of it.
+    let fresh = try Checkpoint.decodeFile(m.encode())
+    let trained = try ModelRegistry.resume(
+        graph: box.graph, model: fresh.model, state: state, history: m.history, epochs: total == 0 ? nil : total,
+        progress: hook(progress, user), collective: collective)
+    return try finishTraining(box, trained, out, function)
 }
 
 @_cdecl("afme_model_n_entities")

@@ -29,6 +29,17 @@ static int stop_after_two(const afme_epoch_report *r, void *user) {
     return r->epoch >= 2;
 }
 
+/* A one-rank group: the sum over one rank is the values themselves. Counts its calls. */
+static int sum_alone(float *values, int64_t count, void *user) {
+    (void)values; (void)count;
+    (*(int *)user)++;
+    return 0;
+}
+static int sum_fails(float *values, int64_t count, void *user) {
+    (void)values; (void)count; (void)user;
+    return 1;
+}
+
 int main(void) {
     EXPECT(strcmp(afme_version(), AFME_VERSION_STRING) == 0, "version string matches the header");
 
@@ -273,6 +284,46 @@ int main(void) {
         EXPECT_STATUS(afme_model_kind_of(model, &kind), AFME_OK);
         EXPECT(kind == AFME_MODEL_STRUCTURAL, "structural model kind");
         EXPECT_STATUS(afme_model_kind_of(model, NULL), AFME_ERR_NULL_POINTER);
+    }
+
+    /* Data-parallel training: one rank equals the ordinary run; bad groups and a failing sum are refused. */
+    {
+        afme_params *pp = NULL;
+        EXPECT_STATUS(afme_params_create("rotate", &pp), AFME_OK);
+        EXPECT_STATUS(afme_params_set_string(pp, "dim=16 epochs=3 negatives=8 batch_size=256 validate_every=0 threads=1"), AFME_OK);
+        afme_model *plain = NULL, *alone = NULL, *none = NULL;
+        int sums = 0;
+        afme_collective group = {sizeof(afme_collective), 0, 1, sum_alone, &sums};
+        EXPECT_STATUS(afme_model_train_with(ds, pp, NULL, NULL, &plain), AFME_OK);
+        EXPECT_STATUS(afme_model_train_distributed(ds, pp, &group, NULL, NULL, &alone), AFME_OK);
+        float a[3], b[3];
+        int64_t some[9] = {0, 0, 1, 2, 1, 3, 4, 2, 5};
+        EXPECT_STATUS(afme_model_score(plain, some, 3, a), AFME_OK);
+        EXPECT_STATUS(afme_model_score(alone, some, 3, b), AFME_OK);
+        EXPECT(memcmp(a, b, sizeof a) == 0 && sums == 0, "one rank trains as the ordinary run, without a sum");
+        group.world_size = 2;
+        EXPECT_STATUS(afme_model_train_distributed(ds, pp, &group, NULL, NULL, &none), AFME_OK);
+        EXPECT(sums > 0, "two ranks sum after every round");
+        afme_model_free(none); none = NULL;
+        afme_collective bad = group;
+        EXPECT_STATUS(afme_model_train_distributed(ds, pp, NULL, NULL, NULL, &none), AFME_ERR_NULL_POINTER);
+        bad.struct_size = 8;
+        EXPECT_STATUS(afme_model_train_distributed(ds, pp, &bad, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        bad = group; bad.rank = 2;
+        EXPECT_STATUS(afme_model_train_distributed(ds, pp, &bad, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        EXPECT(strstr(afme_last_error(), "rank") != NULL, "the message names the rank");
+        bad = group; bad.world_size = 0;
+        EXPECT_STATUS(afme_model_train_distributed(ds, pp, &bad, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        bad = group; bad.allreduce_sum = NULL;
+        EXPECT_STATUS(afme_model_train_distributed(ds, pp, &bad, NULL, NULL, &none), AFME_ERR_NULL_POINTER);
+        bad = group; bad.allreduce_sum = sum_fails;
+        EXPECT_STATUS(afme_model_train_distributed(ds, pp, &bad, NULL, NULL, &none), AFME_ERR_IO);
+        EXPECT(strstr(afme_last_error(), "all-reduce failed in epoch 1") != NULL, "the message names the epoch");
+        EXPECT(none == NULL, "a failed distributed run leaves the output untouched");
+        EXPECT_STATUS(afme_params_set(pp, "time_limit_seconds", "10"), AFME_OK);
+        EXPECT_STATUS(afme_model_train_distributed(ds, pp, &group, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(afme_model_resume_distributed(plain, ds, 5, &group, NULL, NULL, &none), AFME_ERR_INVALID_ARGUMENT);
+        afme_model_free(plain); afme_model_free(alone); afme_params_free(pp);
     }
 
     /* Handles: wrong type, freed, double free. */

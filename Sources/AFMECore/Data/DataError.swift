@@ -1,6 +1,6 @@
 // Typed load errors: every failure names the file, the line (where there is one) and the reason.
 
-public struct DataError: Error, CustomStringConvertible, Equatable {
+public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
     public enum Kind: Int, Sendable {
         case io = 1  // cannot open or read the file
         case emptyFile  // no content where content is required

@@ -119,7 +119,27 @@ public enum ModelRegistry {
         try MemoryBudget.check(
             e.estimatedBytes(request, graph), for: "training \(request.kind) on \(graph.entityCount) entities")
         try e.preflight(request, graph)
-        return try e.train(graph, request, progress)
+        try checkCollective(request.training)
+        return try succeeded(e.train(graph, request, progress))
+    }
+
+    /// A data-parallel request: a rank inside its group, and no time limit (ranks would stop at
+    /// different batches and wait for each other forever).
+    static func checkCollective(_ c: TrainingConfig) throws {
+        guard let group = c.collective?.collective else { return }
+        guard group.size >= 1, group.size <= 1 << 20, group.rank >= 0, group.rank < group.size else {
+            throw DataError(.invalidArgument, "collective: rank \(group.rank) is not in 0..<\(group.size)")
+        }
+        if group.size > 1 && c.timeLimitSeconds > 0 {
+            throw DataError(
+                .invalidArgument, "time_limit_seconds cannot be used with data-parallel training (\(group.size) ranks)")
+        }
+    }
+
+    /// The run, or the error that stopped a data-parallel one.
+    static func succeeded(_ out: (TrainedModel, TrainingResult)) throws -> (TrainedModel, TrainingResult) {
+        if let failure = out.1.failure { throw failure }
+        return out
     }
 
     /// Scratch guards every kind shares: the negatives of a batch and one thread's distance cache must
@@ -136,10 +156,11 @@ public enum ModelRegistry {
     /// Continues the interrupted run `state` describes on `graph` (the dataset it trained on), to
     /// `epochs` in all (nil: the epochs it was asked for). `model` is the checkpoint's model, which the
     /// call takes over (decode a fresh one for it). For a fixed seed and thread count the result equals
-    /// the uninterrupted run's, bit for bit.
+    /// the uninterrupted run's, bit for bit. `collective` continues a data-parallel run (each rank from its
+    /// own state).
     public static func resume(
         graph: KnowledgeGraph, model: TrainedModel, state: ResumeState, history: [EpochReport],
-        epochs: Int? = nil, progress: ProgressHook? = nil
+        epochs: Int? = nil, progress: ProgressHook? = nil, collective: CollectiveHandle? = nil
     ) throws -> (TrainedModel, TrainingResult) {
         guard let e = entry(for: model.kindName), let resume = e.resume else {
             throw DataError(.invalidArgument, "a \(model.kindName) model cannot resume training")
@@ -152,6 +173,7 @@ public enum ModelRegistry {
             )
         }
         if let epochs { request.training.epochs = epochs }
+        request.training.collective = collective
         guard request.training.epochs > state.epochsDone else {
             throw DataError(
                 .invalidArgument,
@@ -165,6 +187,7 @@ public enum ModelRegistry {
         try MemoryBudget.check(
             e.estimatedBytes(request, graph), for: "training \(request.kind) on \(graph.entityCount) entities")
         try e.preflight(request, graph)
-        return try resume(graph, model, state, request, history, progress)
+        try checkCollective(request.training)
+        return try succeeded(resume(graph, model, state, request, history, progress))
     }
 }

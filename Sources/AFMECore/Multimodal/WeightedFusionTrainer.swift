@@ -225,6 +225,9 @@ final class WeightedFusionSession: TrainingSession {
         for (v, t) in zip(model.parameters.vars, s.parameters) { v.assign(t) }
     }
 
+    func parameterVector() -> [Float]? { snapshot().flattened }
+    func setParameterVector(_ values: [Float]) { restore(snapshot().replacing(values)) }
+
     /// Current weights, every optimiser's moments, the generator's noise stream and the best snapshot.
     func resumeBytes(best: Snapshot?) -> [UInt8]? {
         LayeredResume.encode(

@@ -9,6 +9,35 @@ public struct LayeredSnapshot {
     public let parameters: [Tensor]
 }
 
+extension LayeredSnapshot {
+    /// Structural rows, relation rows, then each layer's values: the data-parallel parameter vector.
+    var flattened: [Float] { structural + relations.data + parameters.flatMap(\.data) }
+
+    /// The snapshot of this shape holding `values` (laid out as `flattened`).
+    func replacing(_ values: [Float]) -> LayeredSnapshot {
+        var at = structural.count
+        func next(_ t: Tensor) -> Tensor {
+            defer { at += t.data.count }
+            return Tensor(shape: t.shape, data: [Float](values[at..<(at + t.data.count)]))
+        }
+        return LayeredSnapshot(
+            structural: Array(values[0..<structural.count]), relations: next(relations),
+            parameters: parameters.map(next))
+    }
+}
+
+extension Array where Element == Tensor {
+    /// The tensors' values end to end, and the tensors of these shapes holding `values`.
+    var flattened: [Float] { flatMap(\.data) }
+    func replacing(_ values: [Float]) -> [Tensor] {
+        var at = 0
+        return map { t in
+            defer { at += t.data.count }
+            return Tensor(shape: t.shape, data: [Float](values[at..<(at + t.data.count)]))
+        }
+    }
+}
+
 enum LayeredResume {
     static func encode(
         current: LayeredSnapshot, best: LayeredSnapshot?, structuralAdam: RowSparseAdam, relationAdam: AdamState,

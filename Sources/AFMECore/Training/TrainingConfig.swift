@@ -50,6 +50,9 @@ public struct TrainingConfig: Sendable, Equatable {
 
     /// Stop after the first epoch that ends past this many seconds of training (0 = no limit).
     public var timeLimitSeconds: Double = 0
+    /// Data-parallel training: this process is one of `collective.size` replicas, each training its share
+    /// of every epoch (TrainingLoop, docs/SCALE.md). Not an option: the host program supplies it.
+    public var collective: CollectiveHandle? = nil
 
     public init() {}
 

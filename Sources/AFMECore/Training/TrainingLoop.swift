@@ -36,6 +36,9 @@ public struct TrainingResult: Sendable {
     /// Set when the progress hook or the time limit stopped the run at an epoch boundary and the kind can
     /// resume: what `ModelRegistry.resume` continues from.
     public var resume: ResumeState? = nil
+    /// Why a data-parallel run stopped before its end (the collective failed, or the kind cannot train
+    /// data-parallel); the registry turns it into an error.
+    public var failure: DataError? = nil
 }
 
 /// A post-training step of a model (TrainingSession.finish): a change tried on the restored best model
@@ -76,6 +79,11 @@ public protocol TrainingSession: AnyObject {
     func resumeBytes(best: Snapshot?) -> [UInt8]?
     /// Restores what `resumeBytes` wrote (every value checked) and returns the snapshot it held.
     func restoreResume(_ bytes: [UInt8]) throws -> Snapshot?
+    /// Every trained value as one flat vector in a fixed order (data-parallel training sums its changes
+    /// across replicas); nil if the kind cannot train data-parallel.
+    func parameterVector() -> [Float]?
+    /// Writes back a vector of the length and order `parameterVector` returns.
+    func setParameterVector(_ values: [Float])
 }
 
 extension TrainingSession {
@@ -84,6 +92,8 @@ extension TrainingSession {
     public func restoreResume(_ bytes: [UInt8]) throws -> Snapshot? {
         throw DataError(.invalidArgument, "this model kind cannot resume training")
     }
+    public func parameterVector() -> [Float]? { nil }
+    public func setParameterVector(_ values: [Float]) {}
 }
 
 /// Where a resumed run continues: the decoded state, the snapshot the session restored from it, and the
@@ -150,11 +160,30 @@ public enum TrainingLoop {
             return false
         }
         var batchSeconds = 0.0, validationSeconds = 0.0
-        for epoch in first...max(config.epochs, first) where epoch <= config.epochs && !outOfTime {
+        // Data-parallel (more than one replica): the loop's stream only shuffles, so every rank draws the
+        // same order; the time limit is refused up front (ranks would stop at different batches).
+        let group = config.collective.map(\.collective).flatMap { $0.size > 1 ? $0 : nil }
+        var failure: DataError? = nil
+        if group != nil, session.parameterVector() == nil {
+            failure = DataError(.invalidArgument, "this model kind cannot train data-parallel")
+        }
+        for epoch in first...max(config.epochs, first) where epoch <= config.epochs && !outOfTime && failure == nil {
             let t0 = monotonicSeconds()
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
             var lossSum = 0.0, batches = 0, s = 0
-            while s < order.count && (batches == 0 || fits(batchSeconds)) {
+            if let group {
+                guard
+                    let done = DataParallel.epoch(
+                        session, order: order, batchSize: config.batchSize, stream: rng.state, collective: group)
+                else {
+                    failure = DataError(
+                        .io,
+                        "the collective's all-reduce failed in epoch \(epoch) (rank \(group.rank) of \(group.size))")
+                    break
+                }
+                (lossSum, batches, s) = (done.lossSum, done.batches, order.count)
+            }
+            while group == nil && s < order.count && (batches == 0 || fits(batchSeconds)) {
                 let b0 = monotonicSeconds()
                 lossSum += Double(session.step(order[s..<min(s + config.batchSize, order.count)], rng: &rng))
                 batchSeconds = monotonicSeconds() - b0
@@ -180,7 +209,18 @@ public enum TrainingLoop {
             }
             history.append(report)
             let completed = s >= order.count
-            if let progress, !progress(report) {
+            var wantsStop = progress.map { !$0(report) } ?? false
+            if let group {
+                // One rank's callback stops every rank at the same epoch (the others would wait forever).
+                guard let any = DataParallel.anyRank(wantsStop, group) else {
+                    failure = DataError(
+                        .io,
+                        "the collective's all-reduce failed after epoch \(epoch) (rank \(group.rank) of \(group.size))")
+                    break
+                }
+                wantsStop = any
+            }
+            if wantsStop {
                 stoppedByCallback = true
                 if completed && !stop { capture(epoch) }
                 break
@@ -194,13 +234,13 @@ public enum TrainingLoop {
         if let best = stopper.snapshot { session.restore(best) }
         // A post-training step validates at least twice (before and after its change).
         let post =
-            fits(2 * validationSeconds)
+            failure == nil && fits(2 * validationSeconds)
             ? session.finish(best: stopper.snapshot == nil ? nil : stopper.best, validate: validate) : []
         return TrainingResult(
             epochsRun: epochsRun, bestEpoch: stopper.snapshot == nil ? epochsRun : stopper.bestEpoch,
             bestValidation: stopper.best, stoppedEarly: stoppedEarly, stoppedByCallback: stoppedByCallback,
             stoppedByTimeLimit: outOfTime, history: history, seconds: monotonicSeconds() - start, postTraining: post,
-            resume: resumeState)
+            resume: resumeState, failure: failure)
     }
 }
 

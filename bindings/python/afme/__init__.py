@@ -8,9 +8,9 @@ import sys
 
 import numpy as np
 
-from ._lib import (AfmeError, AfmeIOError, ArgumentOverflowError, ArgumentTypeError, CancelledError, EpochReport, FormatError, InternalError,
+from ._lib import (ALLREDUCE_FN, AfmeError, AfmeIOError, ArgumentOverflowError, ArgumentTypeError, CancelledError, EpochReport, FormatError, InternalError,
                    InvalidArgumentError, InvalidHandleError, LoadReport, Metrics, NonFiniteError, NotFoundError, NullPointerError,
-                   OutOfRangeError, OptionInfo, ParseError, PROGRESS_FN, ShapeError, SyntheticParams, TrainParams,
+                   OutOfRangeError, OptionInfo, CollectiveStruct, ParseError, PROGRESS_FN, ShapeError, SyntheticParams, TrainParams,
                    __version__, check, lib)
 
 SPLITS = {"train": 0, "valid": 1, "test": 2}
@@ -534,19 +534,58 @@ class _Progress:
             self.bar.close()
 
 
+class Collective:
+    """This process's place in a data-parallel run (afme.h "Data-parallel training"): `rank` of `size`,
+    and `allreduce(values)`, which sums a float32 NumPy array over all ranks in place (every rank calls it
+    the same number of times). afme.mpi.MPICollective supplies one over mpi4py; any other transport
+    (torch.distributed, threads in a test) can. An exception inside it fails the run with AfmeIOError,
+    chained to it."""
+
+    def __init__(self, rank: int, size: int, allreduce):
+        self.rank, self.size, self.allreduce = int(rank), int(size), allreduce
+        self.error = None
+        self._fn = ALLREDUCE_FN(self._call)
+
+    def _call(self, ptr, count, _user):
+        try:
+            self.allreduce(np.ctypeslib.as_array(ptr, shape=(count,)))
+            return 0
+        except BaseException as e:  # never let an exception unwind through C
+            self.error = e
+            return 1
+
+    def _struct(self):
+        return CollectiveStruct(C.sizeof(CollectiveStruct), self.rank, self.size, self._fn, None)
+
+    def _raise_from(self, e):
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise e from error
+        raise e
+
+
 class Model(_Handle):
     """A trained model. Scoring, top-k and evaluation are thread-safe."""
     _free = staticmethod(lib.afme_model_free)
 
     @classmethod
-    def train(cls, dataset: Dataset, progress=None, show_progress=False, model=None, **params) -> "Model":
+    def train(cls, dataset: Dataset, progress=None, show_progress=False, model=None, collective=None,
+              **params) -> "Model":
         """Trains on dataset's train split. `progress(info) -> False` stops early (the model is still returned).
         `model` is a kind name ('rotate', 'transe', 'rotate_l2', 'afme', 'adamf_mat', 'native', 'momok'; the 0.2.0 keywords model_kind and
         score_function still work); keyword arguments are options of the table (afme.options(), afme.h),
-        experimental ones as experimental_<name>. Choices take their names (fusion='adaptive'|'concat', ...)."""
+        experimental ones as experimental_<name>. Choices take their names (fusion='adaptive'|'concat', ...).
+        `collective` (an afme.Collective) makes this process one rank of a data-parallel run."""
         with Params(_model_kind(model, params), **params) as p:
             prog = _Progress(int(p["epochs"]), progress, show_progress)
-            return cls._run(prog, lambda fn, out: lib.afme_model_train_with(dataset.handle, p.handle, fn, None, out))
+            if collective is None:
+                return cls._run(prog, lambda fn, out: lib.afme_model_train_with(dataset.handle, p.handle, fn, None, out))
+            group = collective._struct()
+            try:
+                return cls._run(prog, lambda fn, out: lib.afme_model_train_distributed(
+                    dataset.handle, p.handle, C.byref(group), fn, None, out))
+            except AfmeError as e:
+                collective._raise_from(e)
 
     @classmethod
     def _run(cls, prog, call) -> "Model":
@@ -574,13 +613,20 @@ class Model(_Handle):
         check(lib.afme_model_can_resume(self.handle, C.byref(out)))
         return bool(out.value)
 
-    def resume(self, dataset: Dataset, epochs=None, progress=None, show_progress=False) -> "Model":
+    def resume(self, dataset: Dataset, epochs=None, progress=None, show_progress=False, collective=None) -> "Model":
         """Continues the interrupted run this model holds on `dataset` (the one it trained on) to `epochs`
         epochs in all (default: the epochs it was asked for): the same losses, validations and weights as
         the uninterrupted run, bit for bit. Returns a new model; this one is unchanged."""
         total = 0 if epochs is None else _int(epochs, "epochs", minimum=1)
         prog = _Progress(total or None, progress, show_progress)
-        return Model._run(prog, lambda fn, out: lib.afme_model_resume(self.handle, dataset.handle, total, fn, None, out))
+        if collective is None:
+            return Model._run(prog, lambda fn, out: lib.afme_model_resume(self.handle, dataset.handle, total, fn, None, out))
+        group = collective._struct()
+        try:
+            return Model._run(prog, lambda fn, out: lib.afme_model_resume_distributed(
+                self.handle, dataset.handle, total, C.byref(group), fn, None, out))
+        except AfmeError as e:
+            collective._raise_from(e)
 
     @classmethod
     def load(cls, path) -> "Model":

@@ -121,6 +121,12 @@ class OptionInfo(C.Structure):
 
 
 PROGRESS_FN = C.CFUNCTYPE(C.c_int, C.POINTER(EpochReport), C.c_void_p)
+ALLREDUCE_FN = C.CFUNCTYPE(C.c_int, C.POINTER(C.c_float), C.c_int64, C.c_void_p)
+
+
+class CollectiveStruct(C.Structure):
+    _fields_ = [("struct_size", C.c_uint64), ("rank", C.c_int32), ("world_size", C.c_int32),
+                ("allreduce_sum", ALLREDUCE_FN), ("user_data", C.c_void_p)]
 
 _p = C.c_void_p
 _i64p = C.POINTER(C.c_int64)
@@ -170,6 +176,9 @@ _SIGNATURES = [
     ("afme_model_train_with", _status, [_p, _p, PROGRESS_FN, _p, C.POINTER(_p)]),
     ("afme_model_can_resume", _status, [_p, C.POINTER(C.c_int32)]),
     ("afme_model_resume", _status, [_p, _p, C.c_int64, PROGRESS_FN, _p, C.POINTER(_p)]),
+    ("afme_model_train_distributed", _status, [_p, _p, C.POINTER(CollectiveStruct), PROGRESS_FN, _p, C.POINTER(_p)]),
+    ("afme_model_resume_distributed", _status, [_p, _p, C.c_int64, C.POINTER(CollectiveStruct), PROGRESS_FN, _p,
+                                                C.POINTER(_p)]),
     ("afme_model_n_entities", _status, [_p, _i64p]),
     ("afme_model_n_relations", _status, [_p, _i64p]),
     ("afme_model_score", _status, [_p, _i64p, C.c_int64, _f32p]),

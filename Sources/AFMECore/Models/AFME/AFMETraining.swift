@@ -77,6 +77,9 @@ final class AFMESession: TrainingSession {
     func snapshot() -> AFMEModel.Snapshot { model.snapshot() }
     func restore(_ snapshot: AFMEModel.Snapshot) { model.restore(snapshot) }
 
+    func parameterVector() -> [Float]? { snapshot().flattened }
+    func setParameterVector(_ values: [Float]) { restore(snapshot().replacing(values)) }
+
     func resumeBytes(best: AFMEModel.Snapshot?) -> [UInt8]? {
         LayeredResume.encode(
             current: model.snapshot(), best: best, structuralAdam: trainer.structuralAdam,

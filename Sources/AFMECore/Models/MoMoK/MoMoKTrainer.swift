@@ -173,6 +173,9 @@ final class MoMoKSession: TrainingSession {
     func validationScorer(threads: Int) -> LinkScorer { MoMoKScorer(model: model) }
     func snapshot() -> Snapshot { (model.parameters.vars + model.statistics.vars).map(\.value) }
     func restore(_ s: Snapshot) { for (v, t) in zip(model.parameters.vars + model.statistics.vars, s) { v.assign(t) } }
+
+    func parameterVector() -> [Float]? { snapshot().flattened }
+    func setParameterVector(_ values: [Float]) { restore(snapshot().replacing(values)) }
 }
 
 extension MoMoKModel {

@@ -74,6 +74,14 @@ final class StructuralSession: TrainingSession {
     func snapshot() -> KGEModel { trainer.model }
     func restore(_ snapshot: KGEModel) { trainer.restore(snapshot) }
 
+    func parameterVector() -> [Float]? { trainer.model.entities + trainer.model.relations }
+    func setParameterVector(_ values: [Float]) {
+        var m = trainer.model
+        let n = m.entities.count
+        m.entities = Array(values[0..<n]); m.relations = Array(values[n...])
+        trainer.restore(m)
+    }
+
     func resumeBytes(best: KGEModel?) -> [UInt8]? {
         var w = ResumeWriter()
         w.put(floats: trainer.model.entities); w.put(floats: trainer.model.relations)
