@@ -30,6 +30,7 @@ def _env():
     env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
     env.setdefault("OMPI_MCA_btl_vader_single_copy_mechanism", "none")  # no CMA in containers
     env.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1")
+    env.setdefault("OMPI_MCA_hwloc_base_binding_policy", "none")  # else each rank is pinned to one core
     return env
 
 
