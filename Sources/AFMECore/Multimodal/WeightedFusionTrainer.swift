@@ -28,6 +28,8 @@ public final class WeightedFusionTrainer {
     let sampler: NegativeSampler
     let structuralAdam: RowSparseAdam
     var relationAdam: AdamState
+    /// The structural rows' values before each step, kept for data-parallel rounds.
+    var rowsBeforeStep = RowsBeforeStep()
     var parameterAdam: [AdamState]
     /// Generator noise comes from its own stream, so the weight of the fake-triple objective (0 or not)
     /// leaves the batches and negatives of the KGC loss unchanged: paired comparisons.
@@ -162,6 +164,7 @@ public final class WeightedFusionTrainer {
 
         let cfg = AdamConfig(learningRate: training.learningRate)
         var sGrad = grads[0].value.data
+        model.structural.withUnsafeBufferPointer { rowsBeforeStep.keep(L.entities, of: $0, width: W) }
         structuralAdam.step(rows: L.entities, gradients: &sGrad, table: &model.structural, config: cfg)
         var relGrad = grads[1].value.data
         for j in 0..<relGrad.count { relGrad[j] += dRelScore[j] }
@@ -205,7 +208,7 @@ public final class WeightedFusionTrainer {
 }
 
 /// A weighted-fusion model in the shared loop.
-final class WeightedFusionSession: TrainingSession {
+final class WeightedFusionSession: LayeredRowSparseSession {
     let trainer: WeightedFusionTrainer
     var model: WeightedFusionModel { trainer.model }
     init(trainer: WeightedFusionTrainer) { self.trainer = trainer }
@@ -226,6 +229,14 @@ final class WeightedFusionSession: TrainingSession {
     }
 
     func parameterVector() -> [Float]? { snapshot().flattened }
+    var rowsBeforeStep: RowsBeforeStep {
+        get { trainer.rowsBeforeStep }
+        set { trainer.rowsBeforeStep = newValue }
+    }
+    var structuralWidth: Int { model.score.entityWidth }
+    func withStructural<R>(_ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        model.structural.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    }
     func setParameterVector(_ values: [Float]) { restore(snapshot().replacing(values)) }
 
     /// Current weights, every optimiser's moments, the generator's noise stream and the best snapshot.

@@ -16,14 +16,19 @@ public protocol Collective: AnyObject {
 /// the host guarantees the thread-safety `Sendable` claims (the loop calls it from one thread).
 public final class CollectiveHandle: @unchecked Sendable, Equatable {
     public let collective: Collective
-    public init(_ collective: Collective) { self.collective = collective }
+    /// How row-sparse sessions sum their entity table (the others sum their whole parameter vector).
+    public let rowSync: RowSync
+    public init(_ collective: Collective, rowSync: RowSync = .automatic) {
+        self.collective = collective; self.rowSync = rowSync
+    }
     public static func == (a: CollectiveHandle, b: CollectiveHandle) -> Bool { a === b }
 }
 
 /// One epoch of synchronous data-parallel training. Every rank holds the same weights and the same
 /// shuffled order; batch b goes to rank b mod size. After each round (one batch per rank) the ranks sum
 /// their weight changes, so every batch's update is applied once, as in one process, and the weights
-/// are equal again. A round costs one all-reduce of the whole parameter vector (docs/SCALE.md).
+/// are equal again. A round costs one all-reduce of the whole parameter vector, or, for a session whose
+/// entity table changes only in the rows a step touched, of the rest and the touched rows (docs/SCALE.md).
 enum DataParallel {
     /// The negative draws of rank `rank` in an epoch whose shuffle left the loop's stream at `state`: each
     /// rank its own stream, all derived from the shared one, so a resumed run draws the same.
@@ -34,8 +39,13 @@ enum DataParallel {
     /// Trains this rank's share of `order`; returns the loss summed over every rank's batches and the
     /// number of batches of the epoch, or nil when the communication failed.
     static func epoch<S: TrainingSession>(
-        _ session: S, order: [Triple], batchSize: Int, stream: UInt64, collective c: Collective
+        _ session: S, order: [Triple], batchSize: Int, stream: UInt64, collective c: Collective,
+        rowSync: RowSync = .automatic
     ) -> (lossSum: Double, batches: Int)? {
+        if let rows = session as? any RowSparseParameters {
+            return rowSparseEpoch(
+                session, rows: rows, order: order, batchSize: batchSize, stream: stream, collective: c, mode: rowSync)
+        }
         var rng = stepStream(stream, rank: c.rank)
         let batches = (order.count + batchSize - 1) / batchSize
         guard var base = session.parameterVector() else { return nil }

@@ -13,6 +13,14 @@ extension LayeredSnapshot {
     /// Structural rows, relation rows, then each layer's values: the data-parallel parameter vector.
     var flattened: [Float] { structural + relations.data + parameters.flatMap(\.data) }
 
+    /// Everything but the structural rows, laid out as in `flattened`.
+    var denseFlattened: [Float] { relations.data + parameters.flatMap(\.data) }
+    /// This snapshot with `values` (laid out as `denseFlattened`) in place of its relations and layers.
+    func replacingDense(_ values: [Float]) -> LayeredSnapshot {
+        let all = replacing(structural + values)
+        return LayeredSnapshot(structural: structural, relations: all.relations, parameters: all.parameters)
+    }
+
     /// The snapshot of this shape holding `values` (laid out as `flattened`).
     func replacing(_ values: [Float]) -> LayeredSnapshot {
         var at = structural.count

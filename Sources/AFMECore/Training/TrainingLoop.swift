@@ -163,6 +163,7 @@ public enum TrainingLoop {
         // Data-parallel (more than one replica): the loop's stream only shuffles, so every rank draws the
         // same order; the time limit is refused up front (ranks would stop at different batches).
         let group = config.collective.map(\.collective).flatMap { $0.size > 1 ? $0 : nil }
+        let rowSync = config.collective?.rowSync ?? .automatic
         var failure: DataError? = nil
         if group != nil, session.parameterVector() == nil {
             failure = DataError(.invalidArgument, "this model kind cannot train data-parallel")
@@ -174,7 +175,8 @@ public enum TrainingLoop {
             if let group {
                 guard
                     let done = DataParallel.epoch(
-                        session, order: order, batchSize: config.batchSize, stream: rng.state, collective: group)
+                        session, order: order, batchSize: config.batchSize, stream: rng.state, collective: group,
+                        rowSync: rowSync)
                 else {
                     failure = DataError(
                         .io,

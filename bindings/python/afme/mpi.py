@@ -108,6 +108,14 @@ def train(dataset: Dataset, checkpoint_dir=None, comm=None, progress=None, keep:
 def _dataset(args) -> Dataset:
     if args.openke:
         return Dataset.load_openke(args.openke)
+    if args.scale is not None:
+        spec = {}
+        for item in args.scale.split():
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise SystemExit(f"--scale wants 'key=value ...', got {item!r}")
+            spec[key] = _value(value)
+        return Dataset.scale(cache_dir=args.scale_cache, **spec)
     return Dataset.synthetic(n_entities=args.synthetic)
 
 
@@ -125,6 +133,9 @@ def main(argv=None) -> int:
     src = ap.add_mutually_exclusive_group()
     src.add_argument("--openke", help="an OpenKE folder")
     src.add_argument("--synthetic", type=int, default=2000, help="entities of the built-in graph (default)")
+    src.add_argument("--scale", metavar="'KEY=VALUE ...'",
+                     help="a generated power-law graph (Dataset.scale), e.g. 'entities=150000 triples=600000'")
+    ap.add_argument("--scale-cache", metavar="DIR", help="generate the --scale graph once into DIR, then reuse it")
     ap.add_argument("--modality", action="append", default=[], metavar="NAME=PATH.npy",
                     help="a feature modality (float32/float16 .npy, one row per entity); repeatable")
     ap.add_argument("--model", default="rotate")

@@ -9,19 +9,17 @@ import pytest
 import afme
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[3] / "Tests" / "fixtures"
-QUICK = dict(dim=16, negatives=8, batch_size=256, epochs=3, validate_every=0, seed=5)
+from conftest import QUICK  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def ds():
-    with afme.Dataset.synthetic(n_entities=300, n_relations=6) as d:
-        yield d
+def ds(labeled_graph):
+    return labeled_graph
 
 
 @pytest.fixture(scope="module")
-def model(ds):
-    with afme.Model.train(ds, **QUICK) as m:
-        yield m
+def model(quick_model):
+    return quick_model
 
 
 def test_a_trained_model_knows_its_labels(model, ds):

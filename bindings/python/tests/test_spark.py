@@ -11,7 +11,6 @@ pyspark = pytest.importorskip("pyspark", reason="PySpark is not installed (pip i
 pytest.importorskip("pyarrow", reason="pyarrow is not installed (afme.spark moves batches as Arrow)")
 from afme import spark as afme_spark  # noqa: E402
 
-QUICK = dict(dim=16, negatives=8, batch_size=256, epochs=3, validate_every=0, seed=5)
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +32,13 @@ def session():
 
 
 @pytest.fixture(scope="module")
-def ds():
-    with afme.Dataset.synthetic(n_entities=300, n_relations=6) as d:
-        yield d
+def ds(labeled_graph):
+    return labeled_graph
 
 
 @pytest.fixture(scope="module")
-def model(ds):
-    with afme.Model.train(ds, **QUICK) as m:
-        yield m
+def model(quick_model):
+    return quick_model
 
 
 def _triples_frame(session, triples, labels=None):

@@ -12,6 +12,8 @@ public final class AFMETrainer {
     let training: TrainingConfig
     let structuralAdam: RowSparseAdam
     var relationAdam: AdamState
+    /// The structural rows' values before each step, kept for data-parallel rounds.
+    var rowsBeforeStep = RowsBeforeStep()
     var parameterAdam: [AdamState]
     /// Bernoulli head/tail choice and known-triple filtering, as for structural models.
     let sampler: NegativeSampler
@@ -150,6 +152,7 @@ public final class AFMETrainer {
         let padding = (0..<W).filter { j in !model.score.entityColumns.contains { $0.contains(j) } }
         for i in 0..<L.pairs.entities.count { for j in padding { sGrad[i * W + j] = 0 } }
         let cfg = AdamConfig(learningRate: lr)
+        model.structural.withUnsafeBufferPointer { rowsBeforeStep.keep(L.pairs.entities, of: $0, width: W) }
         structuralAdam.step(rows: L.pairs.entities, gradients: &sGrad, table: &model.structural, config: cfg)
         var relGrad = grads[1].value.data
         for j in 0..<relGrad.count { relGrad[j] += relScore[j] }

@@ -64,7 +64,7 @@ public enum AFMETraining {
 /// AFME in the shared loop. Its post-training step is cold-start placement: model selection like early
 /// stopping, kept only if the validation MRR of the restored model rises with it; without a validation
 /// there is no evidence, and it is not applied.
-final class AFMESession: TrainingSession {
+final class AFMESession: LayeredRowSparseSession {
     let model: AFMEModel
     let trainer: AFMETrainer
     let train: [Triple]
@@ -78,6 +78,14 @@ final class AFMESession: TrainingSession {
     func restore(_ snapshot: AFMEModel.Snapshot) { model.restore(snapshot) }
 
     func parameterVector() -> [Float]? { snapshot().flattened }
+    var rowsBeforeStep: RowsBeforeStep {
+        get { trainer.rowsBeforeStep }
+        set { trainer.rowsBeforeStep = newValue }
+    }
+    var structuralWidth: Int { model.score.entityWidth }
+    func withStructural<R>(_ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        model.structural.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    }
     func setParameterVector(_ values: [Float]) { restore(snapshot().replacing(values)) }
 
     func resumeBytes(best: AFMEModel.Snapshot?) -> [UInt8]? {

@@ -80,6 +80,8 @@ public final class StructuralTrainer {
     let buffers: [ThreadGradients]
     let merged: UnsafeMutablePointer<Bool>
     var mergedRows: [Int32] = []
+    /// The touched rows' values before each update, kept for data-parallel rounds.
+    var rowsBeforeStep = RowsBeforeStep()
     // Scratch reused across steps.
     var directions: [Direction] = []
     var negatives: [Int32] = []
@@ -191,6 +193,9 @@ public final class StructuralTrainer {
         for t in 0..<T {
             for r in buffers[t].touchedRows where !merged[Int(r)] { merged[Int(r)] = true; mergedRows.append(r) }
         }
+        model.entities.withUnsafeBufferPointer {
+            rowsBeforeStep.keep(mergedRows, of: $0, width: model.score.entityWidth)
+        }
         let cfg = AdamConfig(learningRate: config.learningRate)
         entityAdam?.beginStep()
         let P = threads, adam = entityAdam, adagrad = entityAdagrad, buffers = self.buffers
@@ -236,6 +241,16 @@ public final class StructuralTrainer {
         precondition(entities.count == model.entities.count && relations.count == model.relations.count)
         model.entities = entities
         model.relations = relations
+    }
+
+    /// Runs `body` on the entity table, for data-parallel rounds that write rows in place.
+    func withEntityTable<R>(_ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        model.entities.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    }
+
+    func setRelations(_ values: [Float]) {
+        precondition(values.count == model.relations.count)
+        model.relations = values
     }
 
     /// Replaces the model (restoring the best weights after early stopping).

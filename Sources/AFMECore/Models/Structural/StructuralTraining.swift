@@ -63,7 +63,7 @@ public enum StructuralTraining {
 
 /// RotatE/TransE in the shared loop: the fused step with the shared negative sampler; a snapshot is the
 /// model value itself (its tables are copy-on-write arrays).
-final class StructuralSession: TrainingSession {
+final class StructuralSession: TrainingSession, RowSparseParameters {
     let trainer: StructuralTrainer
     let sampler: NegativeSampler
     init(trainer: StructuralTrainer, sampler: NegativeSampler) { self.trainer = trainer; self.sampler = sampler }
@@ -81,6 +81,19 @@ final class StructuralSession: TrainingSession {
         m.entities = Array(values[0..<n]); m.relations = Array(values[n...])
         trainer.restore(m)
     }
+
+    // Data-parallel rounds sum only the entity rows a step touched (lazy Adam and row-wise Adagrad
+    // change no other row).
+    var rowTableShape: (rows: Int, width: Int) { (trainer.model.entityCount, trainer.model.score.entityWidth) }
+    func keepRowsBeforeStep(_ on: Bool) { trainer.rowsBeforeStep.on = on }
+    func lastStepRows() -> (rows: [Int32], before: [Float]) {
+        (trainer.rowsBeforeStep.rows, trainer.rowsBeforeStep.before)
+    }
+    func withRowTable<R>(_ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        trainer.withEntityTable(body)
+    }
+    func denseParameters() -> [Float] { trainer.model.relations }
+    func setDenseParameters(_ values: [Float]) { trainer.setRelations(values) }
 
     func resumeBytes(best: KGEModel?) -> [UInt8]? {
         var w = ResumeWriter()
