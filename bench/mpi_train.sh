@@ -18,6 +18,7 @@ for kind in "${@:-rotate afme}"; do
         afme) opts="$COMMON epochs=${AFME_EPOCHS:-20}"; extra=(--modality "text=$DATA/MKG-Y/text.npy") ;;
         scale)
             e=${SCALE_ENTITIES:-150000}
+            mkdir -p "${AFME_SCALE_CACHE:-$ROOT/../scale-cache}"
             opts="dim=250 negatives=64 batch_size=1024 optimizer=rowwise_adagrad learning_rate=0.1 shared_negatives=64 epochs=1 validate_every=0 seed=0"
             extra=(--scale "entities=$e relations=822 triples=$((e * 45 / 10)) valid=5000 test=5000"
                 --scale-cache "${AFME_SCALE_CACHE:-$ROOT/../scale-cache}") ;;

@@ -49,7 +49,7 @@ public struct WeightedFusionSpec: Sendable, Equatable {
     }
 }
 
-public final class WeightedFusionModel {
+public final class WeightedFusionModel: StructuralTableModel {
     public let kindName: String
     public let spec: WeightedFusionSpec
     public let score: ScoreFunction

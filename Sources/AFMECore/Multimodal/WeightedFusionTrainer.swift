@@ -21,7 +21,7 @@ extension Var {
     }
 }
 
-public final class WeightedFusionTrainer {
+public final class WeightedFusionTrainer: KeepsRowsBeforeStep {
     public let model: WeightedFusionModel
     let training: TrainingConfig
     let settings: WeightedFusionTraining
@@ -229,14 +229,6 @@ final class WeightedFusionSession: LayeredRowSparseSession {
     }
 
     func parameterVector() -> [Float]? { snapshot().flattened }
-    var rowsBeforeStep: RowsBeforeStep {
-        get { trainer.rowsBeforeStep }
-        set { trainer.rowsBeforeStep = newValue }
-    }
-    var structuralWidth: Int { model.score.entityWidth }
-    func withStructural<R>(_ body: (UnsafeMutablePointer<Float>) -> R) -> R {
-        model.structural.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
-    }
     func setParameterVector(_ values: [Float]) { restore(snapshot().replacing(values)) }
 
     /// Current weights, every optimiser's moments, the generator's noise stream and the best snapshot.

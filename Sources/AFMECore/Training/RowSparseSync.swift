@@ -33,22 +33,38 @@ public struct RowsBeforeStep {
     }
 }
 
+/// A model with a structural entity table (AFME, the weighted-fusion kinds).
+protocol StructuralTableModel: AnyObject {
+    var structural: [Float] { get set }
+    var score: ScoreFunction { get }
+}
+
+/// A trainer that keeps the touched structural rows' values before each step.
+protocol KeepsRowsBeforeStep: AnyObject {
+    var rowsBeforeStep: RowsBeforeStep { get set }
+}
+
 /// A session whose model is a `LayeredSnapshot` (an entity table changed row-sparsely by its Adam, a
 /// relation table, layer parameters): the table is its row table, the rest its dense part.
 protocol LayeredRowSparseSession: TrainingSession, RowSparseParameters where Snapshot == LayeredSnapshot {
-    var rowsBeforeStep: RowsBeforeStep { get set }
-    var structuralWidth: Int { get }
-    func withStructural<R>(_ body: (UnsafeMutablePointer<Float>) -> R) -> R
+    associatedtype Model: StructuralTableModel
+    associatedtype Trainer: KeepsRowsBeforeStep
+    var model: Model { get }
+    var trainer: Trainer { get }
 }
 
 extension LayeredRowSparseSession {
     var rowTableShape: (rows: Int, width: Int) {
-        let s = snapshot().structural
-        return (s.count / structuralWidth, structuralWidth)
+        let W = model.score.entityWidth
+        return (model.structural.count / W, W)
     }
-    func keepRowsBeforeStep(_ on: Bool) { rowsBeforeStep.on = on }
-    func lastStepRows() -> (rows: [Int32], before: [Float]) { (rowsBeforeStep.rows, rowsBeforeStep.before) }
-    func withRowTable<R>(_ body: (UnsafeMutablePointer<Float>) -> R) -> R { withStructural(body) }
+    func keepRowsBeforeStep(_ on: Bool) { trainer.rowsBeforeStep.on = on }
+    func lastStepRows() -> (rows: [Int32], before: [Float]) {
+        (trainer.rowsBeforeStep.rows, trainer.rowsBeforeStep.before)
+    }
+    func withRowTable<R>(_ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        model.structural.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    }
     func denseParameters() -> [Float] { snapshot().denseFlattened }
     func setDenseParameters(_ values: [Float]) { restore(snapshot().replacingDense(values)) }
 }

@@ -29,7 +29,7 @@ struct FusionOutput {
     var syntheticGenerated: [Var] = []
 }
 
-public final class AFMEModel {
+public final class AFMEModel: StructuralTableModel {
     public let config: AFMEConfig
     public let score: ScoreFunction
     public let entityCount: Int

@@ -7,7 +7,7 @@
 // the relation draws its k negatives. What is lost is some independence between the negatives of
 // positives that share a relation within a batch; negativePool sets the trade (BENCHMARKS.md).
 
-public final class AFMETrainer {
+public final class AFMETrainer: KeepsRowsBeforeStep {
     public let model: AFMEModel
     let training: TrainingConfig
     let structuralAdam: RowSparseAdam

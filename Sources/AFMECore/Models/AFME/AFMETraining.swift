@@ -78,14 +78,6 @@ final class AFMESession: LayeredRowSparseSession {
     func restore(_ snapshot: AFMEModel.Snapshot) { model.restore(snapshot) }
 
     func parameterVector() -> [Float]? { snapshot().flattened }
-    var rowsBeforeStep: RowsBeforeStep {
-        get { trainer.rowsBeforeStep }
-        set { trainer.rowsBeforeStep = newValue }
-    }
-    var structuralWidth: Int { model.score.entityWidth }
-    func withStructural<R>(_ body: (UnsafeMutablePointer<Float>) -> R) -> R {
-        model.structural.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
-    }
     func setParameterVector(_ values: [Float]) { restore(snapshot().replacing(values)) }
 
     func resumeBytes(best: AFMEModel.Snapshot?) -> [UInt8]? {
