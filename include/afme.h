@@ -774,6 +774,38 @@ afme_status afme_model_evaluate(const afme_model *model, const afme_dataset *dat
                                 afme_ties ties, int32_t threads, afme_metrics *out_both,
                                 afme_metrics *out_tail, afme_metrics *out_head);
 
+/** How afme_model_evaluate_with() ranks. The caller sets struct_size (afme_eval_default_options() does);
+ *  a longer struct from a newer header is accepted when the fields this library does not know are zero. */
+typedef struct afme_eval_options {
+    uint64_t struct_size;       /**< sizeof(afme_eval_options) */
+    int32_t ties;               /**< one of afme_ties */
+    int32_t threads;            /**< 0 = all cores */
+    int64_t sampled_candidates; /**< 0 = filtered full ranking (every entity a candidate, as
+                                     afme_model_evaluate()); N in 1 ... 16777216 = sampled ranking, the OGB
+                                     wikikg2 protocol: the truth against N entities drawn uniformly with
+                                     replacement per query. It estimates, and is higher than, the full-ranking
+                                     MRR: report it as "sampled N", never as filtered MRR. */
+    uint64_t seed;              /**< the sample's seed; query i's draw depends only on seed and i */
+    int32_t keep_known;         /**< 0 = other known answers drawn into the sample are skipped (filtered);
+                                     1 = they count as competitors (OGB's lists are not filtered). Draws equal
+                                     to the truth are skipped either way. */
+    int32_t reserved;           /**< must be 0 */
+} afme_eval_options;
+
+/** @brief Defaults: realistic ties, all cores, full ranking, struct_size set. @note Thread-safe. @since 0.4.0 */
+afme_eval_options afme_eval_default_options(void);
+
+/**
+ * @brief afme_model_evaluate() with options: tie rule, threads, and full or sampled ranking.
+ * @return AFME_ERR_INVALID_ARGUMENT for a bad options struct (size, unknown nonzero fields, a field out of
+ *         range) or an empty split; AFME_ERR_SHAPE for a dataset of another size than the model.
+ * @note Thread-safe. With sampled_candidates = 0 the metrics equal afme_model_evaluate()'s bit for bit; a
+ *       sampled run gives the same metrics for the same seed whatever the thread count. @since 0.4.0
+ */
+afme_status afme_model_evaluate_with(const afme_model *model, const afme_dataset *dataset, afme_split split,
+                                     const afme_eval_options *options, afme_metrics *out_both,
+                                     afme_metrics *out_tail, afme_metrics *out_head);
+
 /**
  * @brief Which model kind this is (one of afme_model_kind). @note Thread-safe.
  */

@@ -346,28 +346,82 @@ public func cabi_model_evaluate(
     _ tail: UnsafeMutablePointer<afme_metrics>?, _ head: UnsafeMutablePointer<afme_metrics>?
 ) -> afme_status {
     abiCall("afme_model_evaluate") {
-        let m = try Handles.get(model, ModelBox.self, "model").model
-        let box = try Handles.get(dataset, DatasetBox.self, "dataset")
-        let s = try split(which), t = try ties(tieMode)
-        let nThreads = try count(Int64(threads), "threads", max: 1024)
-        let queries = triples(box.graph, s)
-        if queries.isEmpty {
+        var options = cabi_eval_default_options()
+        options.ties = Int32(tieMode.rawValue); options.threads = threads
+        return try evaluate(model, dataset, which, options, both, tail, head)
+    }
+}
+
+@_cdecl("afme_eval_default_options")
+public func cabi_eval_default_options() -> afme_eval_options {
+    afme_eval_options(
+        struct_size: UInt64(MemoryLayout<afme_eval_options>.size), ties: Int32(AFME_TIES_REALISTIC.rawValue),
+        threads: 0, sampled_candidates: 0, seed: 0, keep_known: 0, reserved: 0)
+}
+
+@_cdecl("afme_model_evaluate_with")
+public func cabi_model_evaluate_with(
+    _ model: OpaquePointer?, _ dataset: OpaquePointer?, _ which: afme_split, _ options: UnsafeRawPointer?,
+    _ both: UnsafeMutablePointer<afme_metrics>?, _ tail: UnsafeMutablePointer<afme_metrics>?,
+    _ head: UnsafeMutablePointer<afme_metrics>?
+) -> afme_status {
+    abiCall("afme_model_evaluate_with") {
+        let raw = try nonNull(options, "options")
+        let size = raw.loadUnaligned(as: UInt64.self)
+        let known = MemoryLayout<afme_eval_options>.size
+        guard size >= UInt64(known), size <= 1 << 20 else {
             throw ABIError(
                 AFME_ERR_INVALID_ARGUMENT,
-                "the \(["train", "valid", "test"][s]) split has no triples: there is nothing to rank")
+                "options->struct_size = \(size): set it to sizeof(afme_eval_options) (\(known))")
         }
-        if box.graph.entityCount != m.entityCount || box.graph.relationCount != m.relationCount {
+        for i in known..<Int(size) where raw.load(fromByteOffset: i, as: UInt8.self) != 0 {
             throw ABIError(
-                AFME_ERR_SHAPE,
-                "the dataset has \(box.graph.entityCount) entities / \(box.graph.relationCount) relations, the model \(m.entityCount) / \(m.relationCount)"
+                AFME_ERR_INVALID_ARGUMENT,
+                "options holds nonzero fields past byte \(known) that this library (\(AFMEVersion.string)) does not know"
             )
         }
-        let report = FilteredRanker.evaluate(
-            m, triples: queries, filter: box.filter,
-            threads: nThreads == 0 ? SystemInfo.coreCount : nThreads)
-        fill(both, report.metrics(t, .both)); fill(tail, report.metrics(t, .tail)); fill(head, report.metrics(t, .head))
-        return AFME_OK
+        return try evaluate(model, dataset, which, raw.loadUnaligned(as: afme_eval_options.self), both, tail, head)
     }
+}
+
+/// The largest sample afme_eval_options accepts: a thread holds (N + 1) ids and scores.
+let maxSampledCandidates: Int64 = 1 << 24
+
+private func evaluate(
+    _ model: OpaquePointer?, _ dataset: OpaquePointer?, _ which: afme_split, _ o: afme_eval_options,
+    _ both: UnsafeMutablePointer<afme_metrics>?, _ tail: UnsafeMutablePointer<afme_metrics>?,
+    _ head: UnsafeMutablePointer<afme_metrics>?
+) throws -> afme_status {
+    let m = try Handles.get(model, ModelBox.self, "model").model
+    let box = try Handles.get(dataset, DatasetBox.self, "dataset")
+    let s = try split(which), t = try ties(afme_ties(rawValue: UInt32(bitPattern: o.ties)))
+    let nThreads = try count(Int64(o.threads), "threads", max: 1024)
+    let sampled = try count(o.sampled_candidates, "sampled_candidates", max: maxSampledCandidates)
+    guard o.keep_known == 0 || o.keep_known == 1 else {
+        throw ABIError(AFME_ERR_INVALID_ARGUMENT, "keep_known = \(o.keep_known): must be 0 or 1")
+    }
+    guard o.reserved == 0 else { throw ABIError(AFME_ERR_INVALID_ARGUMENT, "reserved = \(o.reserved): must be 0") }
+    let queries = triples(box.graph, s)
+    if queries.isEmpty {
+        throw ABIError(
+            AFME_ERR_INVALID_ARGUMENT,
+            "the \(["train", "valid", "test"][s]) split has no triples: there is nothing to rank")
+    }
+    if box.graph.entityCount != m.entityCount || box.graph.relationCount != m.relationCount {
+        throw ABIError(
+            AFME_ERR_SHAPE,
+            "the dataset has \(box.graph.entityCount) entities / \(box.graph.relationCount) relations, the model \(m.entityCount) / \(m.relationCount)"
+        )
+    }
+    let threads = nThreads == 0 ? SystemInfo.coreCount : nThreads
+    let report =
+        sampled > 0
+        ? SampledRanker.evaluate(
+            m, triples: queries, filter: box.filter, candidates: sampled, seed: o.seed, filtered: o.keep_known == 0,
+            threads: threads)
+        : FilteredRanker.evaluate(m, triples: queries, filter: box.filter, threads: threads)
+    fill(both, report.metrics(t, .both)); fill(tail, report.metrics(t, .tail)); fill(head, report.metrics(t, .head))
+    return AFME_OK
 }
 
 @_cdecl("afme_model_kind_of")

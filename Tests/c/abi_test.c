@@ -72,6 +72,51 @@ int main(void) {
     EXPECT(both.mrr > 20.0 / (double)ne, "trained model beats random by a wide margin");
     EXPECT(both.count == tail.count + head.count, "both = tail + head");
 
+    /* Evaluation with options: full ranking equals afme_model_evaluate; a sampled one (OGB wikikg2) is
+     * the same for any thread count, higher than the full MRR with 20 of 500 candidates, and refused when
+     * the options are malformed. */
+    {
+        afme_eval_options eo = afme_eval_default_options();
+        afme_metrics full, s1, s2, s3;
+        EXPECT(eo.struct_size == sizeof eo && eo.sampled_candidates == 0, "eval defaults");
+        eo.threads = 2;
+        EXPECT_STATUS(afme_model_evaluate_with(model, ds, AFME_SPLIT_TEST, &eo, &full, NULL, NULL), AFME_OK);
+        EXPECT(memcmp(&full, &both, sizeof full) == 0, "full ranking with options == afme_model_evaluate");
+        eo.sampled_candidates = 20; eo.seed = 7; eo.threads = 1;
+        EXPECT_STATUS(afme_model_evaluate_with(model, ds, AFME_SPLIT_TEST, &eo, &s1, NULL, NULL), AFME_OK);
+        eo.threads = 2;
+        EXPECT_STATUS(afme_model_evaluate_with(model, ds, AFME_SPLIT_TEST, &eo, &s2, NULL, NULL), AFME_OK);
+        EXPECT(memcmp(&s1, &s2, sizeof s1) == 0, "a sampled evaluation does not depend on the thread count");
+        EXPECT(s1.count == full.count && s1.mrr > full.mrr && s1.mr <= 21, "sampled ranks are among 21");
+        printf("abi_test: full MRR %.4f, sampled-20 MRR %.4f\n", full.mrr, s1.mrr);
+        eo.keep_known = 1;
+        EXPECT_STATUS(afme_model_evaluate_with(model, ds, AFME_SPLIT_TEST, &eo, &s3, NULL, NULL), AFME_OK);
+        EXPECT(s3.mrr <= s1.mrr, "known answers as competitors cannot raise the MRR");
+        afme_eval_options bad_eo = eo;
+        bad_eo.keep_known = 2;
+        EXPECT_STATUS(afme_model_evaluate_with(model, ds, AFME_SPLIT_TEST, &bad_eo, &s3, NULL, NULL), AFME_ERR_INVALID_ARGUMENT);
+        bad_eo = eo; bad_eo.sampled_candidates = -1;
+        EXPECT_STATUS(afme_model_evaluate_with(model, ds, AFME_SPLIT_TEST, &bad_eo, &s3, NULL, NULL), AFME_ERR_INVALID_ARGUMENT);
+        bad_eo = eo; bad_eo.sampled_candidates = ((int64_t)1 << 24) + 1;
+        EXPECT_STATUS(afme_model_evaluate_with(model, ds, AFME_SPLIT_TEST, &bad_eo, &s3, NULL, NULL), AFME_ERR_INVALID_ARGUMENT);
+        bad_eo = eo; bad_eo.reserved = 1;
+        EXPECT_STATUS(afme_model_evaluate_with(model, ds, AFME_SPLIT_TEST, &bad_eo, &s3, NULL, NULL), AFME_ERR_INVALID_ARGUMENT);
+        bad_eo = eo; bad_eo.ties = 9;
+        EXPECT_STATUS(afme_model_evaluate_with(model, ds, AFME_SPLIT_TEST, &bad_eo, &s3, NULL, NULL), AFME_ERR_INVALID_ARGUMENT);
+        bad_eo = eo; bad_eo.threads = -1;
+        EXPECT_STATUS(afme_model_evaluate_with(model, ds, AFME_SPLIT_TEST, &bad_eo, &s3, NULL, NULL), AFME_ERR_INVALID_ARGUMENT);
+        bad_eo = eo; bad_eo.struct_size = 8;
+        EXPECT_STATUS(afme_model_evaluate_with(model, ds, AFME_SPLIT_TEST, &bad_eo, &s3, NULL, NULL), AFME_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(afme_model_evaluate_with(model, ds, AFME_SPLIT_TEST, NULL, &s3, NULL, NULL), AFME_ERR_NULL_POINTER);
+        /* A newer caller's longer struct: accepted when its extra fields are zero. */
+        struct { afme_eval_options o; uint64_t extra; } longer;
+        memset(&longer, 0, sizeof longer);
+        longer.o = eo; longer.o.struct_size = sizeof longer;
+        EXPECT_STATUS(afme_model_evaluate_with(model, ds, AFME_SPLIT_TEST, &longer.o, &s3, NULL, NULL), AFME_OK);
+        longer.extra = 1;
+        EXPECT_STATUS(afme_model_evaluate_with(model, ds, AFME_SPLIT_TEST, &longer.o, &s3, NULL, NULL), AFME_ERR_INVALID_ARGUMENT);
+    }
+
     int64_t triples[6] = {0, 0, 1, 2, 1, 3};
     float scores[2] = {0, 0};
     EXPECT_STATUS(afme_model_score(model, triples, 2, scores), AFME_OK);

@@ -19,6 +19,8 @@ public protocol LinkScorer {
     func scoreAllCandidates(_ queries: UnsafeBufferPointer<Query>, out: UnsafeMutablePointer<Float>)
     /// Scores of explicit triples.
     func scoreTriples(_ triples: UnsafeBufferPointer<Triple>, out: UnsafeMutablePointer<Float>)
+    /// Scores of the entities `ids` as the missing side of `query` (sampled ranking; SampledRanker.swift).
+    func scoreCandidates(_ query: Query, _ ids: UnsafeBufferPointer<Int32>, out: UnsafeMutablePointer<Float>)
     /// True if `scoreAllCandidates` spreads one call over the cores itself (callers then use one thread).
     var parallelizesInternally: Bool { get }
 }
@@ -48,6 +50,24 @@ extension KGEModel: LinkScorer {
 
     public func scoreTriples(_ triples: UnsafeBufferPointer<Triple>, out: UnsafeMutablePointer<Float>) {
         for (i, t) in triples.enumerated() { out[i] = score(t.h, t.r, t.t) }
+    }
+
+    /// The query's anchor against each candidate row: the same arithmetic as the full scan, bit for bit.
+    public func scoreCandidates(_ query: Query, _ ids: UnsafeBufferPointer<Int32>, out: UnsafeMutablePointer<Float>) {
+        let W = score.entityWidth
+        var anchor = [Float](repeating: 0, count: score.anchorWidth)
+        entities.withUnsafeBufferPointer { Ebuf in
+            relations.withUnsafeBufferPointer { Rbuf in
+                anchor.withUnsafeMutableBufferPointer { A in
+                    let ent = Ebuf.baseAddress!, a = A.baseAddress!
+                    score.anchor(
+                        entity: ent + Int(query.entity) * W,
+                        relation: Rbuf.baseAddress! + Int(query.relation) * score.relationWidth,
+                        direction: query.direction, out: a)
+                    for (i, id) in ids.enumerated() { out[i] = score.gamma - score.distance(a, ent + Int(id) * W) }
+                }
+            }
+        }
     }
 }
 

@@ -53,6 +53,8 @@ public struct EvaluationReport: Sendable {
     public var headOptimistic: [Int32] = []
     public var headPessimistic: [Int32] = []
     public var seconds: Double = 0
+    /// Full filtered ranking or a sample (SampledRanker): every printed metric carries its label.
+    public var ranking: RankingProtocol = .full
 
     public init(
         tailOptimistic: [Int32] = [], tailPessimistic: [Int32] = [], headOptimistic: [Int32] = [],
@@ -84,8 +86,10 @@ public struct EvaluationReport: Sendable {
     /// The report restricted to the triples whose `keep` entry is true (`keep` has one entry per triple).
     public func subset(_ keep: [Bool]) -> EvaluationReport {
         func pick(_ v: [Int32]) -> [Int32] { zip(v, keep).compactMap { $1 ? $0 : nil } }
-        return EvaluationReport(
+        var report = EvaluationReport(
             tailOptimistic: pick(tailOptimistic), tailPessimistic: pick(tailPessimistic),
             headOptimistic: pick(headOptimistic), headPessimistic: pick(headPessimistic), seconds: seconds)
+        report.ranking = ranking
+        return report
     }
 }

@@ -130,7 +130,10 @@ extension DataParallel {
             }
             guard counts.count == P, counts[c.rank] == touched.count else { return nil }
             let total = counts.reduce(0, +)
-            let sparse = mode == .sparse || (mode == .automatic && total * (W + 2) < E * W)
+            // Counts come from the host's sum: even forced, pairs never take more than twice the table, so
+            // a sum that claims every row for each of many ranks cannot make an allocation fail.
+            let pairFloats = total * (W + 2)
+            let sparse = pairFloats <= 2 * E * W && (mode == .sparse || (mode == .automatic && pairFloats < E * W))
             let ok = table.withRowTable { t -> Bool in
                 if sparse {
                     var pairs = [Float](repeating: 0, count: total * (W + 2))

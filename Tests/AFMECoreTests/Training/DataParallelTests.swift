@@ -56,11 +56,16 @@ final class ThreadRank: Collective {
 final class Tampering: Collective {
     let corrupt: (Int, UnsafeMutableBufferPointer<Float>) -> Void
     private var calls = 0
-    init(_ corrupt: @escaping (Int, UnsafeMutableBufferPointer<Float>) -> Void) { self.corrupt = corrupt }
+    /// Floats of each call, in order.
+    private(set) var counts: [Int] = []
+    let size: Int
+    init(size: Int = 2, _ corrupt: @escaping (Int, UnsafeMutableBufferPointer<Float>) -> Void) {
+        self.size = size; self.corrupt = corrupt
+    }
     var rank: Int { 0 }
-    var size: Int { 2 }
     func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) -> Bool {
         calls += 1
+        counts.append(values.count)
         corrupt(calls, values)
         return true
     }
@@ -211,6 +216,24 @@ final class DataParallelTests: XCTestCase {
                 XCTAssertEqual((e as? DataError)?.kind, .io, name)
             }
         }
+    }
+
+    /// Counts claiming every row for every other rank would make the pair buffer many tables large (a failed
+    /// allocation traps): past twice the table the round sums the whole table instead, even when forced.
+    func testClaimsOfEveryRowFallBackToTheWholeTable() throws {
+        let kg = try SyntheticGraph.make()
+        var r = try request(epochs: 1)
+        r.training.batchSize = 16; r.training.negatives = 8; r.training.validateEvery = 0
+        let E = kg.entityCount
+        // Ranks 1 and 2 each claim all E rows (a count is two 16-bit halves after rank 0's).
+        let tamper = Tampering(size: 3) { call, v in
+            if call == 1 { for at in [2, 4] { v[at] = Float(E & 0xFFFF); v[at + 1] = Float(E >> 16) } }
+        }
+        r.training.collective = CollectiveHandle(tamper, rowSync: .sparse)
+        _ = try ModelRegistry.train(graph: kg, request: r)
+        let W = ScoreFunction(kind: .rotatE, dim: r.training.dim, gamma: r.training.gamma).entityWidth
+        XCTAssertGreaterThanOrEqual(tamper.counts.count, 2)
+        XCTAssertEqual(tamper.counts[1], E * W, "the second call must be the whole table, not (row, change) pairs")
     }
 
     func testAFailedAllReduceStopsTrainingWithAnError() throws {

@@ -902,11 +902,25 @@ class Model(_Handle):
             return cols
         return pd.DataFrame(cols)
 
-    def evaluate(self, dataset: Dataset, split="test", ties="realistic", threads: int = 0) -> dict:
-        """Filtered MR/MRR/Hits@k: {'both': {...}, 'tail': {...}, 'head': {...}}."""
+    def evaluate(self, dataset: Dataset, split="test", ties="realistic", threads: int = 0, sampled: int = 0,
+                 seed: int = 0, keep_known: bool = False) -> dict:
+        """Filtered MR/MRR/Hits@k: {'both': {...}, 'tail': {...}, 'head': {...}, 'protocol': str}.
+
+        sampled=N ranks each query's truth against N random entities (the OGB wikikg2 protocol) instead of
+        every entity: an estimate for graphs too large to rank in full, higher than the full-ranking MRR.
+        'protocol' says which was done; keep it next to the numbers. keep_known=True keeps other known
+        answers in the sample as competitors (OGB's lists are not filtered)."""
         both, tail, head = Metrics(), Metrics(), Metrics()
-        threads = _int(threads, "threads", C.c_int32, minimum=0)
-        check(lib.afme_model_evaluate(self.handle, dataset.handle, _enum(SPLITS, split, "split"),
-                                      _enum(TIES, ties, "ties"), threads, C.byref(both), C.byref(tail), C.byref(head)))
+        options = lib.afme_eval_default_options()
+        options.ties = _enum(TIES, ties, "ties")
+        options.threads = _int(threads, "threads", C.c_int32, minimum=0)
+        options.sampled_candidates = _int(sampled, "sampled", C.c_int64, minimum=0)
+        options.seed = _int(seed, "seed", C.c_uint64, minimum=0)
+        options.keep_known = 1 if keep_known else 0
+        check(lib.afme_model_evaluate_with(self.handle, dataset.handle, _enum(SPLITS, split, "split"),
+                                           C.byref(options), C.byref(both), C.byref(tail), C.byref(head)))
         as_dict = lambda m: {name: getattr(m, name) for name, _ in Metrics._fields_}
-        return {"both": as_dict(both), "tail": as_dict(tail), "head": as_dict(head)}
+        protocol = ("filtered full ranking" if not options.sampled_candidates else
+                    f"sampled ranking: {options.sampled_candidates} random candidates per query (OGB wikikg2 "
+                    f"protocol), {'unfiltered' if keep_known else 'known answers filtered'}, seed {options.seed}")
+        return {"both": as_dict(both), "tail": as_dict(tail), "head": as_dict(head), "protocol": protocol}

@@ -103,6 +103,12 @@ class Metrics(C.Structure):
                 ("hits3", C.c_double), ("hits10", C.c_double)]
 
 
+class EvalOptions(C.Structure):
+    _fields_ = [("struct_size", C.c_uint64), ("ties", C.c_int32), ("threads", C.c_int32),
+                ("sampled_candidates", C.c_int64), ("seed", C.c_uint64), ("keep_known", C.c_int32),
+                ("reserved", C.c_int32)]
+
+
 class CommonParams(C.Structure):
     _fields_ = [("struct_size", C.c_uint64), ("dim", C.c_int32), ("negatives", C.c_int32), ("batch_size", C.c_int32),
                 ("epochs", C.c_int32), ("gamma", C.c_float), ("epsilon", C.c_float), ("learning_rate", C.c_float),
@@ -185,6 +191,9 @@ _SIGNATURES = [
     ("afme_model_topk", _status, [_p, C.c_int64, C.c_int64, C.c_int, C.c_int64, _p, _i64p, _f32p, _i64p]),
     ("afme_model_evaluate", _status, [_p, _p, C.c_int, C.c_int, C.c_int32, C.POINTER(Metrics), C.POINTER(Metrics),
                                       C.POINTER(Metrics)]),
+    ("afme_eval_default_options", EvalOptions, []),
+    ("afme_model_evaluate_with", _status, [_p, _p, C.c_int, C.POINTER(EvalOptions), C.POINTER(Metrics),
+                                           C.POINTER(Metrics), C.POINTER(Metrics)]),
     ("afme_model_kind_of", _status, [_p, C.POINTER(C.c_int32)]),
     ("afme_model_modality_weights", _status, [_p, C.POINTER(C.c_float), C.c_int64, _i64p]),
     ("afme_model_topk_batch", _status, [_p, _i64p, C.c_int64, C.c_int64, _p, C.c_int32, _i64p, _f32p, C.c_int64, _i64p]),

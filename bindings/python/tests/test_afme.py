@@ -39,6 +39,25 @@ def test_training_beats_random_by_wide_margin(model, ds):
     assert model.evaluate(ds, "test", ties="openke")["both"]["mrr"] >= m["both"]["mrr"]
 
 
+def test_sampled_evaluation_is_labeled_and_reproducible(model, ds):
+    full = model.evaluate(ds, "test")
+    assert full["protocol"] == "filtered full ranking"
+    one = model.evaluate(ds, "test", sampled=20, seed=3, threads=1)
+    two = model.evaluate(ds, "test", sampled=20, seed=3, threads=2)
+    assert one == two
+    assert one["protocol"].startswith("sampled ranking: 20 random candidates per query (OGB wikikg2")
+    assert "known answers filtered" in one["protocol"]
+    # 20 candidates instead of 500: the truth ranks among 21, and higher than among every entity.
+    assert one["both"]["mr"] <= 21 and one["both"]["mrr"] > full["both"]["mrr"]
+    assert model.evaluate(ds, "test", sampled=20, seed=4) != one
+    kept = model.evaluate(ds, "test", sampled=20, seed=3, keep_known=True)
+    assert "unfiltered" in kept["protocol"] and kept["both"]["mrr"] <= one["both"]["mrr"]
+    with pytest.raises(afme.InvalidArgumentError):
+        model.evaluate(ds, "test", sampled=-1)
+    with pytest.raises(afme.InvalidArgumentError):
+        model.evaluate(ds, "test", sampled=2**24 + 1)
+
+
 def test_score_and_topk(model, ds):
     t = ds.triples("test")[:5]
     s = model.score(t)
