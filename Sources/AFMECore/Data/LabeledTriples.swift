@@ -52,20 +52,36 @@ public enum LabeledTriples {
     }
 
     /// Loads train (and optionally valid and test) files. Nothing is returned unless every file parsed.
+    /// `scan: false` skips the byte scanner (`TripleScan.labeled`) and runs only the general reader, which
+    /// must give the same graph or throw; tests compare the two.
     public static func load(
-        train: String, valid: String?, test: String?, options: LabeledLoadOptions = .init()
+        train: String, valid: String?, test: String?, options: LabeledLoadOptions = .init(), scan: Bool = true
     ) throws -> KnowledgeGraph {
-        var texts: [[UInt8]] = []
-        var rows: [[Row]] = []
+        var texts: [[UInt8]?] = []
         for path in [train, valid, test] {
-            guard let path else { rows.append([]); continue }
+            guard let path else { texts.append(nil); continue }
             var bytes = try FileBytes.read(path)
             if Gzip.isGzip(bytes) { bytes = try Gzip.decompress(bytes, path: path) }
             texts.append(bytes)
-            rows.append(try parse(texts[texts.count - 1], path: path, header: options.header))
+        }
+        if scan, let g = TripleScan.labeled(texts.map { $0 ?? [] }, options: options) {
+            texts = []  // the text is no longer needed; deduplication below needs the room
+            return try assemble(
+                entities: g.entityNames, relations: g.relationNames, splits: g.splits, dropped: g.dropped)
+        }
+        var rows: [[Row]] = []
+        for (path, text) in zip([train, valid, test], texts) {
+            guard let path, let text else { rows.append([]); continue }
+            rows.append(try parse(text, path: path, header: options.header))
         }
         return try build(
             rows[0], rows[1], rows[2], options: options, sources: [train, valid ?? "valid", test ?? "test"])
+    }
+
+    /// Whether the first non-blank line of a file is a header under the `header` option.
+    static func isHeader(_ fields: [Substring], _ header: LabeledLoadOptions.Header) -> Bool {
+        let names = fields.map { $0.trimmingWhitespace().lowercased() }
+        return header == .yes || (header == .auto && headerNames.contains(names))
     }
 
     /// `head<TAB>relation<TAB>tail` lines; blank lines skipped. The rows refer into `bytes`' decoded lines.
@@ -76,10 +92,7 @@ public enum LabeledTriples {
             if text.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             let fields = text.split(separator: "\t", omittingEmptySubsequences: false)
             defer { first = false }
-            if first {
-                let names = fields.map { $0.trimmingWhitespace().lowercased() }
-                if header == .yes || (header == .auto && headerNames.contains(names)) { continue }
-            }
+            if first && isHeader(fields, header) { continue }
             guard fields.count == 3 else {
                 throw DataError(
                     .wrongFieldCount,
@@ -131,9 +144,18 @@ public enum LabeledTriples {
                     path: sources[s + 1], line: row.line)
             }
         }
+        return try assemble(
+            entities: entities, relations: relations, splits: [trainTriples] + splits, dropped: dropped)
+    }
+
+    static func assemble(
+        entities: [String], relations: [String], splits: [[Triple]], dropped: [Int]
+    ) throws
+        -> KnowledgeGraph
+    {
         var kg = KnowledgeGraph(
             entityCount: entities.count, relationCount: relations.count, entityNames: entities,
-            relationNames: relations, train: trainTriples, valid: splits[0], test: splits[1])
+            relationNames: relations, train: splits[0], valid: splits[1], test: splits[2])
         kg.unseenDropped = (valid: dropped[0], test: dropped[1])
         try kg.validate()
         return kg

@@ -21,7 +21,10 @@ public enum OpenKELoader {
     /// Lines of a text file after the count header, checked against the header. Lines end in "\n" or
     /// "\r\n"; a UTF-8 byte-order mark at the start is skipped; trailing blank lines are ignored.
     static func records(_ path: String) throws -> [(line: Int, text: Substring)] {
-        let bytes = try FileBytes.read(path)
+        try records(FileBytes.read(path), path: path)
+    }
+
+    static func records(_ bytes: [UInt8], path: String) throws -> [(line: Int, text: Substring)] {
         if bytes.isEmpty {
             throw DataError(.emptyFile, "file is empty (expected a count on the first line)", path: path)
         }
@@ -43,7 +46,13 @@ public enum OpenKELoader {
 
     /// `name<SEP>id` per line, SEP a space or a tab; names may contain spaces, so the id is after the last separator.
     static func readVocabulary(_ path: String) throws -> [String] {
-        let recs = try records(path)
+        try parseVocabulary(FileBytes.read(path), path: path)
+    }
+
+    /// The names of a vocabulary file's bytes; `scan: false` runs only the general reader (see `parseTriples`).
+    public static func parseVocabulary(_ bytes: [UInt8], path: String, scan: Bool = true) throws -> [String] {
+        if scan, let names = TripleScan.vocabulary(bytes) { return names }
+        let recs = try records(bytes, path: path)
         if recs.isEmpty { throw DataError(.emptyFile, "no records", path: path, line: 1) }
         var names = [String?](repeating: nil, count: recs.count)
         var lineOf: [Substring: Int] = [:]
@@ -72,7 +81,16 @@ public enum OpenKELoader {
     }
 
     static func readTriples(_ path: String, entities: Int, relations: Int) throws -> [Triple] {
-        let recs = try records(path)
+        try parseTriples(FileBytes.read(path), path: path, entities: entities, relations: relations)
+    }
+
+    /// The triples of a triple file's bytes. `scan: false` skips the byte scanner (`TripleScan`) and runs
+    /// only the general reader, which must give the same triples or throw; tests compare the two.
+    public static func parseTriples(
+        _ bytes: [UInt8], path: String, entities: Int, relations: Int, scan: Bool = true
+    ) throws -> [Triple] {
+        if scan, let triples = TripleScan.openKE(bytes, entities: entities, relations: relations) { return triples }
+        let recs = try records(bytes, path: path)
         var out: [Triple] = []
         out.reserveCapacity(recs.count)
         for (line, text) in recs {

@@ -18,15 +18,8 @@ struct TableScorer: LinkScorer {
 }
 
 final class EvaluationTests: XCTestCase {
-    func smallGraph() throws -> KnowledgeGraph {
-        var spec = SyntheticGraphSpec()
-        spec.entities = 60; spec.relations = 3; spec.factsPerEntity = 4; spec.modalityDims = [];
-        spec.missingFractions = []
-        return try SyntheticGraph.make(spec)
-    }
-
     func testEveryRankMatchesBruteForce() throws {
-        let kg = try smallGraph()
+        let kg = try smallStructuralGraph()
         var rng = SplitMix64(seed: 9)
         let model = KGEModel(
             score: ScoreFunction(kind: .rotatE, dim: 6, gamma: 2), entityCount: kg.entityCount,
@@ -60,7 +53,7 @@ final class EvaluationTests: XCTestCase {
     /// The compressed filter answers every query exactly as per-query sets would (duplicates across splits
     /// kept once, answers sorted), and contains() agrees with set membership.
     func testFilterIndexEqualsPerQuerySets() throws {
-        let kg = try smallGraph()
+        let kg = try smallStructuralGraph()
         let splits = [kg.train, kg.valid + Array(kg.train.prefix(5)), kg.test]
         let filter = FilterIndex(graph: kg, splits: splits)
         let all = Set(splits.flatMap { $0 })

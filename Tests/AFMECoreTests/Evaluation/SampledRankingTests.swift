@@ -3,13 +3,6 @@ import XCTest
 import AFMECore
 
 final class SampledRankingTests: XCTestCase {
-    func smallGraph() throws -> KnowledgeGraph {
-        var spec = SyntheticGraphSpec()
-        spec.entities = 60; spec.relations = 3; spec.factsPerEntity = 4; spec.modalityDims = [];
-        spec.missingFractions = []
-        return try SyntheticGraph.make(spec)
-    }
-
     /// Reference ranks of query `index` from whole-triple scores at the candidates the ranker draws.
     func bruteForce(
         _ score: (Int, Int, Int) -> Float, _ kg: KnowledgeGraph, index: Int, n: Int, seed: UInt64,
@@ -31,7 +24,7 @@ final class SampledRankingTests: XCTestCase {
     }
 
     func testRanksEqualBruteForceAtTheDrawnCandidates() throws {
-        let kg = try smallGraph()
+        let kg = try smallStructuralGraph()
         var rng = SplitMix64(seed: 9)
         let model = KGEModel(
             score: ScoreFunction(kind: .rotatE, dim: 6, gamma: 2), entityCount: kg.entityCount,
@@ -66,7 +59,7 @@ final class SampledRankingTests: XCTestCase {
     /// A scorer without its own scoreCandidates goes through scoreTriples: head queries must put the
     /// candidate on the head side. The reference is the full candidate row.
     func testTheTripleScorerPathPutsCandidatesOnTheRightSide() throws {
-        let kg = try smallGraph()
+        let kg = try smallStructuralGraph()
         let g: (Int, Int, Int) -> Float = { h, r, t in Float((h * 31 + r * 7 + t * 13) % 17) }
         let scorer = TableScorer(entityCount: kg.entityCount) { q, e in
             q.direction == .tail ? g(Int(q.entity), Int(q.relation), e) : g(e, Int(q.relation), Int(q.entity))
@@ -96,7 +89,7 @@ final class SampledRankingTests: XCTestCase {
     }
 
     func testNonFiniteTrueScoreRanksLastAndTheLabelSaysSampled() throws {
-        let kg = try smallGraph()
+        let kg = try smallStructuralGraph()
         let scorer = TableScorer(entityCount: kg.entityCount) { _, _ in .nan }
         let r = SampledRanker.evaluate(
             scorer, triples: kg.test, filter: FilterIndex(graph: kg), candidates: 9, seed: 1, filtered: true,

@@ -15,6 +15,14 @@ func makeTempDir(_ test: XCTestCase) -> String {
 func writeFile(_ path: String, _ text: String) { try! FileBytes.writeAtomically(Array(text.utf8), to: path) }
 func writeFile(_ path: String, bytes: [UInt8]) { try! FileBytes.writeAtomically(bytes, to: path) }
 
+/// A 60-entity, 3-relation synthetic graph without modalities, for ranking tests.
+func smallStructuralGraph() throws -> KnowledgeGraph {
+    var spec = SyntheticGraphSpec()
+    spec.entities = 60; spec.relations = 3; spec.factsPerEntity = 4; spec.modalityDims = []
+    spec.missingFractions = []
+    return try SyntheticGraph.make(spec)
+}
+
 /// A tiny valid OpenKE folder: 4 entities, 2 relations.
 func writeTinyOpenKE(_ dir: String, train: String = "3\n0 1 0\n1 2 1\n2 3 0\n") {
     writeFile(dir + "/entity2id.txt", "4\na 0\nb b 1\nc\t2\nd 3\n")
